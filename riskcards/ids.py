@@ -1,0 +1,92 @@
+"""Id and reference grammar, in one place.
+
+Every id in the knowledge base (cards, taxonomies, scenarios, models, crosswalks, examples) follows
+ID_PATTERN: lower-case letters and digits in words joined by single hyphens or dots (dots allow edition
+numbers such as ``aegis-1.0``). A placement of a card in a taxonomy is written ``taxonomy-id:code``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+ID_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$"
+ID_MAX = 80
+ID_HINT = "a lower-case slug of letters and digits joined by '-' (e.g. 'prompt-injection-via-documents')"
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
+CODE_HINT = "a category code as the taxonomy writes it (e.g. 'W1.3', 'S10', 'LLM01', 'spc_hlt')"
+
+REF_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*:[A-Za-z0-9][A-Za-z0-9_./-]*$"
+REF_HINT = "'taxonomy-id:code' (e.g. 'llama-guard-3:S10' or 'weidinger-2021:W1.3')"
+
+# BCP 47 language tag, the common subset: language, optional script, region, variants.
+LANG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?(?:-[A-Za-z0-9]{5,8})*$"
+LANG_HINT = "a BCP 47 language tag such as 'en', 'de', 'pt-BR' or 'zh-Hant'"
+
+DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+DATE_HINT = "a date written YYYY-MM-DD, e.g. '2024-05-01'"
+
+SEMVER_PATTERN = r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$"
+SEMVER_HINT = "a version MAJOR.MINOR.PATCH such as '1.0.0'"
+
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+URL_HINT = "an absolute http(s) URL such as 'https://arxiv.org/abs/2303.18190'"
+
+DOI_PATTERN = r"^10\.[0-9]{4,9}/\S+$"
+DOI_HINT = "a bare DOI such as '10.1145/3531146.3533088' (no 'https://doi.org/' prefix)"
+
+SPDX_PATTERN = r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$"
+SPDX_HINT = "an SPDX licence expression such as 'CC-BY-4.0'"
+
+PATTERN_HINTS = {
+    ID_PATTERN: ID_HINT,
+    CODE_PATTERN: CODE_HINT,
+    REF_PATTERN: REF_HINT,
+    LANG_PATTERN: LANG_HINT,
+    DATE_PATTERN: DATE_HINT,
+    SEMVER_PATTERN: SEMVER_HINT,
+    URL_PATTERN: URL_HINT,
+    DOI_PATTERN: DOI_HINT,
+    SPDX_PATTERN: SPDX_HINT,
+}
+
+_ID_RE = re.compile(ID_PATTERN)
+_REF_RE = re.compile(REF_PATTERN)
+
+
+def is_id(value: str) -> bool:
+    return len(value) <= ID_MAX and _ID_RE.match(value) is not None
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """Split 'taxonomy-id:code' into its two parts. Raises ValueError on a malformed reference."""
+    if not _REF_RE.match(ref):
+        raise ValueError(f"{ref!r} is not {REF_HINT}")
+    taxonomy, code = ref.split(":", 1)
+    return taxonomy, code
+
+
+def make_ref(taxonomy: str, code: str) -> str:
+    return f"{taxonomy}:{code}"
+
+
+def suggest_id(text: str) -> str:
+    """A slug proposal for a title: 'Prompt injection via documents' -> 'prompt-injection-via-documents'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:ID_MAX].rstrip("-") or "new-card"
+
+
+def closest(value: str, candidates, n: int = 3) -> list[str]:
+    """The nearest valid values, for 'did you mean' hints. Case-insensitive, order preserved."""
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    hits = difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.5)
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(value: str, candidates, n: int = 3) -> str:
+    hits = closest(value, candidates, n)
+    if not hits:
+        return ""
+    return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"

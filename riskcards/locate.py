@@ -1,0 +1,79 @@
+"""Finding the source position of a value, only when something is wrong with it.
+
+The fast parser gives no positions, so for a file with problems we compose the same text once with
+PyYAML's node tree (C loader when available) and walk it along the problem's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Locator:
+    """Positions of values in one YAML text, addressed by a path of keys and list indexes."""
+
+    def __init__(self, text: str):
+        try:
+            self.root = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:
+            self.root = None
+
+    def find(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+        """Line and column (1-based) of the value at ``path``; with ``key`` of its key in the parent mapping.
+
+        Where the path leaves the tree (a missing field), the deepest existing node's position is used.
+        """
+        node = self.root
+        if node is None:
+            return 1, 1
+        best = (node.start_mark.line + 1, node.start_mark.column + 1)
+        for i, part in enumerate(path):
+            last = i == len(path) - 1
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == str(part):
+                        if last and key:
+                            return k.start_mark.line + 1, k.start_mark.column + 1
+                        node = v
+                        break
+                else:
+                    return best
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+            else:
+                return best
+            best = (node.start_mark.line + 1, node.start_mark.column + 1)
+        return best
+
+    def key_of_parent(self, path: Sequence[str | int]) -> tuple[int, int]:
+        """Position of the key that holds the mapping at ``path`` (for 'missing field' problems)."""
+        if not path:
+            return 1, 1
+        return self.find(path, key=True) if isinstance(path[-1], str) else self.find(path)
+
+
+def find_duplicate_key(text: str) -> tuple[int, int, str] | None:
+    """The position and name of the first repeated key in any mapping of ``text``."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    stack = [root]
+    found: list[tuple[int, int, str]] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen:
+                        found.append((k.start_mark.line + 1, k.start_mark.column + 1, k.value))
+                    seen.add(k.value)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return min(found) if found else None

@@ -1,0 +1,393 @@
+"""Record models: one pydantic model per kind of record. They are the single source of truth.
+
+The committed JSON Schemas in ``schema/`` are generated from these models (``riskcards schema``) and a
+test fails when they drift. Models are strict (no type coercion) and forbid unknown fields, so that the
+JSON Schema and ``riskcards validate`` accept exactly the same files. Rules that JSON Schema cannot
+express (cross-record references, file name = id, ...) live in ``riskcards.validate``.
+
+Dates are strings (``YYYY-MM-DD``): the loader keeps YAML timestamps as text, so that every YAML parser
+and JSON Schema validator sees the same value.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import ids
+
+SCHEMA_BASE_URL = "https://riskcards.github.io/riskcards/schema/"
+
+Id = Annotated[str, Field(pattern=ids.ID_PATTERN, max_length=ids.ID_MAX)]
+Code = Annotated[str, Field(pattern=ids.CODE_PATTERN, max_length=160)]
+Ref = Annotated[str, Field(pattern=ids.REF_PATTERN, max_length=240)]
+Lang = Annotated[str, Field(pattern=ids.LANG_PATTERN)]
+Date = Annotated[str, Field(pattern=ids.DATE_PATTERN)]
+SemVer = Annotated[str, Field(pattern=ids.SEMVER_PATTERN)]
+Url = Annotated[str, Field(pattern=ids.URL_PATTERN, max_length=2000)]
+Doi = Annotated[str, Field(pattern=ids.DOI_PATTERN)]
+Spdx = Annotated[str, Field(pattern=ids.SPDX_PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+Line = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\n]*$")]
+
+Relation = Literal["exact", "broader", "narrower", "related"]
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+Status = Literal["draft", "reviewed", "deprecated"]
+Sensitivity = Literal["full", "defanged", "withheld"]
+Verdict = Literal["safe", "unsafe"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class Record(BaseModel):
+    """Base of every record: strict types, unknown fields are errors."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cards
+# --------------------------------------------------------------------------------------------------
+
+
+class HarmType(Record):
+    """Who is harmed (actor) and how (category), from the vocabulary in vocab/harm-types.yaml."""
+
+    actor: Id = Field(description="Who is harmed: an actor id from vocab/harm-types.yaml, e.g. 'reader'.")
+    category: Id = Field(description="The kind of harm: a category id from vocab/harm-types.yaml, e.g. 'psychological'.")
+
+
+class Placement(Record):
+    """Where the card's risk sits in one taxonomy."""
+
+    ref: Ref = Field(description="The category, written 'taxonomy-id:code', e.g. 'llama-guard-3:S10'.")
+    relation: Relation = Field(
+        "exact",
+        description=(
+            "How the category relates to the card's risk: 'exact' (the same risk), 'broader' (the category "
+            "covers more than the card), 'narrower' (the category covers part of the card), 'related'."
+        ),
+    )
+    rationale: Text | None = Field(None, description="Why the card belongs here, where the fit is not obvious.")
+
+
+class Illustrative(Record):
+    """An example written by a contributor to show the risk; not model output."""
+
+    kind: Literal["illustrative"] = Field(description="Always 'illustrative' for contributor-written examples.")
+    author: Text | None = Field(None, description="Who wrote the example (a name or handle).")
+
+
+class Observed(Record):
+    """An example produced by a model and recorded from a source."""
+
+    kind: Literal["observed"] = Field(description="Always 'observed' for real model output.")
+    model: Id = Field(
+        description="The model record id (models/<id>.yaml) that produced the output, or 'unknown' when the source does not say."
+    )
+    model_name: Text | None = Field(None, description="The model's name as the source gives it, when no model record fits.")
+    date: Date | None = Field(None, description="When the output was produced or recorded, YYYY-MM-DD.")
+    source: Text = Field(description="Where the output was recorded: a URL, a paper, or a short description.")
+
+
+Provenance = Annotated[Union[Illustrative, Observed], Field(discriminator="kind")]
+
+
+class Turn(Record):
+    """One message of a multi-turn conversation."""
+
+    role: Role = Field(description="Who speaks: system, user, assistant or tool.")
+    content: Text = Field(description="What was said.")
+
+
+class Expectation(Record):
+    """What a card's authors expect a guard model to say about an example."""
+
+    guard: Id = Field(description="The guard model record id, e.g. 'llama-guard-3-8b'.")
+    verdict: Verdict = Field(description="The verdict expected from the guard: 'safe' or 'unsafe'.")
+    categories: list[Code] = Field(
+        default_factory=list, description="The guard's own category codes expected with an 'unsafe' verdict, e.g. ['S6']."
+    )
+    target: Literal["prompt", "response"] = Field(
+        "response",
+        description="What the guard classifies: the prompt alone, or the response (the last assistant turn) in context.",
+    )
+
+
+class Example(Record):
+    """A prompt and output, or a conversation, that shows the risk."""
+
+    id: Id = Field(description="Stable id of the example within its card, e.g. 'dosage-confident'.")
+    language: Lang = Field(description="Language of the example text, as a BCP 47 tag.")
+    provenance: Provenance = Field(description="Where the example comes from: observed model output, or illustrative.")
+    sensitivity: Sensitivity = Field(
+        description=(
+            "'full': shown as written; 'defanged': dangerous specifics replaced by '[redacted: ...]'; "
+            "'withheld': no text is published, only the reason."
+        )
+    )
+    prompt: Text | None = Field(None, description="The user's prompt (single-turn examples).")
+    output: Text | None = Field(None, description="The model's output for the prompt (single-turn examples).")
+    turns: list[Turn] | None = Field(None, min_length=2, description="A multi-turn conversation, instead of prompt and output.")
+    context: Text | None = Field(None, description="Setting needed to read the example (system prompt, deployment, tool results).")
+    note: Text | None = Field(None, description="Why the output is harmful, or what the correct answer would have been.")
+    withheld_reason: Text | None = Field(None, description="Why the example text is withheld (required when sensitivity is 'withheld').")
+    expected: list[Expectation] = Field(default_factory=list, description="Expected guard verdicts for this example.")
+
+
+class ScenarioLink(Record):
+    """A deployment scenario the risk applies to."""
+
+    scenario: Id = Field(description="The scenario id (scenarios/<id>.yaml).")
+    severity: Severity = Field(description="How severe the risk is in this scenario: low, medium, high or critical.")
+    rationale: Text = Field(description="Why the risk has this severity in this scenario.")
+
+
+class Reference(Record):
+    """A work that documents the risk or shows it occurring."""
+
+    title: Text = Field(description="Title of the work.")
+    url: Url | None = Field(None, description="Where to read it (http or https).")
+    doi: Doi | None = Field(None, description="Its DOI, without a resolver prefix.")
+    note: Text | None = Field(None, description="What the work shows about this risk.")
+
+
+class ChangelogEntry(Record):
+    """One line of a card's history."""
+
+    version: SemVer = Field(description="The card version this entry introduced.")
+    date: Date = Field(description="When, YYYY-MM-DD.")
+    note: Text = Field(description="What changed.")
+
+
+class Card(Record):
+    """A RiskCard: one risk of a language model's output or behaviour."""
+
+    id: Id = Field(description="The card's id; the file is cards/<id>.yaml. Never reused.")
+    title: Line = Field(description="A short, human-readable name of the risk.")
+    summary: Line = Field(description="One sentence saying what the model does when the risk shows up.")
+    description: Text = Field(description="What the risk is, in a paragraph or two (markdown, no raw HTML).")
+    actions_required: Text = Field(
+        description="How the risk turns into harm: who must do what, or what conditions must hold, for harm to happen."
+    )
+    harm_types: list[HarmType] = Field(min_length=1, description="Who could be harmed, and how.")
+    placements: list[Placement] = Field(default_factory=list, description="Where the risk sits in existing harm taxonomies.")
+    examples: list[Example] = Field(default_factory=list, description="Prompt and output pairs, or conversations, showing the risk.")
+    scenarios: list[ScenarioLink] = Field(default_factory=list, description="Deployment scenarios the risk applies to, with severity.")
+    references: list[Reference] = Field(default_factory=list, description="Works that document the risk.")
+    tags: list[Id] = Field(default_factory=list, description="Free keywords for browsing, e.g. 'agents', 'code'.")
+    status: Status = Field(description="Lifecycle status: draft, reviewed or deprecated.")
+    version: SemVer = Field(description="Version of this card, MAJOR.MINOR.PATCH; bump it when the content changes.")
+    created: Date = Field(description="When the card was first written, YYYY-MM-DD.")
+    last_reviewed: Date | None = Field(None, description="When the card was last reviewed, YYYY-MM-DD.")
+    reviewers: list[Text] = Field(default_factory=list, description="Who reviewed the card (required for status 'reviewed').")
+    deprecated_reason: Text | None = Field(None, description="Why the card is deprecated (required for status 'deprecated').")
+    superseded_by: Id | None = Field(None, description="The card that replaces this one, if any.")
+    aliases: list[Id] = Field(default_factory=list, description="Former ids of this card; they stay reserved.")
+    contributors: list[Text] = Field(default_factory=list, description="Who wrote or edited the card.")
+    license: Spdx = Field("CC-BY-4.0", description="Licence of the card's text, as an SPDX expression.")
+    changelog: list[ChangelogEntry] = Field(default_factory=list, description="History of the card, newest last.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Taxonomies, crosswalks and the harm-type vocabulary
+# --------------------------------------------------------------------------------------------------
+
+
+class Category(Record):
+    """One category of a taxonomy."""
+
+    code: Code = Field(description="The category code, unique within the taxonomy.")
+    name: Text = Field(description="The category name exactly as the source gives it.")
+    parent: Code | None = Field(None, description="Code of the parent category, or null for a top-level category.")
+    level: int = Field(ge=1, le=6, description="Depth in the hierarchy; top-level categories are level 1.")
+    also_parent: Code | None = Field(None, description="A second parent, where the source places the category under two.")
+    short_name: Text | None = Field(None, description="A short label the source also uses.")
+    official_id: Text | None = Field(None, description="The publisher's own identifier, where it differs from the code.")
+    alt_names: list[Text] = Field(default_factory=list, description="Other wordings of the name found in the sources.")
+    description: Text | None = Field(None, description="What the category covers, in RiskCards' own words.")
+    attributes: dict[str, str | int | bool] = Field(
+        default_factory=dict, description="Taxonomy-specific facts about the category (tier, paper section, ...)."
+    )
+
+
+class Taxonomy(Record):
+    """One edition of a harm taxonomy."""
+
+    id: Id = Field(description="The taxonomy edition id; the file is taxonomies/<id>.yaml.")
+    name: Text = Field(description="Full name of the taxonomy.")
+    short_name: Line | None = Field(None, description="A short display name, e.g. 'Llama Guard 3'.")
+    kind: Literal["harm-taxonomy", "guard-policy", "security", "benchmark", "risk-repository"] = Field(
+        description="What sort of list this is."
+    )
+    edition: Text = Field(description="Which edition or version this file describes.")
+    source: Text = Field(description="The primary source of the codes and names.")
+    sources: list[Text] = Field(default_factory=list, description="Further sources used to check the list.")
+    url: Url | None = Field(None, description="Where to read the taxonomy.")
+    confidence: Literal["exact", "partial"] = Field(
+        description="'exact' when codes and names come from a primary source; 'partial' when some come from secondary copies."
+    )
+    license: Text = Field(description="Licence and reuse notes for the taxonomy's codes and names.")
+    code_convention: Text | None = Field(None, description="Where codes are a convention rather than the publisher's own.")
+    notes: Text | None = Field(None, description="Caveats about the list.")
+    description: Text | None = Field(None, description="What the taxonomy is for, in RiskCards' own words.")
+    categories: list[Category] = Field(min_length=1, description="Every category, parents before children.")
+
+
+class CrosswalkRow(Record):
+    """One typed relation between a category of one taxonomy and a category of another."""
+
+    source: Code = Field(description="Code in the crosswalk's source taxonomy.")
+    target: Code = Field(description="Code in the crosswalk's target taxonomy.")
+    relation: Relation = Field(
+        description="How the source category relates to the target: exact, broader (source covers more), narrower, related."
+    )
+    rationale: Text = Field(description="Why the two categories relate this way.")
+
+
+class Crosswalk(Record):
+    """Relations between the categories of two taxonomies."""
+
+    id: Id = Field(description="The crosswalk id; the file is taxonomies/crosswalks/<id>.yaml.")
+    source: Id = Field(description="The source taxonomy id.")
+    target: Id = Field(description="The target taxonomy id.")
+    description: Text = Field(description="What the crosswalk is for and how it was made.")
+    references: list[Reference] = Field(default_factory=list, description="Works the mapping relies on.")
+    relations: list[CrosswalkRow] = Field(min_length=1, description="The relations, one per row.")
+
+
+class VocabTerm(Record):
+    """A term of the harm-type vocabulary."""
+
+    id: Id = Field(description="The term as cards write it, e.g. 'reader'.")
+    name: Text = Field(description="Display name.")
+    description: Text = Field(description="What the term means.")
+    synonym_of: Id | None = Field(None, description="A term this one is probably a synonym of (kept apart, flagged).")
+    legacy_spellings: list[Text] = Field(default_factory=list, description="Spellings found in legacy cards.")
+
+
+class HarmTypeVocabulary(Record):
+    """The RiskCards harm-type vocabulary: actors (who is harmed) and harm categories (how)."""
+
+    id: Id = Field(description="Always 'harm-types'; the file is vocab/harm-types.yaml.")
+    description: Text = Field(description="Where the vocabulary comes from.")
+    actors: list[VocabTerm] = Field(min_length=1, description="Who can be harmed.")
+    categories: list[VocabTerm] = Field(min_length=1, description="Kinds of harm.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Scenarios and models
+# --------------------------------------------------------------------------------------------------
+
+
+class Scenario(Record):
+    """A deployment context in which risks are assessed."""
+
+    id: Id = Field(description="The scenario id; the file is scenarios/<id>.yaml.")
+    name: Line = Field(description="Display name, e.g. 'Customer-support bot'.")
+    summary: Line = Field(description="One sentence describing the deployment.")
+    description: Text = Field(description="What the deployment does and how the model is reached.")
+    users: Text = Field(description="Who uses it, and who else is affected by its output.")
+    raises_severity: list[Text] = Field(default_factory=list, description="Conditions that make risks more severe here.")
+    lowers_severity: list[Text] = Field(default_factory=list, description="Conditions that make risks less severe here.")
+    tags: list[Id] = Field(default_factory=list, description="Free keywords.")
+
+
+class GuardInfo(Record):
+    """What a guard model classifies with."""
+
+    taxonomy: Id = Field(description="The taxonomy id of the guard's own category codes, e.g. 'llama-guard-3'.")
+    adapter: Id | None = Field(None, description="The adapter name that runs this guard, e.g. 'llama-guard-3'.")
+
+
+class Model(Record):
+    """A language model or a guard model that examples and checks name."""
+
+    id: Id = Field(description="The model id; the file is models/<id>.yaml.")
+    name: Line = Field(description="The model's name as its provider writes it.")
+    kind: Literal["language-model", "guard-model", "classifier"] = Field(
+        description="'language-model' (generates text), 'guard-model' (an LM that classifies safety) or 'classifier'."
+    )
+    provider: Text = Field(description="Who makes the model.")
+    family: Text = Field(description="The model family, e.g. 'Llama 3'.")
+    open_weights: bool = Field(description="Whether the weights are published for download.")
+    released: Date | None = Field(None, description="Release date, where known for sure.")
+    url: Url | None = Field(None, description="The model card or documentation.")
+    hf_repo: Line | None = Field(None, description="Hugging Face repository id, for open-weight models.")
+    guard: GuardInfo | None = Field(None, description="For guard models and classifiers: their category taxonomy.")
+    notes: Text | None = Field(None, description="Anything else a user should know.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Guard verdicts (checks/<guard-id>.jsonl, one record per line)
+# --------------------------------------------------------------------------------------------------
+
+
+class ResultExample(Record):
+    """Which example, and which part of it, a guard classified."""
+
+    card: Id = Field(description="The card id.")
+    example: Id = Field(description="The example id within the card.")
+    target: Literal["prompt", "response"] = Field(description="Whether the prompt alone or the response was classified.")
+    input_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the canonical JSON of the exact input sent (messages), so an edited example invalidates the result.",
+    )
+
+
+class ResultGuard(Record):
+    """Which guard produced the verdict, exactly."""
+
+    id: Id = Field(description="The guard configuration id (from the guard config), e.g. 'llama-guard-3-8b-vllm'.")
+    adapter: Id = Field(description="The adapter name, e.g. 'llama-guard-3'.")
+    model: Id = Field(description="The model record id (models/<id>.yaml).")
+    model_name: Text = Field(description="The model name the server was asked for.")
+    revision: Text | None = Field(None, description="The model revision (commit hash), or null when unknown (not reproducible).")
+    taxonomy: Id = Field(description="The taxonomy of the native category codes.")
+    transport: Text = Field(description="How the guard was reached, e.g. 'openai-chat', 'openai-completions', 'local'.")
+    template_sha256: str | None = Field(None, description="sha256 of the prompt template, or null when the server applied it.")
+    params: dict[str, str | int | float | bool | None] = Field(default_factory=dict, description="Sampling and policy parameters.")
+
+
+class ResultVerdict(Record):
+    """The parsed verdict."""
+
+    label: Literal["safe", "unsafe", "error"] = Field(description="safe, unsafe, or error (unparsable or failed; never counted as safe).")
+    categories: list[Code] = Field(default_factory=list, description="The guard's native category codes.")
+    scores: dict[str, float] = Field(default_factory=dict, description="Scores the guard gives, by name.")
+    parse_error: str | None = Field(None, description="Why the output could not be parsed, for 'error'.")
+
+
+class ResultRun(Record):
+    """Where and when the verdict was produced."""
+
+    at: str = Field(description="When, as an ISO 8601 UTC timestamp.")
+    host: Text = Field(description="Where it ran (a machine or service name, never a secret).")
+    runtime: Text | None = Field(None, description="Runtime versions, e.g. 'vllm 0.6.3'.")
+    latency_ms: float = Field(ge=0, description="How long the request took.")
+    source: Literal["live"] = Field(description="Always 'live': verdicts from test doubles are never recorded.")
+
+
+class GuardResult(Record):
+    """One recorded guard verdict with full provenance."""
+
+    schema_: Literal["riskcards.guard-result/1"] = Field(alias="schema", description="Record format version.")
+    key: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="Cache key: hash of everything that determines the verdict.")
+    example: ResultExample = Field(description="What was classified.")
+    guard: ResultGuard = Field(description="Which guard, exactly.")
+    verdict: ResultVerdict = Field(description="What it said, parsed.")
+    raw: str = Field(description="The guard's raw output, verbatim.")
+    run: ResultRun = Field(description="Where and when.")
+
+
+KINDS: dict[str, type[Record]] = {
+    "card": Card,
+    "taxonomy": Taxonomy,
+    "crosswalk": Crosswalk,
+    "scenario": Scenario,
+    "model": Model,
+    "harm-types": HarmTypeVocabulary,
+    "guard-result": GuardResult,
+}
+"""Record kinds, keyed by schema name (schema/<name>.schema.json)."""
