@@ -1,0 +1,1 @@
+"""Guard models: protocol, adapters (formatter -> transport -> parser), runner and recorded results."""
