@@ -14,6 +14,9 @@ ID_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$"
 ID_MAX = 80
 ID_HINT = "a lower-case slug of letters and digits joined by '-' (e.g. 'prompt-injection-via-documents')"
 
+CROSSWALK_ID_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*(?:--[a-z0-9]+(?:[.-][a-z0-9]+)*)?$"
+CROSSWALK_ID_HINT = "'<source-taxonomy>--<target-taxonomy>' (e.g. 'llama-guard-3--mlcommons-ailuminate-v1.0')"
+
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 CODE_HINT = "a category code as the taxonomy writes it (e.g. 'W1.3', 'S10', 'LLM01', 'spc_hlt')"
 
@@ -41,6 +44,7 @@ SPDX_HINT = "an SPDX licence expression such as 'CC-BY-4.0'"
 
 PATTERN_HINTS = {
     ID_PATTERN: ID_HINT,
+    CROSSWALK_ID_PATTERN: CROSSWALK_ID_HINT,
     CODE_PATTERN: CODE_HINT,
     REF_PATTERN: REF_HINT,
     LANG_PATTERN: LANG_HINT,

@@ -249,7 +249,9 @@ class CrosswalkRow(Record):
 class Crosswalk(Record):
     """Relations between the categories of two taxonomies."""
 
-    id: Id = Field(description="The crosswalk id; the file is taxonomies/crosswalks/<id>.yaml.")
+    id: Annotated[str, Field(pattern=ids.CROSSWALK_ID_PATTERN, max_length=2 * ids.ID_MAX + 2)] = Field(
+        description="The crosswalk id, '<source>--<target>'; the file is taxonomies/crosswalks/<id>.yaml."
+    )
     source: Id = Field(description="The source taxonomy id.")
     target: Id = Field(description="The target taxonomy id.")
     description: Text = Field(description="What the crosswalk is for and how it was made.")
