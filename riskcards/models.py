@@ -359,6 +359,10 @@ class ResultVerdict(Record):
     categories: list[Code] = Field(default_factory=list, description="The guard's native category codes.")
     scores: dict[str, float] = Field(default_factory=dict, description="Scores the guard gives, by name.")
     parse_error: str | None = Field(None, description="Why the output could not be parsed, for 'error'.")
+    extra: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        description="Further native findings, e.g. WildGuard's refusal judgement, a confidence, or error_kind 'transport'.",
+    )
 
 
 class ResultRun(Record):
@@ -368,7 +372,9 @@ class ResultRun(Record):
     host: Text = Field(description="Where it ran (a machine or service name, never a secret).")
     runtime: Text | None = Field(None, description="Runtime versions, e.g. 'vllm 0.6.3'.")
     latency_ms: float = Field(ge=0, description="How long the request took.")
-    source: Literal["live"] = Field(description="Always 'live': verdicts from test doubles are never recorded.")
+    source: Literal["live", "stub"] = Field(
+        description="'live': a real guard answered. 'stub': a test double did; such records stay in scratch folders, never in checks/."
+    )
 
 
 class GuardResult(Record):
