@@ -28,7 +28,7 @@ class KnowledgeBase:
         """Categories of a taxonomy by code (empty for an unknown taxonomy)."""
         if taxonomy_id not in self._codes:
             tax = self.taxonomies.get(taxonomy_id)
-            self._codes[taxonomy_id] = {c.code: c for c in tax.categories} if tax else {}
+            self._codes[taxonomy_id] = {c.code: c for c in tax.categories or [] if c is not None} if tax else {}
         return self._codes[taxonomy_id]
 
     def category(self, ref: str) -> Category | None:
@@ -42,6 +42,7 @@ class KnowledgeBase:
         return {t.id for t in self.vocab.categories} if self.vocab else set()
 
     def guards(self) -> dict[str, Model]:
+        """Guard models and classifiers by id."""
         return {m.id: m for m in self.models.values() if m.guard is not None}
 
     def resolve_card(self, card_id: str) -> Card | None:

@@ -15,10 +15,12 @@ composing the same text with PyYAML's node tree (``riskcards.locate``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import yaml_rs
@@ -42,14 +44,25 @@ KIND_DIRS: dict[str, str] = {
 
 @dataclass
 class Loaded:
-    """One record file as read: its kind, text and plain data (None when unreadable)."""
+    """One record file as read: its kind, text, and its data as compact JSON (None when unreadable).
+
+    The JSON form is what the record models validate (``model_validate_json``, parsed in Rust), and what
+    worker processes send back cheaply. ``data`` decodes it into plain Python values on demand.
+    """
 
     path: Path
     shown: str
     kind: str | None
     text: str | None = None
-    data: Any = None
+    payload: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    _data: Any = field(default=None, repr=False)
+
+    @property
+    def data(self) -> Any:
+        if self._data is None and self.payload is not None:
+            self._data = json.loads(self.payload)
+        return self._data
 
     def problem(self, line: int, col: int, message: str, check: str) -> None:
         self.problems.append(Problem(self.shown, line, col, message, check))
@@ -82,13 +95,14 @@ def kind_of(path: Path, root: Path) -> str | None:
     return None
 
 
-def discover(root: Path) -> list[Path]:
-    """Every record file of the knowledge base, in a stable order."""
-    out: list[Path] = []
-    for sub in KIND_DIRS:
+def discover(root: Path) -> list[tuple[Path, str, str]]:
+    """Every record file of the knowledge base as (path, shown path, kind), in a stable order."""
+    out: list[tuple[Path, str, str]] = []
+    for sub, kind in KIND_DIRS.items():
         folder = root / sub
         if folder.is_dir():
-            out.extend(sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")))
+            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith((".yaml", ".yml")))
+            out.extend((folder / name, f"{sub}/{name}", kind) for name in names)
     return out
 
 
@@ -168,20 +182,17 @@ def _locate_by_pyyaml(text: str) -> tuple[int, int]:
     return 1, 1
 
 
-def load_file(path: Path, root: Path, shown: str | None = None) -> Loaded:
+def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None = None) -> Loaded:
     """Read and parse one record file. Never raises on bad input; problems are collected on the result."""
     from .problems import display_path
 
     shown = shown or display_path(path, root)
-    rec = Loaded(path=path, shown=shown, kind=kind_of(path, root))
+    rec = Loaded(path=path, shown=shown, kind=kind or kind_of(path, root))
     text, problems = read_text(path, shown)
     rec.problems.extend(problems)
     if text is None:
         return rec
     rec.text = text
-    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        rec.problem(1, 1, "file is empty; a record is a YAML mapping (start from `riskcards new`)", "empty")
-        return rec
     try:
         data = parse_yaml(text)
     except yaml_rs.YAMLDecodeError as exc:
@@ -191,6 +202,15 @@ def load_file(path: Path, root: Path, shown: str | None = None) -> Loaded:
     except (RecursionError, ValueError, OverflowError) as exc:
         rec.problem(1, 1, f"cannot read this YAML: {exc}", "yaml-syntax")
         return rec
+    if data is None:
+        rec.problem(1, 1, "file is empty; a record is a YAML mapping of fields (start from `riskcards new`)", "empty")
+        return rec
+    if "!" in text and _TAG_HINT_RE.search(text):
+        tag = _find_tag(text)
+        if tag:
+            line, col, name = tag
+            rec.problem(line, col, f"YAML tag '{name}' is not allowed in records; write a plain value (quote it if it starts with '!')", "yaml-syntax")
+            return rec
     if isinstance(data, list) and _is_multi_document(text):
         rec.problem(1, 1, "file holds several YAML documents ('---'); a record file holds exactly one", "structure")
         return rec
@@ -198,8 +218,75 @@ def load_file(path: Path, root: Path, shown: str | None = None) -> Loaded:
         got = {list: "a list", str: "a single string", int: "a number", float: "a number", bool: "a boolean"}.get(type(data), type(data).__name__)
         rec.problem(1, 1, f"the file holds {got}; a record is a mapping of fields such as 'id: ...' at the top level", "structure")
         return rec
-    rec.data = data
+    try:
+        rec.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:  # a value JSON cannot hold; the policy above should prevent it
+        rec.problem(1, 1, f"a value cannot be represented as JSON: {exc}", "structure")
+        return rec
+    rec._data = data
     return rec
+
+
+PARALLEL_MIN_FILES = 2000
+"""Below this many files, parsing in one process is faster than starting workers."""
+
+
+def load_many(items: list[tuple[Path, str, str | None]], root: Path) -> Iterator[Loaded]:
+    """Load many files, yielding them in input order. Large knowledge bases are read and parsed by worker
+    processes (parsing is most of validation time) while the caller validates what has arrived; small
+    ones are loaded in this process. The result is the same either way, except that clean files come
+    back without their text (``Loaded.text`` is None; read it again to locate a problem found later)."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(items) < PARALLEL_MIN_FILES or workers < 2:
+        for path, shown, kind in items:
+            yield load_file(path, root, shown, kind)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(200, len(items) // (workers * 4))
+    chunks = [(items[i : i + size], root) for i in range(0, len(items), size)]
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # platforms without fork
+        ctx = None
+    if ctx is None:
+        for path, shown, kind in items:
+            yield load_file(path, root, shown, kind)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for part in pool.map(_load_chunk, chunks):
+            yield from part
+
+
+def _load_chunk(args: tuple[list[tuple[Path, str, str | None]], Path]) -> list[Loaded]:
+    items, root = args
+    out = []
+    for path, shown, kind in items:
+        rec = load_file(path, root, shown, kind)
+        rec._data = None  # the JSON payload travels; the decoded form is rebuilt on demand
+        if not rec.problems:
+            rec.text = None  # not worth sending back; re-read on demand
+        out.append(rec)
+    return out
+
+
+_TAG_HINT_RE = re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE)
+_CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+
+
+def _find_tag(text: str) -> tuple[int, int, str] | None:
+    """The first explicit tag outside YAML's core schema (e.g. '!!python/object'), with its position."""
+    import yaml
+
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            tag = getattr(event, "tag", None)
+            if tag and tag != "!" and tag not in _CORE_TAGS:
+                return event.start_mark.line + 1, event.start_mark.column + 1, tag.replace("tag:yaml.org,2002:", "!!")
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _is_multi_document(text: str) -> bool:

@@ -45,9 +45,13 @@ def validate(
         typer.echo(f"error: {root} is not a knowledge base (no cards/ folder); use --root", err=True)
         raise typer.Exit(2)
     if changed or base:
-        from ..lifecycle import validate_changed
+        from ..lifecycle import GitError, validate_changed
 
-        result = validate_changed(root, base)
+        try:
+            result = validate_changed(root, base)
+        except GitError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     else:
         result = run(root, [Path(p) for p in paths] if paths else None)
     out = render(result.problems, fmt.value, result.checked)

@@ -1,0 +1,3 @@
+from riskcards.cli import main
+
+main()
