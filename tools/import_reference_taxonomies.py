@@ -11,6 +11,7 @@ words and are kept when a file is regenerated. Other per-category facts go to `a
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -90,16 +91,35 @@ def convert(ref: dict, existing: dict | None) -> dict:
     return out
 
 
+HEADER = "# yaml-language-server: $schema=../schema/taxonomy.schema.json\n"
+
+
+def render(ref: dict, existing: dict | None) -> str:
+    """The text of taxonomies/<id>.yaml for a reference list, keeping our own descriptions."""
+    body = yaml.safe_dump(convert(ref, existing), sort_keys=False, allow_unicode=True, width=110)
+    return HEADER + body
+
+
+def lost_descriptions(ref: dict, existing: dict | None) -> list[str]:
+    """Codes whose description would be lost because the reference list no longer has them."""
+    codes = {str(c["code"]) for c in ref["categories"]}
+    return [str(c["code"]) for c in (existing or {}).get("categories", []) if c.get("description") and str(c["code"]) not in codes]
+
+
 def main(src: str, dst: str) -> None:
     for path in sorted(Path(src).glob("*.yaml")):
         ref = yaml.safe_load(path.read_text(encoding="utf-8"))
         target = Path(dst) / path.name
         existing = yaml.safe_load(target.read_text(encoding="utf-8")) if target.exists() else None
-        body = yaml.safe_dump(convert(ref, existing), sort_keys=False, allow_unicode=True, width=110)
-        header = "# yaml-language-server: $schema=../schema/taxonomy.schema.json\n"
-        target.write_text(header + body, encoding="utf-8")
+        for code in lost_descriptions(ref, existing):
+            print(f"{target}: category {code} is gone from the reference list; its description is dropped", file=sys.stderr)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(render(ref, existing), encoding="utf-8")
+        os.replace(tmp, target)
         print(target)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python tools/import_reference_taxonomies.py REFERENCE_DIR TAXONOMIES_DIR")
     main(*sys.argv[1:3])
