@@ -1,0 +1,619 @@
+"""`riskcards index | query | show | taxonomies | taxonomy | models | scenarios | crosswalk | stats | export`.
+
+Thin: options in, ``riskcards.query`` / ``riskcards.index`` / ``riskcards.exporters`` called, results printed.
+The module imports only the standard library at the top: ``query`` and ``show`` are also served by
+``fast_main`` (argparse, no typer/pydantic import) so a query process starts fast; typer is imported in
+``register`` only, and rich only to draw a table.
+
+Exit codes: 0 done, 1 the knowledge base has problems (nothing indexed), 2 usage error or unknown id.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+FAST_COMMANDS = ("query", "show")
+FORMATS = ("table", "json", "csv", "ids")
+SEVERITIES = ("low", "medium", "high", "critical")
+STATUSES = ("draft", "reviewed", "deprecated")
+
+
+class Exit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------------
+# Opening the index, rebuilding it when stale
+# --------------------------------------------------------------------------------------------------
+
+
+def _root(root: Path | str | None) -> Path:
+    from ..query import find_root
+
+    return Path(root) if root else find_root()
+
+
+def _is_kb(root: Path) -> bool:
+    return (root / "cards").is_dir() and (root / "taxonomies").is_dir()
+
+
+def run_build(root: Path, db: Path | None, *, quiet: bool = False) -> Path:
+    """Validate and index; on problems print them like `riskcards validate` and raise Exit(1)."""
+    from ..index import IndexProblems, build
+    from ..problems import render
+
+    try:
+        report = build(root, db)
+    except IndexProblems as exc:
+        _err(render(exc.problems, "text", exc.checked))
+        _err(f"index not written: fix the problems above; {db or 'the previous index'} is unchanged")
+        raise Exit(1) from None
+    if not quiet:
+        c = report.counts
+        shown = _shown(report.db_path)
+        print(f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
+              f"{c['guard_results']} guard verdicts into {shown} in {report.seconds:.2f} s")
+        if report.metadata_path:
+            print(f"datasette: datasette {shown} -m {_shown(report.metadata_path)}")
+    return report.db_path
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def open_index(db: Path | str | None, root: Path | str | None):
+    """The index to read: the default one (rebuilt first when any source changed) or --db as it is."""
+    from ..query import BadIndex, connect, default_db_path, is_stale
+
+    kb_root = _root(root)
+    default = default_db_path(kb_root)
+    path = Path(db) if db else default
+    own = path.resolve() == default.resolve()
+    if own and _is_kb(kb_root):
+        if is_stale(kb_root, path):
+            if path.exists():
+                _err(f"riskcards: sources changed since {_shown(path)} was built; rebuilding it")
+            run_build(kb_root, path, quiet=True)
+    elif not path.exists():
+        if db:
+            _err(f"error: no index at {db}; build one with `riskcards index --db {db}`")
+        else:
+            _err(f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/) and has no index; "
+                 "use --root, or --db PATH for a downloaded index")
+        raise Exit(2)
+    try:
+        return connect(path)
+    except BadIndex as exc:
+        _err(f"error: {exc}")
+        raise Exit(2) from None
+
+
+def _unknown(exc) -> None:
+    _err(f"error: {exc}")
+    raise Exit(2)
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------------
+
+
+def _json(data) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _table(columns: list[str], rows: list[list], title: str | None = None, caption: str | None = None) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    table = Table(*columns, title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+def _csv(columns: list[str], rows: list[list]) -> None:
+    import csv
+
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows([["" if v is None else v for v in row] for row in rows])
+
+
+def _cut(text: str | None, n: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands (plain functions; both the typer app and the fast path call them)
+# --------------------------------------------------------------------------------------------------
+
+
+def do_query(*, db=None, root=None, fmt="table", limit=None, **filters) -> None:
+    from ..query import Query, UnknownId, find_cards
+
+    if fmt not in FORMATS:
+        _err(f"error: unknown format '{fmt}'; one of: {', '.join(FORMATS)}")
+        raise Exit(2)
+    conn = open_index(db, root)
+    q = Query(limit=limit, **filters)
+    try:
+        cards = find_cards(conn, q)
+    except UnknownId as exc:
+        _unknown(exc)
+    if fmt == "json":
+        _json({"query": q.as_dict(), "count": len(cards), "cards": cards})
+        return
+    if fmt == "ids":
+        sys.stdout.write("".join(c["id"] + "\n" for c in cards))
+        return
+    columns, rows = _query_rows(q, cards, csv=fmt == "csv")
+    if fmt == "csv":
+        _csv(columns, rows)
+        return
+    if not cards:
+        _err("no cards match")
+        return
+    _table(columns, rows, caption=f"{len(cards)} card{'s' * (len(cards) != 1)}"
+           + ("; ~ = inferred through a crosswalk" if q.via_crosswalk else ""))
+
+
+def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]:
+    columns = ["id", "title", "severity" if q.scenario else "max severity", "status"]
+    if q.scenario:
+        columns.append("rationale")
+    if q.category:
+        columns += ["inferred", "matched categories"] if csv else ["matched categories"]
+    if q.model:
+        columns.append("examples and guard outcomes" if not csv else "model examples")
+    if q.text:
+        columns.append("text match")
+    if csv:
+        columns[1:1] = []
+        columns.insert(2, "summary")
+        columns.append("tags")
+    rows = []
+    for c in cards:
+        row = [c["id"], c["title"] if csv else _cut(c["title"], 60)]
+        if csv:
+            row.append(c["summary"])
+        row += [c["scenario"]["severity"] if q.scenario else c["max_severity"], c["status"]]
+        if q.scenario:
+            row.append(c["scenario"]["rationale"] if csv else _cut(c["scenario"]["rationale"], 70))
+        if q.category:
+            if csv:
+                row.append("yes" if c["inferred"] else "no")
+            row.append("; ".join(("~" if m["inferred"] else "") + m["ref"] + (f" (via {m['via']['crosswalk']})" if m["via"] and csv else "")
+                                 for m in c["matches"]))
+        if q.model:
+            row.append(_outcomes(c["model"]))
+        if q.text:
+            hits = c["text"]["hits"]
+            row.append(f"{hits[0]['in']}: {hits[0]['snippet']}" if hits else "")
+        if csv:
+            row.append("; ".join(c["tags"]))
+        rows.append(row)
+    return columns, rows
+
+
+def _outcomes(m: dict) -> str:
+    parts = []
+    for ex in m["examples"]:
+        exp = ", ".join(f"{e['guard']} {e['verdict']}" + (f" {'/'.join(e['categories'])}" if e["categories"] else "")
+                        for e in ex["expected"])
+        got = ", ".join(f"{r['guard']} {r['label']}" + (f" {'/'.join(r['categories'])}" if r["categories"] else "")
+                        + ("" if r["input_status"] == "current" else f" [{r['input_status']}]") for r in ex["results"])
+        parts.append(f"{ex['example_id']}: expected {exp or '-'}; recorded {got or '-'}")
+    return " | ".join(parts)
+
+
+def do_show(card_id: str, *, db=None, root=None, fmt="text") -> None:
+    from ..query import UnknownId, card
+
+    conn = open_index(db, root)
+    try:
+        c = card(conn, card_id)
+    except UnknownId as exc:
+        _unknown(exc)
+    if fmt == "json":
+        _json(c)
+        return
+    sys.stdout.write(render_card(c))
+
+
+def render_card(c: dict) -> str:
+    """A card as readable text (placements, scenarios and guards resolved to names)."""
+    import textwrap
+
+    def para(text: str, indent: str = "  ") -> list[str]:
+        out = []
+        for block in (text or "").strip().split("\n\n"):
+            out += textwrap.wrap(" ".join(block.split()), 96, initial_indent=indent, subsequent_indent=indent) or [""]
+        return out
+
+    lines = [f"{c['title']}  ({c['id']})", f"status {c['status']} · version {c['version']} · created {c['created']}"
+             + (f" · reviewed {c['last_reviewed']}" if c["last_reviewed"] else "")
+             + (f" · max severity {c['max_severity']}" if c["max_severity"] else ""), ""]
+    lines += para(c["summary"], "") + [""]
+    if c["status"] == "deprecated":
+        lines += [f"DEPRECATED: {c['deprecated_reason']}" + (f" (superseded by {c['superseded_by']})" if c["superseded_by"] else ""), ""]
+    lines += ["Description"] + para(c["description"]) + ["", "How it turns into harm"] + para(c["actions_required"]) + [""]
+    lines += ["Harm types"] + [f"  {h['actor']}: {h['category']}" for h in c["harm_types"]] + [""]
+    if c["placements"]:
+        lines.append("Placements")
+        for p in c["placements"]:
+            rel = "" if p["relation"] == "exact" else f" [{p['relation']}]"
+            lines.append(f"  {p['ref']}  {p['taxonomy_name']}: {p['name']}{rel}")
+            if p["rationale"]:
+                lines += para(p["rationale"], "      ")
+        lines.append("")
+    if c["scenarios"]:
+        lines.append("Scenarios")
+        for s in sorted(c["scenarios"], key=lambda s: -SEVERITIES.index(s["severity"])):
+            lines.append(f"  {s['severity']:<8} {s['name']} ({s['scenario']})")
+            lines += para(s["rationale"], "           ")
+        lines.append("")
+    if c["examples"]:
+        lines.append("Examples (content warning: they show harmful model behaviour; dangerous specifics are redacted)")
+        for ex in c["examples"]:
+            prov = ex["provenance"]
+            src = (f"observed on {prov['model']}" + (f" ({prov['model_name']})" if prov.get("model_name") else "")
+                   + (f", {prov['date']}" if prov.get("date") else "")) if prov["kind"] == "observed" else "illustrative"
+            lines.append(f"  - {ex['id']} [{ex['language']}, {src}, {ex['sensitivity']}]")
+            if ex["sensitivity"] == "withheld":
+                lines += para(f"withheld: {ex.get('withheld_reason', '')}", "      ")
+            if ex.get("context"):
+                lines += para(f"context: {ex['context']}", "      ")
+            if ex.get("prompt"):
+                lines += para(f"prompt: {ex['prompt']}", "      ") + para(f"output: {ex.get('output', '')}", "      ")
+            for t in ex.get("turns") or []:
+                lines += para(f"{t['role']}: {t['content']}", "      ")
+            if ex.get("note"):
+                lines += para(f"note: {ex['note']}", "      ")
+            for e in ex["expected"]:
+                lines.append(f"      expected {e['guard']} on {e['target']}: {e['verdict']}"
+                             + (f" {', '.join(e['categories'])}" if e["categories"] else ""))
+            for r in ex["results"]:
+                lines.append(f"      recorded {r['guard_config']} on {r['target']}: {r['label']}"
+                             + (f" {', '.join(r['categories'])}" if r["categories"] else "") + f" ({r['run_at']}, input {r['input_status']})")
+        lines.append("")
+    if c["references"]:
+        lines.append("References")
+        for r in c["references"]:
+            lines.append(f"  - {r['title']}" + (f" <{r['url']}>" if r.get("url") else "") + (f" doi:{r['doi']}" if r.get("doi") else ""))
+        lines.append("")
+    if c["tags"]:
+        lines += [f"Tags: {', '.join(c['tags'])}"]
+    lines.append(f"Source: {c['path']}")
+    return "\n".join(lines) + "\n"
+
+
+def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=None) -> None:
+    from .. import query as Q
+
+    conn = open_index(db, root)
+    try:
+        if what == "taxonomies":
+            data = Q.taxonomies(conn)
+            cols = ["id", "short_name", "kind", "category_count", "cards", "used_categories"]
+            heads = ["id", "name", "kind", "categories", "cards", "categories used"]
+        elif what == "models":
+            data = Q.models(conn)
+            cols = ["id", "name", "kind", "provider", "guard_taxonomy", "observed_examples", "expectations", "verdicts"]
+            heads = ["id", "name", "kind", "provider", "guard taxonomy", "observed examples", "expected verdicts", "recorded verdicts"]
+        elif what == "scenarios":
+            data = Q.scenarios(conn)
+            for d in data:
+                d.update({k: v for k, v in d["by_severity"].items()})
+            cols = ["id", "name", "cards", "critical", "high", "medium", "low"]
+            heads = cols
+        elif what == "taxonomy":
+            data = Q.taxonomy_tree(conn, arg)
+            cols = heads = []
+        elif what == "crosswalk":
+            data = Q.crosswalk(conn, arg, arg2)
+            cols = ["a", "a_name", "relation", "b", "b_name", "crosswalk"]
+            heads = [arg, "name", "relation", arg2, "name", "crosswalk"]
+        elif what == "stats":
+            data = Q.stats(conn)
+            cols = heads = []
+        else:  # pragma: no cover
+            raise ValueError(what)
+    except Q.UnknownId as exc:
+        _unknown(exc)
+    if fmt == "json":
+        _json(data)
+        return
+    if what == "taxonomy":
+        _print_tree(data, fmt)
+        return
+    if what == "stats":
+        flat = [[k, ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v] for k, v in data.items()]
+        _csv(["what", "count"], flat) if fmt == "csv" else _table(["what", "count"], flat)
+        return
+    rows = data["relations"] if what == "crosswalk" else data
+    if what == "crosswalk" and not rows:
+        _err(f"no crosswalk between {arg} and {arg2} (crosswalks: `riskcards stats`, files in taxonomies/crosswalks/)")
+        raise Exit(1)
+    table = [[r[c] for c in cols] for r in rows]
+    if fmt == "csv":
+        _csv(heads, table)
+    elif fmt == "ids":
+        sys.stdout.write("".join(f"{r[cols[0]]}\n" for r in rows))
+    else:
+        _table(heads, table)
+
+
+def _print_tree(data: dict, fmt: str) -> None:
+    cats = data["categories"]
+    if fmt == "csv":
+        _csv(["ref", "code", "name", "level", "parent", "cards", "direct_cards"],
+             [[c["ref"], c["code"], c["name"], c["level"], c["parent"], c["cards"], c["direct_cards"]] for c in cats])
+        return
+    if fmt == "ids":
+        sys.stdout.write("".join(c["ref"] + "\n" for c in cats))
+        return
+    out = [f"{data['short_name'] or data['name']} ({data['id']}, {data['edition']})", ""]
+    width = max((len(c["code"]) + 2 * (c["level"] - 1) for c in cats), default=0)
+    for c in cats:
+        label = "  " * (c["level"] - 1) + c["code"]
+        count = f"{c['cards']:>4} card{'s' * (c['cards'] != 1)}" if c["cards"] else "   - no card"
+        out.append(f"{label:<{width}}  {count:<12}  {c['name']}")
+    empty = sum(1 for c in cats if c["empty"])
+    out += ["", f"{len(cats)} categories, {len(cats) - empty} with cards (counts include descendants), {empty} with no card"]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def do_export(*, fmt="json", out=None, db=None, root=None, **filters) -> None:
+    from ..exporters import export
+    from ..query import Query, UnknownId, find_cards
+
+    conn = open_index(db, root)
+    q = Query(**filters)
+    ids = None
+    if q.as_dict():
+        try:
+            ids = [c["id"] for c in find_cards(conn, q)]
+        except UnknownId as exc:
+            _unknown(exc)
+    try:
+        n = export(conn, fmt, out, ids=ids, query=q.as_dict() or None)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        raise Exit(2) from None
+    if out:
+        _err(f"wrote {n} {'examples' if fmt == 'jsonl' else 'cards'} to {out}")
+
+
+def do_index(*, db=None, root=None, metadata=False, schema_doc=False) -> None:
+    if metadata or schema_doc:
+        from ..index import datasette_metadata, schema_markdown
+
+        if metadata:
+            _json(datasette_metadata())
+        else:
+            sys.stdout.write(schema_markdown())
+        return
+    kb_root = _root(root)
+    if not _is_kb(kb_root):
+        _err(f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/); use --root")
+        raise Exit(2)
+    run_build(kb_root, Path(db) if db else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Fast path: `query` and `show` with argparse, without importing typer, rich (unless drawing) or pydantic
+# --------------------------------------------------------------------------------------------------
+
+
+class _Fallback(Exception):
+    pass
+
+
+def _parser(command: str):
+    import argparse
+
+    class P(argparse.ArgumentParser):
+        def error(self, message):  # let typer report usage errors and print help
+            raise _Fallback(message)
+
+    p = P(prog=f"riskcards {command}", add_help=False, allow_abbrev=False)
+    p.add_argument("--db")
+    p.add_argument("--root")
+    if command == "query":
+        for flag, short in (("--model", "-m"), ("--scenario", "-s"), ("--category", "-c"), ("--taxonomy", "-t"),
+                            ("--harm-type", None), ("--text", "-q"), ("--status", None), ("--min-severity", None)):
+            p.add_argument(*[f for f in (flag, short) if f])
+        p.add_argument("--via-crosswalk", action="store_true")
+        p.add_argument("--format", "-f", dest="fmt", default="table")
+        p.add_argument("--limit", type=int)
+    else:
+        p.add_argument("card_id")
+        p.add_argument("--format", "-f", dest="fmt", default="text")
+    return p
+
+
+def fast_main(argv: list[str]) -> int | None:
+    """Run `query`/`show` without typer. None means: not handled here (help, odd options), use the typer app."""
+    command, rest = argv[0], argv[1:]
+    if command not in FAST_COMMANDS or any(a in ("-h", "--help") or a.startswith("--show-completion")
+                                           or a.startswith("--install-completion") for a in rest):
+        return None
+    try:
+        ns = _parser(command).parse_args(rest)
+    except _Fallback:
+        return None
+    opts = vars(ns)
+    try:
+        if command == "query":
+            if opts["fmt"] not in FORMATS:
+                return None
+            do_query(**opts)
+        else:
+            if opts["fmt"] not in ("text", "json"):
+                return None
+            do_show(opts.pop("card_id"), **opts)
+    except Exit as exc:
+        return exc.code
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# typer commands
+# --------------------------------------------------------------------------------------------------
+
+
+def _completer(kind: str):
+    def complete(incomplete: str) -> list[str]:
+        from ..query import BadIndex, connect, default_db_path
+        from ..query import complete as comp
+
+        path = Path(os.environ.get("RISKCARDS_DB") or default_db_path(_root(None)))
+        try:
+            conn = connect(path)
+        except BadIndex:
+            return []
+        return comp(conn, kind, incomplete or "")
+
+    return complete
+
+
+def register(app) -> None:  # noqa: C901 - one block of declarations
+    from enum import Enum
+    from typing import Annotated
+
+    import typer
+
+    Fmt = Enum("Fmt", {f: f for f in FORMATS}, type=str)  # noqa: N806
+    ShowFmt = Enum("ShowFmt", {"text": "text", "json": "json"}, type=str)  # noqa: N806
+    ExportFmt = Enum("ExportFmt", {"json": "json", "jsonl": "jsonl", "csv": "csv"}, type=str)  # noqa: N806
+    Sev = Enum("Sev", {s: s for s in SEVERITIES}, type=str)  # noqa: N806
+    Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # noqa: N806
+
+    Db = Annotated[Path | None, typer.Option("--db", help="The index to read (default: <root>/build/riskcards.db, rebuilt when "
+                                                           "sources changed). Any index works, e.g. a downloaded one.")]
+    Root = Annotated[Path | None, typer.Option("--root", help="Knowledge-base root (default: found from the current folder).")]
+    Model = Annotated[str | None, typer.Option("--model", "-m", help="Cards with examples observed on this model (with guard outcomes); "
+                                              "for a guard model, cards whose examples it was run on or is expected to judge.",
+                                              autocompletion=_completer("model"))]
+    Scenario = Annotated[str | None, typer.Option("--scenario", "-s", help="Cards that apply to this scenario, most severe first, with the rationale.",
+                                                  autocompletion=_completer("scenario"))]
+    Category = Annotated[str | None, typer.Option("--category", "-c", help="taxonomy-id:code; includes the category's descendants.",
+                                                  autocompletion=_completer("category"))]
+    Via = Annotated[bool, typer.Option("--via-crosswalk", help="With --category: also follow crosswalk relations (results marked inferred).")]
+    Tax = Annotated[str | None, typer.Option("--taxonomy", "-t", help="Cards placed anywhere in this taxonomy.", autocompletion=_completer("taxonomy"))]
+    Harm = Annotated[str | None, typer.Option("--harm-type", help="An actor, a harm category, or actor:category.", autocompletion=_completer("harm-type"))]
+    Text = Annotated[str | None, typer.Option("--text", "-q", help="Full-text search over card and example text (FTS5 syntax allowed).")]
+    St = Annotated[Status | None, typer.Option("--status", help="draft, reviewed or deprecated.")]
+    MinSev = Annotated[Sev | None, typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest).")]
+
+    def _run(fn, *args, **kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except Exit as exc:
+            raise typer.Exit(exc.code) from None
+
+    def _v(e):
+        return e.value if e is not None else None
+
+    @app.command("index")
+    def index_cmd(
+        db: Db = None,
+        root: Root = None,
+        metadata: Annotated[bool, typer.Option("--metadata", help="Print the Datasette metadata (JSON) instead of building.")] = False,
+        schema_doc: Annotated[bool, typer.Option("--schema-doc", help="Print the schema documentation (markdown) instead of building.")] = False,
+    ) -> None:
+        """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes nothing)."""
+        _run(do_index, db=db, root=root, metadata=metadata, schema_doc=schema_doc)
+
+    @app.command("query")
+    def query_cmd(
+        model: Model = None, scenario: Scenario = None, category: Category = None, via_crosswalk: Via = False,
+        taxonomy: Tax = None, harm_type: Harm = None, text: Text = None, status: St = None, min_severity: MinSev = None,
+        fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")] = "table",
+        limit: Annotated[int | None, typer.Option("--limit", help="At most this many cards.")] = None,
+        db: Db = None, root: Root = None,
+    ) -> None:
+        """Find cards: every given filter must hold. Unknown ids and codes are errors with the nearest matches."""
+        _run(do_query, db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, limit=limit, model=model, scenario=scenario,
+             category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
+             status=_v(status), min_severity=_v(min_severity))
+
+    @app.command("show")
+    def show_cmd(
+        card_id: Annotated[str, typer.Argument(help="Card id (or a former id).", autocompletion=_completer("card"))],
+        fmt: Annotated[ShowFmt, typer.Option("--format", "-f", help="text or json.")] = "text",
+        db: Db = None, root: Root = None,
+    ) -> None:
+        """Show one card, with its placements, scenarios and guard outcomes resolved to names."""
+        _run(do_show, card_id, db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+
+    ListFmt = Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")]  # noqa: N806
+
+    @app.command("taxonomies")
+    def taxonomies_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
+        """List the taxonomies with their category and card counts."""
+        _run(do_listing, "taxonomies", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+
+    @app.command("taxonomy")
+    def taxonomy_cmd(
+        taxonomy_id: Annotated[str, typer.Argument(help="Taxonomy id.", autocompletion=_completer("taxonomy"))],
+        fmt: ListFmt = "table", db: Db = None, root: Root = None,
+    ) -> None:
+        """Show a taxonomy's category tree with card counts; categories with no card are marked."""
+        _run(do_listing, "taxonomy", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, arg=taxonomy_id)
+
+    @app.command("models")
+    def models_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
+        """List language models and guard models with example and verdict counts."""
+        _run(do_listing, "models", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+
+    @app.command("scenarios")
+    def scenarios_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
+        """List deployment scenarios with card counts by severity."""
+        _run(do_listing, "scenarios", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+
+    @app.command("crosswalk")
+    def crosswalk_cmd(
+        a: Annotated[str, typer.Argument(help="A taxonomy id.", autocompletion=_completer("taxonomy"))],
+        b: Annotated[str, typer.Argument(help="Another taxonomy id.", autocompletion=_completer("taxonomy"))],
+        fmt: ListFmt = "table", db: Db = None, root: Root = None,
+    ) -> None:
+        """Show how the categories of taxonomies A and B relate (from crosswalks in either direction)."""
+        _run(do_listing, "crosswalk", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, arg=a, arg2=b)
+
+    @app.command("stats")
+    def stats_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
+        """Counts of cards, examples, placements, verdicts and more."""
+        _run(do_listing, "stats", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+
+    @app.command("export")
+    def export_cmd(
+        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="json (cards and reference data), jsonl (one example "
+                                                                         "per line, for red-teaming tools) or csv (one card per row).")] = "json",
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (atomically); default: standard output.")] = None,
+        model: Model = None, scenario: Scenario = None, category: Category = None, via_crosswalk: Via = False,
+        taxonomy: Tax = None, harm_type: Harm = None, text: Text = None, status: St = None, min_severity: MinSev = None,
+        db: Db = None, root: Root = None,
+    ) -> None:
+        """Export the whole knowledge base, or the cards a query finds (same filters as `query`)."""
+        _run(do_export, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, out=out, db=db, root=root, model=model, scenario=scenario,
+             category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
+             status=_v(status), min_severity=_v(min_severity))

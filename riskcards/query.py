@@ -1,0 +1,680 @@
+"""The one query layer over the SQLite index. The CLI, the site and the exports read through it.
+
+Only the standard library is imported here (sqlite3, json, os), so a query process starts fast; nothing
+here prints. Every function takes an open connection (``connect(path)``) and returns plain dicts and
+lists that serialise to JSON as they are.
+
+Public API
+----------
+Opening the index
+    connect(db_path) -> sqlite3.Connection          read-only; raises BadIndex if not a RiskCards index
+    default_db_path(root) -> Path                   <root>/build/riskcards.db
+    find_root(start=None) -> Path                   the knowledge-base root (RISKCARDS_ROOT or nearest cards/+taxonomies/)
+    source_fingerprint(root) -> str                 count/mtimes/sizes of every source file (staleness check)
+    is_stale(root, db_path) -> bool                 True when the db is missing or the sources changed since its build
+    meta(conn) -> dict                              the build's metadata (schema version, build time, source commit...)
+
+Questions
+    Query(model=, scenario=, category=, via_crosswalk=, taxonomy=, harm_type=, text=, status=, min_severity=, limit=)
+    find_cards(conn, query) -> list[dict]           cards matching every given filter (shape below)
+    query_result(conn, query) -> dict               {"query": {...}, "count": n, "cards": [...]} (the CLI's JSON)
+    card(conn, id_or_alias) -> dict                 one card, everything resolved (raises UnknownId)
+    cards_full(conn, ids=None) -> list[dict]        many cards in the card() shape, in bulk (exports)
+    examples(conn, ids=None) -> list[dict]          examples with their card, expectations and verdicts (JSONL export)
+    taxonomies(conn) -> list[dict]                  taxonomies with category and card counts
+    taxonomy_tree(conn, id) -> dict                 a taxonomy and its categories in file order, with card counts
+    models(conn) -> list[dict]                      models with example and verdict counts
+    scenarios(conn) -> list[dict]                   scenarios with card counts by severity
+    crosswalk(conn, a, b) -> dict                   relations between the categories of taxonomies a and b
+    stats(conn) -> dict                             counts of everything
+    search(conn, text, limit=20) -> list[dict]      full-text hits over cards and examples (FTS5, bm25 order)
+    complete(conn, kind, prefix) -> list[str]       ids and codes for shell completion
+    UnknownId(kind, value, suggestions)             raised for unknown ids/codes; str() says "did you mean"
+
+Result shape of ``find_cards`` (one dict per card; keys marked * appear only with that filter)::
+
+    {"id", "title", "summary", "status", "max_severity", "tags": [..], "path",
+     "scenario"*:  {"id", "severity", "rationale"},                       # --scenario: ordered by severity
+     "inferred"*:  bool,                                                  # --category: only via a crosswalk
+     "matches"*:   [{"ref", "name", "relation", "inferred": bool,
+                     "via": null | {"crosswalk", "from", "relation", "to"}}],
+     "model"*:     {"id", "kind", "examples": [{"example_id", "provenance", "observed_date",
+                     "expected": [{"guard", "target", "verdict", "categories"}],
+                     "results":  [{"guard", "guard_config", "target", "label", "categories",
+                                   "input_status", "run_at"}]}]},
+     "text"*:      {"score", "hits": [{"in": "card" | "example:<id>", "snippet"}]}}
+
+``--model M`` means: for a language model, cards with examples observed on M, with every guard outcome
+(expected and recorded) for those examples; for a guard model or classifier, cards with examples it was
+run on (recorded verdicts) or that expect a verdict from it, with its verdicts only.
+``--category T:C`` matches cards placed in C or any descendant; with ``via_crosswalk`` also cards placed
+in a category one crosswalk relation away from C or a descendant (and in its descendants), marked inferred.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+META_TABLE = "meta"
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
+STATUSES = ("draft", "reviewed", "deprecated")
+SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks")
+DEFAULT_DB = ("build", "riskcards.db")
+
+
+class BadIndex(Exception):
+    """The file is missing, not SQLite, or not a RiskCards index of this schema version."""
+
+
+class UnknownId(LookupError):
+    """An id or code that is not in the index; ``str()`` names the nearest matches."""
+
+    def __init__(self, kind: str, value: str, candidates=(), hint: str = "", where: str = "") -> None:
+        from .ids import closest
+
+        self.kind, self.value, self.where = kind, value, where
+        self.suggestions = closest(value, list(candidates), n=3)
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        near = f" (did you mean {' or '.join(repr(s) for s in self.suggestions)}?)" if self.suggestions else ""
+        return f"unknown {self.kind} '{self.value}'{self.where}{near}{self.hint}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Opening the index, staleness
+# --------------------------------------------------------------------------------------------------
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The knowledge-base root (same rule as riskcards.load.find_root, without its imports)."""
+    env = os.environ.get("RISKCARDS_ROOT")
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "cards").is_dir() and (candidate / "taxonomies").is_dir():
+            return candidate
+    return here
+
+
+def default_db_path(root: Path) -> Path:
+    return Path(root).joinpath(*DEFAULT_DB)
+
+
+def source_fingerprint(root: Path) -> str:
+    """A cheap summary of every source file: count, newest mtime, and sums of mtimes and sizes.
+
+    Any added, removed, renamed or edited file (and any change of a folder) changes it."""
+    count = newest = total = size = 0
+    for sub in SOURCE_DIRS:
+        folder = os.path.join(root, sub)
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        newest = max(newest, st.st_mtime_ns)
+        total += st.st_mtime_ns
+        with os.scandir(folder) as it:
+            for entry in it:
+                if not entry.name.endswith((".yaml", ".yml", ".jsonl")):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                count += 1
+                newest = max(newest, st.st_mtime_ns)
+                total += st.st_mtime_ns
+                size += st.st_size
+    return f"{count}:{newest}:{total}:{size}"
+
+
+def is_stale(root: Path, db_path: Path) -> bool:
+    if not os.path.exists(db_path):
+        return True
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'source_fingerprint'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True
+    return row is None or row[0] != source_fingerprint(root)
+
+
+def connect(db_path: Path | str) -> sqlite3.Connection:
+    """Open an index read-only. Raises BadIndex with a readable message when it is not one."""
+    path = str(db_path)
+    if not os.path.isfile(path):
+        raise BadIndex(f"no index at {path}; build it with `riskcards index` (or pass --db PATH)")
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+        row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise BadIndex(f"{path} is not a RiskCards index ({exc}); rebuild it with `riskcards index --db {path}`") from None
+    if row is None or row[0] != str(SCHEMA_VERSION):
+        found = row[0] if row else "none"
+        raise BadIndex(f"{path} has index schema version {found}; this riskcards reads version {SCHEMA_VERSION}: "
+                          f"rebuild it with `riskcards index --db {path}`")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def meta(conn: sqlite3.Connection) -> dict:
+    return {k: v for k, v in conn.execute(f"SELECT key, value FROM {META_TABLE} ORDER BY key")}
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _loads(text):
+    return json.loads(text) if text else []
+
+
+def _col(conn, sql: str, *params) -> list:
+    return [r[0] for r in conn.execute(sql, params)]
+
+
+def _known(conn, kind: str, value: str, sql: str, hint: str = "") -> None:
+    """Raise UnknownId unless ``value`` is among the first column of ``sql``."""
+    pool = _col(conn, sql)
+    if value not in pool:
+        raise UnknownId(kind, value, pool, hint)
+
+
+def _ids_param(ids) -> str:
+    return json.dumps(list(ids))
+
+
+def resolve_category(conn, ref: str) -> str:
+    """Check 'taxonomy-id:code' and return it; raise UnknownId naming the nearest taxonomy or code."""
+    tax, sep, code = ref.partition(":")
+    if not sep or not tax or not code:
+        raise UnknownId("category", ref, _col(conn, "SELECT ref FROM categories"), "; write it as 'taxonomy-id:code', e.g. 'llama-guard-3:S6'")
+    _known(conn, "taxonomy", tax, "SELECT id FROM taxonomies")
+    codes = _col(conn, "SELECT code FROM categories WHERE taxonomy_id = ? ORDER BY position", tax)
+    if code not in codes:
+        lowered = {c.lower(): c for c in codes}
+        if code.lower() in lowered:  # 's6' -> 'S6'
+            return f"{tax}:{lowered[code.lower()]}"
+        raise UnknownId("code", code, codes, f"; `riskcards taxonomy {tax}` lists its codes", where=f" in {tax}")
+    return ref
+
+
+# --------------------------------------------------------------------------------------------------
+# find_cards: the filters
+# --------------------------------------------------------------------------------------------------
+
+
+class Query:
+    """Filters of ``find_cards``; every given filter must hold (AND)."""
+
+    FIELDS = ("model", "scenario", "category", "via_crosswalk", "taxonomy", "harm_type", "text", "status", "min_severity", "limit")
+    __slots__ = FIELDS
+
+    def __init__(self, model=None, scenario=None, category=None, via_crosswalk=False, taxonomy=None, harm_type=None,
+                 text=None, status=None, min_severity=None, limit=None) -> None:
+        self.model, self.scenario, self.category, self.via_crosswalk = model, scenario, category, via_crosswalk
+        self.taxonomy, self.harm_type, self.text, self.status = taxonomy, harm_type, text, status
+        self.min_severity, self.limit = min_severity, limit
+
+    def as_dict(self) -> dict:
+        return {f: getattr(self, f) for f in self.FIELDS if getattr(self, f) not in (None, False)}
+
+
+def _check(conn, q: Query) -> str | None:
+    """Validate every filter value against the index; returns the model's kind when --model is given."""
+    kind = None
+    if q.model:
+        row = conn.execute("SELECT kind FROM models WHERE id = ?", (q.model,)).fetchone()
+        if row is None:
+            raise UnknownId("model", q.model, _col(conn, "SELECT id FROM models"), "; `riskcards models` lists them")
+        kind = row[0]
+    if q.scenario:
+        _known(conn, "scenario", q.scenario, "SELECT id FROM scenarios", "; `riskcards scenarios` lists them")
+    if q.category:
+        q.category = resolve_category(conn, q.category)
+    if q.taxonomy:
+        _known(conn, "taxonomy", q.taxonomy, "SELECT id FROM taxonomies", "; `riskcards taxonomies` lists them")
+    if q.harm_type:
+        actor, sep, category = q.harm_type.partition(":")
+        actors = _col(conn, "SELECT id FROM harm_type_terms WHERE term_group = 'actor'")
+        cats = _col(conn, "SELECT id FROM harm_type_terms WHERE term_group = 'category'")
+        if sep:
+            if actor not in actors:
+                raise UnknownId("harm-type actor", actor, actors, f"; actors: {', '.join(actors)}")
+            if category not in cats:
+                raise UnknownId("harm-type category", category, cats, f"; categories: {', '.join(cats)}")
+        elif q.harm_type not in actors and q.harm_type not in cats:
+            raise UnknownId("harm type", q.harm_type, actors + cats,
+                            "; write an actor, a category, or 'actor:category' (e.g. 'reader:psychological')")
+    if q.status and q.status not in STATUSES:
+        raise UnknownId("status", q.status, STATUSES, f"; one of: {', '.join(STATUSES)}")
+    if q.min_severity and q.min_severity not in SEVERITY_RANK:
+        raise UnknownId("severity", q.min_severity, SEVERITY_RANK, f"; one of: {', '.join(SEVERITY_RANK)}")
+    return kind
+
+
+_CATEGORY_MATCHES = """
+WITH sel(ref) AS (SELECT ref FROM category_ancestors WHERE ancestor_ref = :cat),
+linked(ref, via) AS (
+    SELECT r.target_ref, r.id FROM crosswalk_relations r JOIN sel ON sel.ref = r.source_ref WHERE :xw
+    UNION SELECT r.source_ref, r.id FROM crosswalk_relations r JOIN sel ON sel.ref = r.target_ref WHERE :xw),
+linked_desc(ref, via) AS (SELECT a.ref, l.via FROM linked l JOIN category_ancestors a ON a.ancestor_ref = l.ref),
+matches(card_id, ref, relation, inferred, via) AS (
+    SELECT p.card_id, p.ref, p.relation, 0, NULL FROM placements p JOIN sel ON sel.ref = p.ref
+    UNION ALL
+    SELECT p.card_id, p.ref, p.relation, 1, ld.via FROM placements p JOIN linked_desc ld ON ld.ref = p.ref
+)"""
+
+_TEXT_HITS = """
+text_hits(card_id, score, place, snip) AS (
+    SELECT cards.id, bm25(cards_fts), 'card', snippet(cards_fts, -1, '[', ']', '…', 12)
+      FROM cards_fts JOIN cards ON cards.rowid = cards_fts.rowid WHERE cards_fts MATCH :text
+    UNION ALL
+    SELECT e.card_id, bm25(examples_fts), 'example:' || e.example_id, snippet(examples_fts, -1, '[', ']', '…', 12)
+      FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid WHERE examples_fts MATCH :text
+)"""
+
+
+def _fts_text(text: str) -> str:
+    """A safe FTS5 query for arbitrary user text: each word quoted, all words required."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words) or '""'
+
+
+def find_cards(conn: sqlite3.Connection, q: Query) -> list[dict]:
+    """Cards matching every filter of ``q``, in the documented shape. Raises UnknownId for unknown values."""
+    model_kind = _check(conn, q)
+    try:
+        return _find(conn, q, model_kind, q.text)
+    except sqlite3.OperationalError as exc:
+        if q.text and ("fts5" in str(exc) or "syntax" in str(exc) or "no such column" in str(exc)):
+            return _find(conn, q, model_kind, _fts_text(q.text))  # the text was not valid FTS5 syntax
+        raise
+
+
+def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict]:
+    ctes, joins, where, cols = [], [], [], []
+    params: dict = {}
+    order = ["c.id"]
+    if q.category:
+        ctes.append(_CATEGORY_MATCHES)
+        params.update(cat=q.category, xw=1 if q.via_crosswalk else 0)
+        where.append("c.id IN (SELECT card_id FROM matches)")
+    if text:
+        ctes.append(_TEXT_HITS)
+        params["text"] = text
+        joins.append("JOIN (SELECT card_id, MIN(score) AS score FROM text_hits GROUP BY card_id) th ON th.card_id = c.id")
+        cols.append("th.score AS text_score")
+        order = ["th.score", "c.id"]
+    if q.scenario:
+        joins.append("JOIN card_scenarios cs ON cs.card_id = c.id AND cs.scenario_id = :scenario")
+        cols += ["cs.severity AS s_severity", "cs.rationale AS s_rationale"]
+        params["scenario"] = q.scenario
+        order = ["cs.severity_rank DESC", *order]
+        if q.min_severity:
+            where.append("cs.severity_rank >= :sev")
+    elif q.min_severity:
+        where.append("c.max_severity_rank >= :sev")
+    if q.min_severity:
+        params["sev"] = SEVERITY_RANK[q.min_severity]
+    if q.taxonomy:
+        where.append("c.id IN (SELECT card_id FROM placements WHERE taxonomy_id = :taxonomy)")
+        params["taxonomy"] = q.taxonomy
+    if q.harm_type:
+        actor, sep, category = q.harm_type.partition(":")
+        if sep:
+            where.append("c.id IN (SELECT card_id FROM harm_types WHERE actor = :ht_actor AND category = :ht_cat)")
+            params.update(ht_actor=actor, ht_cat=category)
+        else:
+            where.append("c.id IN (SELECT card_id FROM harm_types WHERE actor = :ht OR category = :ht)")
+            params["ht"] = q.harm_type
+    if q.status:
+        where.append("c.status = :status")
+        params["status"] = q.status
+    if q.model:
+        params["model"] = q.model
+        if model_kind == "language-model":
+            where.append("c.id IN (SELECT card_id FROM examples WHERE model_id = :model)")
+        else:
+            where.append("(c.id IN (SELECT card_id FROM guard_results WHERE model_id = :model) "
+                         "OR c.id IN (SELECT card_id FROM expectations WHERE guard_id = :model))")
+    sql = ""
+    if ctes:
+        sql = "WITH " + ",".join(c.strip().removeprefix("WITH ") for c in ctes) + "\n"
+    sql += ("SELECT c.id, c.title, c.summary, c.status, c.max_severity, c.tags, c.path"
+            + "".join(", " + c for c in cols) + " FROM cards c " + " ".join(joins))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + ", ".join(order)
+    if q.limit:
+        sql += f" LIMIT {int(q.limit)}"
+    rows = conn.execute(sql, params).fetchall()
+    out = []
+    for r in rows:
+        item = {"id": r["id"], "title": r["title"], "summary": r["summary"], "status": r["status"],
+                "max_severity": r["max_severity"], "tags": _loads(r["tags"]), "path": r["path"]}
+        if q.scenario:
+            item["scenario"] = {"id": q.scenario, "severity": r["s_severity"], "rationale": r["s_rationale"]}
+        if text:
+            item["text"] = {"score": round(r["text_score"], 4), "hits": []}
+        out.append(item)
+    if not out:
+        return out
+    by_id = {c["id"]: c for c in out}
+    if q.category:
+        _add_matches(conn, q, params, by_id)
+    if text:
+        hits_sql = "WITH " + _TEXT_HITS.strip() + " SELECT card_id, place, snip FROM text_hits ORDER BY score"
+        for r in conn.execute(hits_sql, {"text": text}):
+            item = by_id.get(r[0])
+            if item is not None and len(item["text"]["hits"]) < 3:
+                item["text"]["hits"].append({"in": r[1], "snippet": r[2]})
+    if q.model:
+        _add_model(conn, q.model, model_kind, by_id)
+    return out
+
+
+def _add_matches(conn, q: Query, params: dict, by_id: dict) -> None:
+    sql = ("WITH " + _CATEGORY_MATCHES.strip().removeprefix("WITH ") +
+           """ SELECT m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
+               FROM matches m JOIN categories cat ON cat.ref = m.ref
+               LEFT JOIN crosswalk_relations cw ON cw.id = m.via
+               ORDER BY m.card_id, m.inferred, m.ref""")
+    seen: set = set()  # (card, ref): a direct match wins over inferred ones, and one path per category is enough
+    for r in conn.execute(sql, {"cat": params["cat"], "xw": params["xw"]}):
+        item = by_id.get(r[0])
+        if item is None or (r[0], r[1]) in seen:
+            continue
+        seen.add((r[0], r[1]))
+        via = {"crosswalk": r[5], "from": r[6], "relation": r[7], "to": r[8]} if r[5] else None
+        item.setdefault("matches", []).append({"ref": r[1], "name": r[2], "relation": r[3], "inferred": bool(r[4]), "via": via})
+    for item in by_id.values():
+        item["inferred"] = all(m["inferred"] for m in item.get("matches", []))
+
+
+def _add_model(conn, model: str, kind: str | None, by_id: dict) -> None:
+    ids = _ids_param(by_id)
+    guard = kind != "language-model"
+    if guard:
+        ex_sql = """SELECT card_id, example_id FROM expectations WHERE guard_id = :m AND card_id IN (SELECT value FROM json_each(:ids))
+                    UNION SELECT card_id, example_id FROM guard_results WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))"""
+        wanted = {(r[0], r[1]) for r in conn.execute(ex_sql, {"m": model, "ids": ids})}
+    else:
+        wanted = {(r[0], r[1]) for r in conn.execute(
+            "SELECT card_id, example_id FROM examples WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))",
+            {"m": model, "ids": ids})}
+    exs: dict = {}
+    for r in conn.execute("""SELECT card_id, example_id, provenance, observed_date FROM examples
+                             WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY card_id, position""", (ids,)):
+        if (r[0], r[1]) in wanted:
+            exs[(r[0], r[1])] = {"example_id": r[1], "provenance": r[2], "observed_date": r[3], "expected": [], "results": []}
+    for r in conn.execute("""SELECT card_id, example_id, guard_id, target, verdict, categories FROM expectations
+                             WHERE card_id IN (SELECT value FROM json_each(?))""", (ids,)):
+        ex = exs.get((r[0], r[1]))
+        if ex is not None and (not guard or r[2] == model):
+            ex["expected"].append({"guard": r[2], "target": r[3], "verdict": r[4], "categories": _loads(r[5])})
+    for r in conn.execute("""SELECT card_id, example_id, model_id, guard_config_id, target, label, categories, input_status, run_at
+                             FROM guard_results WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY run_at""", (ids,)):
+        ex = exs.get((r[0], r[1]))
+        if ex is not None and (not guard or r[2] == model):
+            ex["results"].append({"guard": r[2], "guard_config": r[3], "target": r[4], "label": r[5],
+                                  "categories": _loads(r[6]), "input_status": r[7], "run_at": r[8]})
+    for cid, item in by_id.items():
+        item["model"] = {"id": model, "kind": kind, "examples": [v for (c, _e), v in exs.items() if c == cid]}
+
+
+def query_result(conn: sqlite3.Connection, q: Query) -> dict:
+    """The documented JSON document of a query: the filters, the count, and the cards."""
+    cards = find_cards(conn, q)
+    return {"query": q.as_dict(), "count": len(cards), "cards": cards}
+
+
+# --------------------------------------------------------------------------------------------------
+# Whole records
+# --------------------------------------------------------------------------------------------------
+
+
+def resolve_card_id(conn, card_id: str) -> str:
+    row = conn.execute("SELECT id FROM cards WHERE id = ? UNION ALL SELECT card_id FROM card_aliases WHERE alias = ?",
+                       (card_id, card_id)).fetchone()
+    if row is None:
+        raise UnknownId("card", card_id, _col(conn, "SELECT id FROM cards UNION ALL SELECT alias FROM card_aliases"),
+                        "; `riskcards query --text WORDS` searches the cards")
+    return row[0]
+
+
+def card(conn: sqlite3.Connection, card_id: str) -> dict:
+    """One card (by id or alias), with placements, scenarios and guards resolved to names."""
+    return cards_full(conn, [resolve_card_id(conn, card_id)])[0]
+
+
+def _group(conn, sql: str, ids, build) -> dict:
+    out: dict = {}
+    if ids is None:
+        rows = conn.execute(sql.replace("{filter}", "1"))
+    else:
+        rows = conn.execute(sql.replace("{filter}", "x.card_id IN (SELECT value FROM json_each(?))"), (_ids_param(ids),))
+    for r in rows:
+        out.setdefault(r["card_id"], []).append(build(r))
+    return out
+
+
+def _example(r) -> dict:
+    ex = {"id": r["example_id"], "language": r["language"], "sensitivity": r["sensitivity"]}
+    if r["provenance"] == "observed":
+        ex["provenance"] = {"kind": "observed", "model": r["model_id"] or "unknown", "model_name": r["model_name"],
+                            "date": r["observed_date"], "source": r["source"]}
+    else:
+        ex["provenance"] = {"kind": "illustrative", "author": r["author"]}
+    for f in ("prompt", "output", "context", "note", "withheld_reason"):
+        if r[f] is not None:
+            ex[f] = r[f]
+    if r["turns"]:
+        ex["turns"] = json.loads(r["turns"])
+    return ex
+
+
+def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
+    """Cards in the ``card()`` shape, fetched in bulk: all of them, or those with the given ids (in that order)."""
+    filt = "1" if ids is None else "c.id IN (SELECT value FROM json_each(?))"
+    args = () if ids is None else (_ids_param(ids),)
+    rows = conn.execute(f"SELECT * FROM cards c WHERE {filt} ORDER BY c.id", args).fetchall()
+    placements = _group(conn, """SELECT x.card_id, x.ref, x.relation, x.rationale, cat.name, cat.taxonomy_id, t.short_name, t.name AS tname
+        FROM placements x JOIN categories cat ON cat.ref = x.ref JOIN taxonomies t ON t.id = x.taxonomy_id
+        WHERE {filter} ORDER BY x.card_id, x.position""", ids,
+        lambda r: {"ref": r["ref"], "name": r["name"], "taxonomy": r["taxonomy_id"], "taxonomy_name": r["short_name"] or r["tname"],
+                   "relation": r["relation"], "rationale": r["rationale"]})
+    harm = _group(conn, "SELECT x.card_id, x.actor, x.category FROM harm_types x WHERE {filter} ORDER BY x.card_id, x.position",
+                  ids, lambda r: {"actor": r["actor"], "category": r["category"]})
+    exs = _group(conn, "SELECT * FROM examples x WHERE {filter} ORDER BY x.card_id, x.position", ids, _example)
+    expected = _group(conn, "SELECT x.card_id, x.example_id, x.guard_id, x.target, x.verdict, x.categories FROM expectations x WHERE {filter}",
+                      ids, lambda r: (r["example_id"], {"guard": r["guard_id"], "verdict": r["verdict"],
+                                                        "categories": _loads(r["categories"]), "target": r["target"]}))
+    results = _group(conn, """SELECT x.card_id, x.example_id, x.model_id, x.guard_config_id, x.target, x.label, x.categories,
+        x.input_status, x.run_at FROM guard_results x WHERE {filter} ORDER BY x.run_at""", ids,
+        lambda r: (r["example_id"], {"guard": r["model_id"], "guard_config": r["guard_config_id"], "target": r["target"],
+                                     "label": r["label"], "categories": _loads(r["categories"]),
+                                     "input_status": r["input_status"], "run_at": r["run_at"]}))
+    scen = _group(conn, """SELECT x.card_id, x.scenario_id, s.name, x.severity, x.rationale FROM card_scenarios x
+        JOIN scenarios s ON s.id = x.scenario_id WHERE {filter} ORDER BY x.card_id, x.position""", ids,
+        lambda r: {"scenario": r["scenario_id"], "name": r["name"], "severity": r["severity"], "rationale": r["rationale"]})
+    refs = _group(conn, "SELECT * FROM card_references x WHERE {filter} ORDER BY x.card_id, x.position", ids,
+                  lambda r: {k: r[k] for k in ("title", "url", "doi", "note") if r[k] is not None})
+    out = []
+    for r in rows:
+        cid = r["id"]
+        examples_ = exs.get(cid, [])
+        for ex in examples_:
+            ex["expected"] = [e for (eid, e) in expected.get(cid, []) if eid == ex["id"]]
+            ex["results"] = [e for (eid, e) in results.get(cid, []) if eid == ex["id"]]
+        item = {
+            "id": cid, "title": r["title"], "summary": r["summary"], "description": r["description"],
+            "actions_required": r["actions_required"], "harm_types": harm.get(cid, []), "placements": placements.get(cid, []),
+            "examples": examples_, "scenarios": scen.get(cid, []), "references": refs.get(cid, []), "tags": _loads(r["tags"]),
+            "status": r["status"], "version": r["version"], "created": r["created"], "last_reviewed": r["last_reviewed"],
+            "reviewers": _loads(r["reviewers"]), "deprecated_reason": r["deprecated_reason"], "superseded_by": r["superseded_by"],
+            "aliases": _loads(r["aliases"]), "contributors": _loads(r["contributors"]), "license": r["license"],
+            "changelog": _loads(r["changelog"]), "max_severity": r["max_severity"], "path": r["path"],
+        }
+        out.append(item)
+    if ids is not None:
+        order = {cid: i for i, cid in enumerate(ids)}
+        out.sort(key=lambda c: order.get(c["id"], len(order)))
+    return out
+
+
+def examples(conn: sqlite3.Connection, ids=None) -> list[dict]:
+    """Every example (of the given cards), one dict each with its card's id, title and placements: the JSONL shape."""
+    out = []
+    for c in cards_full(conn, ids):
+        for ex in c["examples"]:
+            out.append({"card": c["id"], "card_title": c["title"], "placements": [p["ref"] for p in c["placements"]],
+                        "harm_types": [f"{h['actor']}:{h['category']}" for h in c["harm_types"]], **ex})
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Listings
+# --------------------------------------------------------------------------------------------------
+
+
+def taxonomies(conn: sqlite3.Connection) -> list[dict]:
+    sql = """SELECT t.id, t.short_name, t.name, t.kind, t.edition, t.confidence, t.category_count,
+                    (SELECT COUNT(DISTINCT p.card_id) FROM placements p WHERE p.taxonomy_id = t.id) AS cards,
+                    (SELECT COUNT(DISTINCT p.ref) FROM placements p WHERE p.taxonomy_id = t.id) AS used_categories
+             FROM taxonomies t ORDER BY t.id"""
+    return [dict(r) for r in conn.execute(sql)]
+
+
+def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
+    """A taxonomy with its categories in file order (parents first): level, direct and subtree card counts."""
+    row = conn.execute("SELECT * FROM taxonomies WHERE id = ?", (taxonomy_id,)).fetchone()
+    if row is None:
+        raise UnknownId("taxonomy", taxonomy_id, _col(conn, "SELECT id FROM taxonomies"), "; `riskcards taxonomies` lists them")
+    cats = []
+    for r in conn.execute("""SELECT cat.ref, cat.code, cat.name, cat.level, cat.parent_ref, cat.also_parent_ref,
+               (SELECT COUNT(*) FROM placements p WHERE p.ref = cat.ref) AS direct_cards,
+               (SELECT COUNT(DISTINCT p.card_id) FROM category_ancestors a JOIN placements p ON p.ref = a.ref
+                 WHERE a.ancestor_ref = cat.ref) AS cards
+             FROM categories cat WHERE cat.taxonomy_id = ? ORDER BY cat.position""", (taxonomy_id,)):
+        cats.append({"ref": r[0], "code": r[1], "name": r[2], "level": r[3],
+                     "parent": r[4].split(":", 1)[1] if r[4] else None,
+                     "also_parent": r[5].split(":", 1)[1] if r[5] else None,
+                     "direct_cards": r[6], "cards": r[7], "empty": r[7] == 0})
+    keys = ("id", "name", "short_name", "kind", "edition", "source", "url", "confidence", "license", "notes", "description")
+    return {**{k: row[k] for k in keys}, "categories": cats}
+
+
+def models(conn: sqlite3.Connection) -> list[dict]:
+    sql = """SELECT m.id, m.name, m.kind, m.provider, m.family, m.open_weights, m.guard_taxonomy,
+                    (SELECT COUNT(*) FROM examples e WHERE e.model_id = m.id) AS observed_examples,
+                    (SELECT COUNT(*) FROM expectations x WHERE x.guard_id = m.id) AS expectations,
+                    (SELECT COUNT(*) FROM guard_results r WHERE r.model_id = m.id) AS verdicts
+             FROM models m ORDER BY m.kind, m.id"""
+    return [{**dict(r), "open_weights": bool(r["open_weights"])} for r in conn.execute(sql)]
+
+
+def scenarios(conn: sqlite3.Connection) -> list[dict]:
+    out = []
+    for r in conn.execute("SELECT id, name, summary FROM scenarios ORDER BY id"):
+        counts = {k: 0 for k in SEVERITY_RANK}
+        for sev, n in conn.execute("SELECT severity, COUNT(*) FROM card_scenarios WHERE scenario_id = ? GROUP BY severity", (r[0],)):
+            counts[sev] = n
+        out.append({"id": r[0], "name": r[1], "summary": r[2], "cards": sum(counts.values()), "by_severity": counts})
+    return out
+
+
+def crosswalk(conn: sqlite3.Connection, a: str, b: str) -> dict:
+    """Relations between the categories of taxonomies ``a`` and ``b``, from crosswalks in either direction.
+
+    Rows read 'a-category RELATION b-category'; a crosswalk written from b to a is turned around
+    (broader <-> narrower)."""
+    pool = _col(conn, "SELECT id FROM taxonomies")
+    for t in (a, b):
+        if t not in pool:
+            raise UnknownId("taxonomy", t, pool, "; `riskcards taxonomies` lists them")
+    flip = {"broader": "narrower", "narrower": "broader", "exact": "exact", "related": "related"}
+    rows = []
+    files = []
+    for cw in conn.execute("SELECT id, source_taxonomy, target_taxonomy FROM crosswalks WHERE (source_taxonomy = ? AND target_taxonomy = ?) "
+                           "OR (source_taxonomy = ? AND target_taxonomy = ?) ORDER BY id", (a, b, b, a)).fetchall():
+        files.append(cw[0])
+        reverse = cw[1] != a
+        for r in conn.execute("""SELECT r.source_ref, s.name, r.relation, r.target_ref, t.name, r.rationale
+                                 FROM crosswalk_relations r JOIN categories s ON s.ref = r.source_ref
+                                 JOIN categories t ON t.ref = r.target_ref WHERE r.crosswalk_id = ? ORDER BY r.id""", (cw[0],)):
+            if reverse:
+                rows.append({"a": r[3], "a_name": r[4], "relation": flip[r[2]], "b": r[0], "b_name": r[1], "rationale": r[5], "crosswalk": cw[0]})
+            else:
+                rows.append({"a": r[0], "a_name": r[1], "relation": r[2], "b": r[3], "b_name": r[4], "rationale": r[5], "crosswalk": cw[0]})
+    return {"a": a, "b": b, "crosswalks": files, "relations": rows}
+
+
+def stats(conn: sqlite3.Connection) -> dict:
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "cards": one("SELECT COUNT(*) FROM cards"),
+        "cards_by_status": {r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM cards GROUP BY status ORDER BY status")},
+        "examples": one("SELECT COUNT(*) FROM examples"),
+        "examples_by_provenance": {r[0]: r[1] for r in conn.execute("SELECT provenance, COUNT(*) FROM examples GROUP BY provenance")},
+        "examples_by_sensitivity": {r[0]: r[1] for r in conn.execute("SELECT sensitivity, COUNT(*) FROM examples GROUP BY sensitivity")},
+        "placements": one("SELECT COUNT(*) FROM placements"),
+        "taxonomies": one("SELECT COUNT(*) FROM taxonomies"),
+        "categories": one("SELECT COUNT(*) FROM categories"),
+        "categories_with_cards": one("SELECT COUNT(DISTINCT ref) FROM placements"),
+        "crosswalks": one("SELECT COUNT(*) FROM crosswalks"),
+        "crosswalk_relations": one("SELECT COUNT(*) FROM crosswalk_relations"),
+        "scenarios": one("SELECT COUNT(*) FROM scenarios"),
+        "models": one("SELECT COUNT(*) FROM models"),
+        "expectations": one("SELECT COUNT(*) FROM expectations"),
+        "guard_results": one("SELECT COUNT(*) FROM guard_results"),
+        "guard_results_by_status": {r[0]: r[1] for r in conn.execute("SELECT input_status, COUNT(*) FROM guard_results GROUP BY input_status")},
+        "built_at": meta(conn).get("built_at"),
+        "source_commit": meta(conn).get("source_commit"),
+    }
+
+
+def search(conn: sqlite3.Connection, text: str, limit: int = 20) -> list[dict]:
+    """Full-text hits over cards and examples, best first: [{"card", "title", "in", "snippet", "score"}]."""
+    sql = "WITH " + _TEXT_HITS.strip() + """ SELECT h.card_id, c.title, h.place, h.snip, h.score FROM text_hits h
+             JOIN cards c ON c.id = h.card_id ORDER BY h.score LIMIT :limit"""
+    try:
+        rows = conn.execute(sql, {"text": text, "limit": limit}).fetchall()
+    except sqlite3.OperationalError:
+        rows = conn.execute(sql, {"text": _fts_text(text), "limit": limit}).fetchall()
+    return [{"card": r[0], "title": r[1], "in": r[2], "snippet": r[3], "score": round(r[4], 4)} for r in rows]
+
+
+_COMPLETE = {
+    "card": "SELECT id FROM cards WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
+    "model": "SELECT id FROM models WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
+    "guard": "SELECT id FROM models WHERE guard_taxonomy IS NOT NULL AND id LIKE :p ESCAPE '\\' ORDER BY id",
+    "scenario": "SELECT id FROM scenarios WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
+    "taxonomy": "SELECT id FROM taxonomies WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
+    "category": "SELECT ref FROM categories WHERE ref LIKE :p ESCAPE '\\' ORDER BY taxonomy_id, position",
+    "harm-type": "SELECT id FROM harm_type_terms WHERE id LIKE :p ESCAPE '\\' "
+                 "UNION SELECT a.id || ':' || c.id FROM harm_type_terms a, harm_type_terms c "
+                 "WHERE a.term_group = 'actor' AND c.term_group = 'category' AND a.id || ':' || c.id LIKE :p ESCAPE '\\'",
+}
+
+
+def complete(conn: sqlite3.Connection, kind: str, prefix: str = "", limit: int = 200) -> list[str]:
+    """Ids or codes of ``kind`` (card, model, guard, scenario, taxonomy, category, harm-type) starting with ``prefix``.
+
+    For 'category' before a ':' the taxonomy ids are offered, each followed by ':'."""
+    if kind == "category" and ":" not in prefix:
+        return [t + ":" for t in complete(conn, "taxonomy", prefix, limit)]
+    p = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [r[0] for r in conn.execute(_COMPLETE[kind] + f" LIMIT {int(limit)}", {"p": p})]
