@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""The two commands of the quick start, with nothing but Python 3.11+ needed to run them.
+
+    python3 make.py build   # set up .venv, then validate, index and build the site (public/)
+    python3 make.py test    # set up .venv with the test tools, then run the test suite
+
+Each sets up (or refreshes) the virtual environment in .venv when pyproject.toml has changed since
+the last install, then runs the `riskcards` command or pytest inside it. Extra arguments are passed on:
+`python3 make.py test -k validate`, `python3 make.py build --no-site`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+EXTRAS = {"build": "", "test": "[test,profanity]"}
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"RiskCards needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"creating {VENV.relative_to(ROOT)} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed{extras or '[]'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"installing riskcards{extras} into .venv ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f".{extras}"], cwd=ROOT, check=True)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__.strip())
+        return 2
+    task, rest = argv[0], argv[1:]
+    ensure_venv(EXTRAS[task])
+    if task == "build":
+        cmd = [str(BIN / "riskcards"), "build", *rest]
+    else:
+        workers = ["-n", "2"] if not any(a.startswith("-n") for a in rest) else []
+        cmd = [str(BIN / "python"), "-m", "pytest", *workers, *rest]
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
