@@ -25,7 +25,7 @@ EXTRAS = {"build": "", "test": "[test,profanity]"}
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - make.py may be started by an older python3
         sys.exit(f"RiskCards needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print(f"creating {VENV.relative_to(ROOT)} ...", flush=True)

@@ -23,6 +23,7 @@ class KnowledgeBase:
     """(kind, id) -> the record's path relative to the root, as shown in messages and edit links."""
 
     _codes: dict[str, dict[str, Category]] = field(default_factory=dict, repr=False)
+    _derived: dict = field(default_factory=dict, repr=False)
 
     def codes(self, taxonomy_id: str) -> dict[str, Category]:
         """Categories of a taxonomy by code (empty for an unknown taxonomy)."""
@@ -36,14 +37,20 @@ class KnowledgeBase:
         return self.codes(taxonomy_id).get(code)
 
     def actors(self) -> set[str]:
-        return {t.id for t in self.vocab.actors} if self.vocab else set()
+        return self._memo("actors", lambda: {t.id for t in self.vocab.actors} if self.vocab else set())
 
     def harm_categories(self) -> set[str]:
-        return {t.id for t in self.vocab.categories} if self.vocab else set()
+        return self._memo("harm_categories", lambda: {t.id for t in self.vocab.categories} if self.vocab else set())
 
     def guards(self) -> dict[str, Model]:
         """Guard models and classifiers by id."""
-        return {m.id: m for m in self.models.values() if m.guard is not None}
+        return self._memo("guards", lambda: {m.id: m for m in self.models.values() if m.guard is not None})
+
+    def _memo(self, name: str, make):
+        """Derived lookups, computed once: the knowledge base does not change after it is built."""
+        if name not in self._derived:
+            self._derived[name] = make()
+        return self._derived[name]
 
     def resolve_card(self, card_id: str) -> Card | None:
         """A card by id or by one of its aliases."""

@@ -131,9 +131,7 @@ def _unwrap(ann: Any, node: Any) -> Any:
     """Strip Optional/list/Annotated down to the model the YAML node is checked against."""
     for _ in range(6):
         origin = typing.get_origin(ann)
-        if origin is typing.Annotated:
-            ann = typing.get_args(ann)[0]
-        elif origin in (list, typing.List):  # noqa: UP006
+        if origin is typing.Annotated or origin is list:
             ann = typing.get_args(ann)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(ann) if a is not type(None)]
