@@ -161,6 +161,30 @@ class ChangelogEntry(Record):
     note: Text = Field(description="What changed.")
 
 
+class UnmappedItem(Record):
+    """Source text an importer could not map to a card field, kept verbatim for a person to resolve."""
+
+    field: Text = Field(description="The source field it comes from, as the source names it, e.g. 'Categorisation'.")
+    raw: Text = Field(description="The text exactly as written in the source.")
+    line: int | None = Field(None, ge=1, description="The line of the source file where it starts.")
+    reason: Text = Field(description="Why it was not mapped, as a short code, e.g. 'placeholder_code', 'unknown_category'.")
+
+
+class ImportNotes(Record):
+    """Where an imported card came from, and everything the importer could not map (so nothing is lost)."""
+
+    format: Text = Field(description="The source format, e.g. 'lm-risk-cards/yaml-2024'.")
+    source: Text = Field(description="The source file, written '<folder>/<file name>'.")
+    source_id: Text = Field(description="The card's identifier in the source, exactly as written (e.g. the legacy file stem).")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the source text after normalising line endings to LF, Unicode to NFC and removing a BOM.",
+    )
+    unmapped: list[UnmappedItem] = Field(
+        default_factory=list, description="Source text that could not be mapped to a card field; remove an item once resolved."
+    )
+
+
 class Card(Record):
     """A RiskCard: one risk of a language model's output or behaviour."""
 
@@ -188,6 +212,9 @@ class Card(Record):
     contributors: list[Text] = Field(default_factory=list, description="Who wrote or edited the card.")
     license: Spdx = Field("CC-BY-4.0", description="Licence of the card's text, as an SPDX expression.")
     changelog: list[ChangelogEntry] = Field(default_factory=list, description="History of the card, newest last.")
+    import_notes: ImportNotes | None = Field(
+        None, description="For imported cards only: the source, and what the importer could not map, kept verbatim."
+    )
 
 
 # --------------------------------------------------------------------------------------------------
