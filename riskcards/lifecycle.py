@@ -228,10 +228,12 @@ def _check_cards(run: _Run) -> None:
     # Every card id and alias at head, by name -> owning card id, from the raw files (valid or not), so
     # that a card with a schema error is not mistaken for a removed one.
     head_owner: dict[str, str] = {}
+    alias_owner: dict[str, str] = {}
     for cid, card in kb.cards.items():
         head_owner.setdefault(cid, cid)
         for a in _items(card.aliases):
             head_owner.setdefault(a, cid)
+            alias_owner.setdefault(a, cid)
     for side in run.head.values():
         if side.kind == "card" and side.id:
             for name in side.names():
@@ -281,8 +283,8 @@ def _check_cards(run: _Run) -> None:
     for c in added:
         side = run.head[c.path]
         new_id = side.id
-        if new_id and head_owner.get(new_id, new_id) != new_id:
-            run.at(c.path, ("id",), f"id '{new_id}' is a former id of card '{head_owner[new_id]}' (in its aliases); ids are never reused: choose another id", "reused-id")
+        if new_id and alias_owner.get(new_id, new_id) != new_id:
+            run.at(c.path, ("id",), f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' (in its aliases); ids are never reused: choose another id", "reused-id")
 
 
 def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
