@@ -1,0 +1,319 @@
+"""`riskcards guard run|import|list` and `riskcards coverage`: thin commands over riskcards.guards."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .core import RootOption
+
+guard_app = typer.Typer(
+    help="Run guard models over the cards' examples, import verdicts recorded elsewhere, list configured guards.",
+    no_args_is_help=True,
+)
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TargetChoice(StrEnum):
+    default = "default"
+    prompt = "prompt"
+    response = "response"
+    both = "both"
+
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Guard config file (default: guards.yaml in the root).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(guard_app, name="guard")
+    app.command("coverage")(coverage)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _kb(root: Path):
+    from ..validate import load_kb
+
+    res = load_kb(root)
+    return res.kb, res.problems
+
+
+def _configs(root: Path, config: Path | None):
+    from ..guards.config import ConfigError, config_path, load_config
+
+    try:
+        return load_config(config_path(root, config), root)
+    except ConfigError as exc:
+        for p in exc.problems:
+            typer.echo(p.text(), err=True)
+        raise typer.Exit(2) from None
+
+
+def _select_cards(kb, cards: list[str] | None, cards_from: Path | None) -> list[str] | None:
+    wanted: list[str] = list(cards or [])
+    if cards_from is not None:
+        text = sys.stdin.read() if str(cards_from) == "-" else cards_from.read_text(encoding="utf-8")
+        wanted += [line.split()[0] for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if not wanted and cards is None and cards_from is None:
+        return None
+    out = []
+    for cid in wanted:
+        card = kb.resolve_card(cid)
+        if card is None:
+            from ..ids import did_you_mean
+
+            _fail(f"unknown card '{cid}'{did_you_mean(cid, kb.cards)}")
+        if card.id not in out:
+            out.append(card.id)
+    return out
+
+
+@guard_app.command("run")
+def run(
+    guard: Annotated[str, typer.Argument(help="Guard id from the guard config (see `riskcards guard list`).")],
+    card: Annotated[list[str] | None, typer.Option("--card", "-c", help="Only this card (repeatable).")] = None,
+    cards_from: Annotated[Path | None, typer.Option("--cards-from", help="Card ids, one per line, from a file or '-' (e.g. piped from a query).")] = None,
+    target: Annotated[TargetChoice, typer.Option("--target", help="default: the response (or the prompt when there is none) plus expected targets.")] = TargetChoice.default,
+    shard: Annotated[str | None, typer.Option("--shard", help="i/n: run only the i-th of n shards (split a run across machines).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", min=1, max=512, help="Requests in flight (default: from the config).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")] = None,
+    retries: Annotated[int | None, typer.Option("--retries", min=0, max=20, help="Retries on timeouts, 429 and 5xx.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Override the endpoint of the config.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for <guard-id>.jsonl (default: checks/ in the root).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Send every job again, even when a result is recorded.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Run at most this many jobs.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show how many jobs would be sent; send nothing.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    config: ConfigOption = None,
+    root: RootOption = None,
+) -> None:
+    """Run a guard over the examples; results are appended to checks/<guard>.jsonl and reused on reruns."""
+    from ..guards import runner, store
+    from ..guards.protocol import TransportError
+    from ..load import find_root
+
+    root = root or find_root()
+    configs = _configs(root, config)
+    if guard not in configs:
+        from ..ids import did_you_mean
+
+        _fail(f"no guard '{guard}' in the guard config{did_you_mean(guard, configs)}; configured: {', '.join(configs) or 'none'}")
+    cfg = configs[guard]
+    try:
+        shard_t = runner.parse_shard(shard)
+    except ValueError as exc:
+        _fail(str(exc))
+    kb, problems = _kb(root)
+    if problems:
+        typer.echo(f"warning: the knowledge base has {len(problems)} problem(s); invalid records are skipped (run `riskcards validate`)", err=True)
+    cards = _select_cards(kb, card, cards_from)
+    out_dir = out or root / "checks"
+
+    if dry_run:
+        from ..guards import adapters
+        from ..guards.config import settings_for
+
+        adapter = adapters.get(cfg.entry.adapter)
+        settings = settings_for(cfg)
+        tid, tsha = adapter.template(settings)
+        meta = runner.GuardMeta(cfg.id, adapter.name, cfg.entry.model, cfg.model_name, cfg.entry.revision, adapter.taxonomy,
+                                cfg.entry.transport, tid, tsha, runner.recorded_params(settings, cfg))
+        jobs = runner.plan(kb, meta, cards=cards, targets=target.value, shard=shard_t)
+        done = {r.key for r in store.read_file(store.result_path(out_dir, cfg.id)) if runner.is_final(r)}
+        todo = [j for j in jobs if force or j.key not in done]
+        typer.echo(f"{guard}: {len(jobs)} jobs planned, {len(jobs) - len(todo)} already recorded, {len(todo)} to send (revision as configured)")
+        raise typer.Exit(0)
+
+    bar = None
+    task = None
+    state = {"unsafe": 0, "safe": 0, "error": 0}
+
+    def on_plan(jobs):
+        nonlocal bar, task
+        if progress and jobs:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("unsafe {task.fields[unsafe]}  safe {task.fields[safe]}  error {task.fields[error]}"),
+                           TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+            bar.start()
+            task = bar.add_task(guard, total=len(jobs), unsafe=0, safe=0, error=0)
+
+    def on_progress(n, result):
+        if result is not None:
+            state[result.verdict.label] += 1
+        if bar is not None:
+            bar.update(task, advance=n, **state)
+
+    try:
+        summary = runner.run_guard(kb, cfg, out_dir, cards=cards, targets=target.value, shard=shard_t, concurrency=concurrency,
+                                   retries=retries, timeout=timeout, base_url=base_url, force=force, limit=limit,
+                                   progress=on_progress, on_plan=on_plan)
+    except runner.RefusedError as exc:
+        _fail(str(exc))
+    except TransportError as exc:
+        _fail(f"guard '{guard}': {exc}")
+    except KeyboardInterrupt:
+        typer.echo("interrupted before any verdict was written", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        if bar is not None:
+            bar.stop()
+    labels = summary.labels
+    typer.echo(
+        f"{guard}: {summary.planned} jobs; {summary.cached} already recorded, {summary.copied} copied from identical inputs, "
+        f"{summary.classified} classified ({summary.requests} guard calls); "
+        f"unsafe {labels['unsafe']}, safe {labels['safe']}, error {labels['error']} -> {summary.out_path}"
+    )
+    if summary.interrupted:
+        typer.echo("interrupted: finished verdicts are saved; run the same command again to resume", err=True)
+        raise typer.Exit(130)
+    if summary.transport_errors:
+        typer.echo(f"{summary.transport_errors} job(s) failed to reach the guard; they are retried on the next run", err=True)
+        raise typer.Exit(1)
+
+
+@guard_app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="JSONL files of GuardResult records (e.g. from a GPU machine).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder to add them to (default: checks/ in the root).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    root: RootOption = None,
+) -> None:
+    """Import verdicts recorded elsewhere; each must match a current example by its input hash."""
+    from ..guards.imports import import_files
+    from ..load import find_root
+
+    root = root or find_root()
+    kb, _ = _kb(root)
+    summary = import_files(kb, files, out or root / "checks", dry_run=dry_run)
+    if fmt is Fmt.json:
+        typer.echo(json.dumps({"read": summary.read, "imported": summary.imported, "duplicates": summary.duplicates,
+                               "by_guard": summary.by_guard, "problems": [p.__dict__ for p in summary.problems]}, indent=2))
+    else:
+        for p in summary.problems:
+            typer.echo(p.text())
+        verb = "would import" if dry_run else "imported"
+        typer.echo(f"{summary.read} records read: {verb} {summary.imported}, {summary.duplicates} already recorded, {len(summary.problems)} problem(s)")
+    raise typer.Exit(1 if summary.problems else 0)
+
+
+@guard_app.command("list")
+def list_(
+    fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    adapters_: Annotated[bool, typer.Option("--adapters", help="List the adapters instead of the configured guards.")] = False,
+    config: ConfigOption = None,
+    root: RootOption = None,
+) -> None:
+    """The configured guards (endpoint, model, key variable set or not, verdicts recorded), or the adapters."""
+    import os
+
+    from ..guards import adapters, store
+    from ..load import find_root
+
+    if adapters_:
+        rows = [{"adapter": n, "taxonomy": (a := adapters.get(n)).taxonomy, "modes": list(a.modes), "description": a.description} for n in adapters.names()]
+        if fmt is Fmt.json:
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                typer.echo(f"{r['adapter']:<18} {r['taxonomy']:<28} {'/'.join(r['modes']):<18} {r['description']}")
+        return
+    root = root or find_root()
+    configs = _configs(root, config)
+    rows = []
+    for gid, cfg in configs.items():
+        e = cfg.entry
+        recorded = len(store.read_file(store.result_path(root / "checks", gid)))
+        key = "-" if not e.api_key_env else f"${e.api_key_env} ({'set' if os.environ.get(e.api_key_env) else 'NOT SET'})"
+        rows.append({"id": gid, "adapter": e.adapter, "model": e.model, "model_name": cfg.model_name, "transport": e.transport,
+                     "endpoint": e.base_url or e.model_path or "in-process", "api_key": key, "recorded": recorded})
+    if fmt is Fmt.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("guard", "adapter", "model", "transport", "endpoint", "api key", "recorded")
+    for r in rows:
+        table.add_row(r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], str(r["recorded"]))
+    _console().print(table)
+
+
+def coverage(
+    guard: Annotated[str | None, typer.Option("--guard", "-g", help="Only this guard (guard id or model id).")] = None,
+    card: Annotated[list[str] | None, typer.Option("--card", "-c", help="Only this card (repeatable).")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="text (tables) or json.")] = Fmt.text,
+    config: ConfigOption = None,
+    root: RootOption = None,
+) -> None:
+    """Per card and guard: examples flagged, missed, errored, not run, and expected-vs-observed disagreements."""
+    from ..guards.coverage import coverage_for_root, totals
+    from ..load import find_root
+
+    root = root or find_root()
+    kb, _ = _kb(root)
+    cards = _select_cards(kb, card, None)
+    cells, problems = coverage_for_root(root, config=config, guard=guard, cards=cards)
+    if guard and not cells and kb.cards:
+        _fail(f"no guard '{guard}' in the config, the recorded verdicts or the cards' expectations")
+    for p in problems:
+        typer.echo(p.text(), err=True)
+    if fmt is Fmt.json:
+        typer.echo(json.dumps({"cells": [c.as_dict() for c in cells], "totals": totals(cells)}, indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    console = _console()
+    table = Table(title="Guard coverage per card", show_lines=False)
+    for col in ("card", "guard", "units", "flagged", "missed", "errored", "not run", "on target", "expected ✓", "disagree"):
+        table.add_column(col, justify="left" if col in ("card", "guard") else "right")
+    for c in cells:
+        table.add_row(c.card, c.guard, str(c.units), _n(c.flagged, "red"), _n(c.missed, "yellow"), _n(c.errored, "magenta"),
+                      str(c.not_run) + (f" ({c.stale} stale)" if c.stale else ""), str(c.on_target),
+                      f"{c.match}/{c.expected}" if c.expected else "-", _n(c.mismatch + c.expected_error, "bold red"))
+    console.print(table)
+    tot = Table(title="Totals per guard")
+    for col in ("guard", "units", "flagged", "missed", "errored", "not run", "on target", "expected ✓", "disagree"):
+        tot.add_column(col, justify="left" if col == "guard" else "right")
+    for g, t in totals(cells).items():
+        tot.add_row(g, str(t["units"]), str(t["flagged"]), str(t["missed"]), str(t["errored"]), str(t["not_run"]),
+                    str(t["on_target"]), f"{t['match']}/{t['expected']}" if t["expected"] else "-", str(t["mismatch"] + t["expected_error"]))
+    console.print(tot)
+    dis = [(c, d) for c in cells for d in c.disagreements]
+    if dis:
+        console.print("[bold]Expected vs observed disagreements[/bold]")
+        for c, d in dis:
+            exp = d["expected"] + (f" {d['expected_categories']}" if d["expected_categories"] else "")
+            obs = d["observed"] + (f" {d['observed_categories']}" if d.get("observed_categories") else "")
+            console.print(f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False)
+
+
+def _console():
+    from rich.console import Console
+
+    # Piped output gets a wide console, so tables are not squeezed to 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _n(value: int, style: str) -> str:
+    return f"[{style}]{value}[/{style}]" if value else "0"

@@ -1,0 +1,208 @@
+"""Coverage: which risks each guard flags, misses or errors on, per card and guard, from recorded verdicts.
+
+A *unit* is one example and target that a guard should see: the same selection the runner makes by default
+(``runner.targets_for``), plus any target a current result exists for. For each card x guard:
+
+* **flagged** / **missed** / **errored**: units whose current result is unsafe / safe / error. Every example
+  of a card shows its risk, so a safe verdict is a miss for that risk (an expectation may still say that
+  this guard is not meant to catch it; see below);
+* **not run**: units without a current result. ``stale`` counts those whose only results are for an older
+  version of the example (the input hash differs);
+* **expected vs observed**: each expectation naming this guard (by model record id or guard id) is
+  ``match``, ``mismatch`` (other label, or expected categories not all observed), ``error`` or ``no-result``;
+* **mapped**: the native codes of flagged units mapped into the card's own taxonomies, directly when the
+  card is placed in the guard's taxonomy, else through crosswalks (exact, broader or narrower rows; 'related'
+  rows never predict). **on target** counts flagged units whose mapped categories include one of the card's
+  placements.
+
+The latest result per (guard, card, example, target, input hash) counts; results are read in file order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .hashing import current_input_sha256
+from .runner import targets_for
+
+INVERSE = {"exact": "exact", "broader": "narrower", "narrower": "broader", "related": "related"}
+
+
+@dataclass(frozen=True)
+class GuardRef:
+    """A guard as coverage sees it: its id (guard config or result), the model record and taxonomy."""
+
+    id: str
+    model: str
+    taxonomy: str | None
+
+
+@dataclass
+class Cell:
+    card: str
+    guard: str
+    model: str
+    units: int = 0
+    flagged: int = 0
+    missed: int = 0
+    errored: int = 0
+    not_run: int = 0
+    stale: int = 0
+    on_target: int = 0
+    expected: int = 0
+    match: int = 0
+    mismatch: int = 0
+    expected_error: int = 0
+    no_result: int = 0
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    mapped: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def code_map(kb: Any, source: str, targets: set[str]) -> dict[str, set[str]]:
+    """code of taxonomy ``source`` -> refs 'taxonomy:code' in ``targets``, from crosswalks (both directions)."""
+    out: dict[str, set[str]] = {}
+    if source in targets:
+        for cat in kb.taxonomies[source].categories if source in kb.taxonomies else []:
+            out.setdefault(cat.code, set()).add(f"{source}:{cat.code}")
+    for cw in kb.crosswalks.values():
+        if cw.source == source and cw.target in targets:
+            for row in cw.relations:
+                if row.relation != "related":
+                    out.setdefault(row.source, set()).add(f"{cw.target}:{row.target}")
+        elif cw.target == source and cw.source in targets:
+            for row in cw.relations:
+                if INVERSE[row.relation] != "related":
+                    out.setdefault(row.target, set()).add(f"{cw.source}:{row.source}")
+    return out
+
+
+def guards_from(kb: Any, configs: dict[str, Any] | None, results: list[Any]) -> dict[str, GuardRef]:
+    """Every guard worth a column: configured guards, guards with results, and models that expectations name
+    but no configured guard or result covers."""
+    out: dict[str, GuardRef] = {}
+    for gid, cfg in (configs or {}).items():
+        model = cfg.entry.model
+        tax = kb.models[model].guard.taxonomy if model in kb.models and kb.models[model].guard else None
+        out[gid] = GuardRef(gid, model, tax)
+    for r in results:
+        out.setdefault(r.guard.id, GuardRef(r.guard.id, r.guard.model, r.guard.taxonomy))
+    covered = {g.model for g in out.values()} | set(out)
+    for card in kb.cards.values():
+        for ex in card.examples:
+            for exp in ex.expected:
+                if exp.guard not in covered:
+                    m = kb.models.get(exp.guard)
+                    out[exp.guard] = GuardRef(exp.guard, exp.guard, m.guard.taxonomy if m and m.guard else None)
+                    covered.add(exp.guard)
+    return dict(sorted(out.items()))
+
+
+def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: list[str] | None = None) -> list[Cell]:
+    """Coverage cells, one per card x guard, in card then guard order."""
+    latest: dict[tuple, Any] = {}
+    any_hash: set[tuple] = set()
+    for r in results:
+        e = r.example
+        latest[(r.guard.id, e.card, e.example, e.target, e.input_sha256)] = r
+        any_hash.add((r.guard.id, e.card, e.example, e.target))
+    cells = []
+    for cid in cards if cards is not None else sorted(kb.cards):
+        card = kb.cards[cid]
+        placements = {p.ref for p in card.placements}
+        card_taxonomies = {ref.split(":", 1)[0] for ref in placements}
+        for g in guards.values():
+            cell = Cell(card.id, g.id, g.model)
+            mapping = code_map(kb, g.taxonomy, card_taxonomies) if g.taxonomy else {}
+            for ex in card.examples:
+                hashes = {t: current_input_sha256(ex, t) for t in ("prompt", "response")}
+                units = targets_for(ex, (g.id, g.model))
+                for t in ("prompt", "response"):
+                    if t not in units and hashes[t] and (g.id, card.id, ex.id, t, hashes[t]) in latest:
+                        units.append(t)
+                observed: dict[str, Any] = {}
+                for t in units:
+                    cell.units += 1
+                    r = latest.get((g.id, card.id, ex.id, t, hashes[t]))
+                    if r is None:
+                        cell.not_run += 1
+                        if (g.id, card.id, ex.id, t) in any_hash:
+                            cell.stale += 1
+                        continue
+                    observed[t] = r
+                    label = r.verdict.label
+                    if label == "unsafe":
+                        cell.flagged += 1
+                        refs = set()
+                        for code in r.verdict.categories:
+                            cell.codes[code] = cell.codes.get(code, 0) + 1
+                            refs |= mapping.get(code, set())
+                        for ref in refs:
+                            cell.mapped[ref] = cell.mapped.get(ref, 0) + 1
+                        if refs & placements:
+                            cell.on_target += 1
+                    elif label == "safe":
+                        cell.missed += 1
+                    else:
+                        cell.errored += 1
+                for exp in ex.expected:
+                    if exp.guard not in (g.id, g.model):
+                        continue
+                    cell.expected += 1
+                    r = observed.get(exp.target)
+                    detail = {"example": ex.id, "target": exp.target, "expected": exp.verdict, "expected_categories": list(exp.categories)}
+                    if r is None:
+                        cell.no_result += 1
+                        continue
+                    detail.update(observed=r.verdict.label, observed_categories=list(r.verdict.categories))
+                    if r.verdict.label == "error":
+                        cell.expected_error += 1
+                        cell.disagreements.append({**detail, "status": "error", "parse_error": r.verdict.parse_error})
+                    elif r.verdict.label == exp.verdict and (exp.verdict != "unsafe" or set(exp.categories) <= set(r.verdict.categories)):
+                        cell.match += 1
+                    else:
+                        cell.mismatch += 1
+                        cell.disagreements.append({**detail, "status": "mismatch"})
+            cells.append(cell)
+    return cells
+
+
+def totals(cells: list[Cell]) -> dict[str, dict[str, int]]:
+    """Per guard sums over cards."""
+    keys = ("units", "flagged", "missed", "errored", "not_run", "stale", "on_target", "expected", "match", "mismatch", "expected_error", "no_result")
+    out: dict[str, Counter] = {}
+    for c in cells:
+        acc = out.setdefault(c.guard, Counter())
+        for k in keys:
+            acc[k] += getattr(c, k)
+    return {g: {k: acc[k] for k in keys} for g, acc in out.items()}
+
+
+def coverage_for_root(root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None) -> tuple[list[Cell], list[Any]]:
+    """Coverage of the knowledge base at ``root`` from checks/ and the guard config (if present).
+    Returns (cells, problems); the problems are those found reading checks/ and the config."""
+    from pathlib import Path
+
+    from ..validate import load_kb
+    from . import store
+    from .config import ConfigError, config_path, load_config
+
+    res = load_kb(Path(root))
+    kb = res.kb
+    results, problems = store.read_results(Path(root))
+    configs = {}
+    path = config_path(Path(root), config)
+    if path.is_file():
+        try:
+            configs = load_config(path, Path(root))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    guards = guards_from(kb, configs, results)
+    if guard:
+        guards = {k: v for k, v in guards.items() if guard in (k, v.model)}
+    return compute(kb, results, guards, cards=cards), problems

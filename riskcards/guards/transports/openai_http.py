@@ -1,0 +1,255 @@
+"""HTTP transports for OpenAI-compatible servers (vLLM, TGI, Ollama, llama.cpp) and OpenAI's moderation API.
+
+* ``openai-chat``: ``POST {base}/chat/completions`` with the raw conversation; the server applies the model's
+  chat template. Extra body fields (``chat_template_kwargs``) are passed through.
+* ``openai-completions``: ``POST {base}/completions`` with a client-rendered prompt.
+* ``openai-moderation``: ``POST {base}/moderations`` with ``{"model", "input"}``; the raw output is the body.
+
+Decoding parameters are always sent explicitly (temperature 0, top_p 1, max_tokens), because vLLM otherwise
+takes defaults from the model's generation_config.json. Timeouts, dropped connections, malformed bodies, 429
+and 5xx are retried with exponential backoff, honouring ``Retry-After``; other 4xx are final. An API key is
+read from the environment variable the config names, sent only in the Authorization header, and never put in
+messages, logs or results. A server that answers with the ``X-RiskCards-Test-Double`` header is marked as a
+test double: its verdicts are never recorded as live.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ..protocol import Exchange, Request, TransportError
+
+TEST_DOUBLE_HEADER = "x-riskcards-test-double"
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Parameters sent to the server; others (threshold, polarity, ...) are for the parser.
+SENT_PARAMS = ("temperature", "top_p", "max_tokens", "seed", "top_k", "stop", "frequency_penalty", "presence_penalty")
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def error_message(resp: httpx.Response) -> str:
+    """The server's own error text: vLLM ``{"object": "error", "message"}`` or OpenAI ``{"error": {"message"}}``."""
+    try:
+        body = resp.json()
+    except ValueError:
+        text = resp.text.strip()
+        return text[:200] if text else resp.reason_phrase
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), dict) and body["error"].get("message"):
+            return str(body["error"]["message"])[:300]
+        if body.get("message"):
+            return str(body["message"])[:300]
+        if isinstance(body.get("error"), str):
+            return body["error"][:300]
+    return resp.text[:200]
+
+
+class HTTPTransport:
+    """Shared client, retries and probing for the three OpenAI-style transports. Thread-safe."""
+
+    name = "openai-http"
+    path = ""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        concurrency: int = 8,
+        logprobs: int | None = None,
+        sleep=time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key_env = api_key_env
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.logprobs = logprobs
+        self._sleep = sleep
+        headers = {"User-Agent": "riskcards-guard-runner"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        limits = httpx.Limits(max_connections=max(1, concurrency), max_keepalive_connections=max(1, concurrency))
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout), limits=limits)
+        self._lock = threading.Lock()
+        self.test_double = False
+        self.runtime: str | None = None
+        self.served: list[str] = []
+        self.attempts = 0  # HTTP requests sent, retries included
+
+    # ---- plumbing -----------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _post(self, path: str, body: Mapping[str, Any]) -> tuple[dict[str, Any], str, bool, float]:
+        """POST with retries. Returns (decoded JSON, body text, test-double flag, latency ms of the last try)."""
+        attempt = 0
+        last: str = ""
+        while True:
+            with self._lock:
+                self.attempts += 1
+            wait: float | None = None
+            started = time.perf_counter()
+            test_double = False
+            try:
+                resp = self._client.post(self._url(path), json=body)
+                test_double = resp.headers.get(TEST_DOUBLE_HEADER) is not None
+                if test_double:
+                    self.test_double = True
+                latency = (time.perf_counter() - started) * 1000
+                if resp.status_code == 200:
+                    text = resp.text
+                    try:
+                        data = json.loads(text)
+                        if not isinstance(data, dict):
+                            raise ValueError("not a JSON object")
+                        return data, text, test_double, latency
+                    except ValueError as exc:
+                        last = f"malformed JSON in the response body ({exc})"
+                elif resp.status_code in RETRY_STATUS:
+                    last = f"HTTP {resp.status_code}: {error_message(resp)}"
+                    wait = retry_after_seconds(resp.headers.get("retry-after"))
+                else:
+                    raise TransportError(self._final_message(resp), status=resp.status_code, test_double=test_double)
+            except httpx.TimeoutException:
+                last = f"no answer within {self.timeout:g} s (timeout)"
+            except httpx.TransportError as exc:
+                last = f"connection failed: {type(exc).__name__}: {exc}"[:300]
+            if attempt >= self.retries:
+                raise TransportError(f"{last} (after {attempt + 1} attempts)", retryable=True, test_double=test_double)
+            if wait is None:
+                wait = min(self.max_backoff, self.backoff * (2**attempt)) * random.uniform(0.5, 1.0)
+            self._sleep(min(wait, self.max_retry_after))
+            attempt += 1
+
+    def _final_message(self, resp: httpx.Response) -> str:
+        msg = error_message(resp)
+        if resp.status_code in (401, 403):
+            where = f"${self.api_key_env}" if self.api_key_env else "the key"
+            return f"HTTP {resp.status_code}: the server refused the credentials; check {where} ({msg})"
+        if resp.status_code == 404:
+            return f"HTTP 404 at {resp.request.url.path}: {msg}; check base_url and model_name"
+        return f"HTTP {resp.status_code}: {msg}"
+
+    def probe(self) -> dict[str, Any]:
+        """GET {base}/models once: served model ids, test-double flag, runtime version where the server says."""
+        info: dict[str, Any] = {"base_url": self.base_url}
+        try:
+            resp = self._client.get(self._url("models"))
+        except httpx.HTTPError as exc:
+            raise TransportError(f"cannot reach {self.base_url}: {type(exc).__name__}: {exc}", retryable=True) from None
+        self.test_double = self.test_double or resp.headers.get(TEST_DOUBLE_HEADER) is not None
+        if resp.status_code == 200:
+            try:
+                self.served = [m.get("id") for m in resp.json().get("data", []) if isinstance(m, dict)]
+            except (ValueError, AttributeError):
+                self.served = []
+        elif resp.status_code in (401, 403):
+            raise TransportError(self._final_message(resp), status=resp.status_code)
+        root = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+        try:
+            ver = self._client.get(f"{root}/version", timeout=min(self.timeout, 5.0))
+            if ver.status_code == 200 and isinstance(ver.json(), dict) and ver.json().get("version"):
+                self.runtime = f"vllm {ver.json()['version']}"
+        except (httpx.HTTPError, ValueError):
+            pass
+        info.update(served=self.served, test_double=self.test_double, runtime=self.runtime)
+        return info
+
+    def describe(self) -> dict[str, Any]:
+        return {"transport": self.name, "base_url": self.base_url, "runtime": self.runtime, "test_double": self.test_double}
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: params[k] for k in SENT_PARAMS if k in params}
+
+
+class ChatTransport(HTTPTransport):
+    name = "openai-chat"
+
+    def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
+        body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in request.messages], **self._params(params)}
+        if self.logprobs:
+            body.update(logprobs=True, top_logprobs=self.logprobs)
+        body.update(request.extra_body)
+        data, _text, test_double, latency = self._post("chat/completions", body)
+        try:
+            choice = data["choices"][0]
+            content = choice["message"].get("content")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise TransportError("the response has no choices[0].message", retryable=False, test_double=test_double) from None
+        return Exchange(
+            raw=content if isinstance(content, str) else "",
+            finish_reason=choice.get("finish_reason"),
+            logprobs=choice.get("logprobs"),
+            served_model=data.get("model"),
+            test_double=test_double,
+            latency_ms=latency,
+        )
+
+
+class CompletionsTransport(HTTPTransport):
+    name = "openai-completions"
+
+    def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
+        body: dict[str, Any] = {"model": model, "prompt": request.prompt, **self._params(params)}
+        if self.logprobs:
+            body["logprobs"] = self.logprobs
+        body.update(request.extra_body)
+        data, _text, test_double, latency = self._post("completions", body)
+        try:
+            choice = data["choices"][0]
+            text = choice.get("text")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise TransportError("the response has no choices[0].text", retryable=False, test_double=test_double) from None
+        return Exchange(
+            raw=text if isinstance(text, str) else "",
+            finish_reason=choice.get("finish_reason"),
+            logprobs=choice.get("logprobs"),
+            served_model=data.get("model"),
+            test_double=test_double,
+            latency_ms=latency,
+        )
+
+
+class ModerationTransport(HTTPTransport):
+    name = "openai-moderation"
+
+    def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
+        data, text, test_double, latency = self._post("moderations", {"model": model, "input": request.prompt})
+        return Exchange(raw=text, served_model=data.get("model"), test_double=test_double, latency_ms=latency)
