@@ -678,3 +678,42 @@ def complete(conn: sqlite3.Connection, kind: str, prefix: str = "", limit: int =
         return [t + ":" for t in complete(conn, "taxonomy", prefix, limit)]
     p = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return [r[0] for r in conn.execute(_COMPLETE[kind] + f" LIMIT {int(limit)}", {"p": p})]
+
+
+# --- site queries ---
+# Whole records the site's pages show (riskcards.site.pages), with JSON columns decoded.
+
+
+def _record(r: sqlite3.Row, json_cols=()) -> dict:
+    return {k: (_loads(r[k]) if k in json_cols else r[k]) for k in r.keys()}
+
+
+def model_records(conn: sqlite3.Connection) -> list[dict]:
+    """Every model record with all its fields (open_weights as a bool), by kind then id."""
+    return [{**_record(r), "open_weights": bool(r["open_weights"])} for r in conn.execute("SELECT * FROM models ORDER BY kind, id")]
+
+
+def scenario_records(conn: sqlite3.Connection) -> list[dict]:
+    """Every scenario record with all its fields, by id."""
+    return [_record(r, ("raises_severity", "lowers_severity", "tags")) for r in conn.execute("SELECT * FROM scenarios ORDER BY id")]
+
+
+def harm_type_terms(conn: sqlite3.Connection) -> list[dict]:
+    """The harm-type vocabulary: actors then categories, each {term_group, id, name, description, synonym_of}."""
+    return [_record(r) for r in conn.execute("SELECT * FROM harm_type_terms ORDER BY term_group, id")]
+
+
+def crosswalk_list(conn: sqlite3.Connection) -> list[dict]:
+    """Every crosswalk file: {id, source_taxonomy, target_taxonomy, description, references, relation_count, path}."""
+    return [_record(r, ("references",)) for r in conn.execute("SELECT * FROM crosswalks ORDER BY id")]
+
+
+def category_records(conn: sqlite3.Connection, taxonomy_id: str | None = None) -> dict[str, dict]:
+    """Categories by ref with all their fields (alt_names and attributes decoded), in file order."""
+    sql = "SELECT * FROM categories" + (" WHERE taxonomy_id = ?" if taxonomy_id else "") + " ORDER BY taxonomy_id, position"
+    out = {}
+    for r in conn.execute(sql, (taxonomy_id,) if taxonomy_id else ()):
+        rec = _record(r, ("alt_names",))
+        rec["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
+        out[r["ref"]] = rec
+    return out

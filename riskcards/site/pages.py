@@ -1,0 +1,565 @@
+"""Site pages from the index: data -> HTML page bodies through Jinja2 templates.
+
+Everything here reads the knowledge base through ``riskcards.query`` (the query layer the CLI uses) and
+knows nothing about MkDocs: ``build_site(conn, ...)`` returns ``GeneratedPage`` objects (a source path such
+as ``cards/<id>.md``, a plain-text title, tags and a safe HTML body) plus the home-page fragments and the
+Atom feed. ``riskcards.site.plugin`` hands them to MkDocs; a move to another generator that reads Markdown
+with HTML bodies (Zensical) only needs a new thin adapter.
+
+Safety: card text is untrusted. Templates run with autoescape on; card markdown goes through
+``riskcards.site.safe.markdown`` (no raw HTML, http/https/mailto links only); every other value is
+escaped by Jinja. External URLs from records pass ``safe.safe_url``.
+
+Links: templates name link targets by source path (``u('cards/x.md')``, ``u('taxonomies/t/index.md#cat-s1')``)
+and ``u`` turns them into URLs relative to the page being rendered. Every target is recorded, so
+``Site.broken_links(known)`` can fail the build on a link to a page or anchor that does not exist.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from .. import query as q
+from . import safe
+from .feed import FeedEntry, atom
+
+SEVERITIES = ("critical", "high", "medium", "low")
+CONTENT_WARNING_TAG = "content-warning"
+
+
+@dataclass
+class GeneratedPage:
+    path: str
+    """Source path relative to the docs folder, e.g. 'cards/<id>.md'."""
+    title: str
+    """Plain text (unescaped): whoever prints it must escape it."""
+    html: str
+    """The page body: safe HTML."""
+    tags: list[str] = field(default_factory=list)
+    description: str | None = None
+    """Plain text for <meta name=description> (unescaped)."""
+    edit_path: str | None = None
+    """The record's file relative to the knowledge-base root, for the edit link."""
+    toc: list[tuple[int, str, str]] = field(default_factory=list)
+    """(level, anchor id, plain title) of the page's sections."""
+
+
+@dataclass
+class Site:
+    pages: dict[str, GeneratedPage]
+    fragments: dict[str, str]
+    """Home-page fragments by marker name ('stats', 'recent'): safe HTML."""
+    feed: str
+    """feed.xml"""
+    links: dict[str, set[str]]
+    """Source path of a page -> link targets (source paths with optional '#anchor') it contains."""
+    anchors: dict[str, set[str]]
+    """Source path of a generated page -> element ids on it."""
+    statics: set[str] = field(default_factory=set)
+    """Non-page targets linked from pages (downloads), checked by the plugin against the built files."""
+
+    def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
+        """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is missing."""
+        bad = []
+        for page, targets in sorted(self.links.items()):
+            for target in sorted(targets):
+                path, _, anchor = target.partition("#")
+                path = path or page
+                missing_page = path not in self.pages and path not in known
+                missing_anchor = bool(anchor) and path in self.anchors and anchor not in self.anchors[path]
+                if missing_page or missing_anchor:
+                    bad.append((page, target))
+        return bad
+
+
+# --------------------------------------------------------------------------------------------------
+# Paths and URLs
+# --------------------------------------------------------------------------------------------------
+
+
+def page_url(path: str, directory_urls: bool = True) -> str:
+    """The URL (relative to the site root) of a source path, as MkDocs writes it."""
+    if not path.endswith(".md"):
+        return path
+    stem = path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/" if directory_urls else stem + ".html"
+
+
+def relative_url(target: str, base: str) -> str:
+    """``target`` (a site-root URL, possibly with '#anchor') as seen from the page at site-root URL ``base``."""
+    path, sep, anchor = target.partition("#")
+    base_dir = base if (base == "" or base.endswith("/")) else posixpath.dirname(base) + "/"
+    if path == base:
+        out = "./" if base.endswith("/") or base == "" else posixpath.basename(base)
+    else:
+        out = posixpath.relpath(path or ".", base_dir.rstrip("/") or ".")
+        if path.endswith("/") or path == "":
+            out = out.rstrip("/") + "/" if out != "." else "./"
+    return out + (sep + anchor if sep else "")
+
+
+def slug(code: str) -> str:
+    """A URL- and file-safe slug of a category code: 'S10' -> 's10', 'self-harm/intent' -> 'self-harm--intent'."""
+    s = code.lower().replace("/", "--")
+    s = re.sub(r"[^a-z0-9._-]+", "-", s).strip("-.")
+    return s or "x"
+
+
+def category_slugs(codes: list[str]) -> dict[str, str]:
+    """Slugs for the codes of one taxonomy, unique even where two codes differ only in case."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for code in codes:
+        base = s = slug(code)
+        n = 2
+        while s in used:
+            s = f"{base}-{n}"
+            n += 1
+        used.add(s)
+        out[code] = s
+    return out
+
+
+def _anchor(code_slug: str) -> str:
+    return f"cat-{code_slug}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------------
+
+
+_IDS = re.compile(r'\bid="([^"]+)"')
+
+
+class Renderer:
+    """Jinja2 environment with autoescape, and the ``u`` link function that records every target."""
+
+    def __init__(self, directory_urls: bool = True) -> None:
+        from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+        self.env = Environment(
+            loader=PackageLoader("riskcards.site", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=False,
+            lstrip_blocks=False,
+        )
+        self.directory_urls = directory_urls
+        self.links: dict[str, set[str]] = defaultdict(set)
+        self.anchors: dict[str, set[str]] = {}
+        self._templates: dict[str, Any] = {}
+
+    def render(self, template: str, page: str, **ctx: Any) -> str:
+        base = page_url(page, self.directory_urls)
+        targets = self.links[page]
+
+        def u(target: str) -> str:
+            targets.add(target)
+            path, sep, anchor = target.partition("#")
+            if not path:
+                return "#" + anchor
+            return relative_url(page_url(path, self.directory_urls) + sep + anchor, base)
+
+        tpl = self._templates.get(template)
+        if tpl is None:
+            tpl = self._templates[template] = self.env.get_template(template)
+        html = tpl.render(u=u, **ctx)
+        self.anchors[page] = set(_IDS.findall(html))
+        return html
+
+
+# --------------------------------------------------------------------------------------------------
+# The site
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    edit_base: str | None = None
+    """URL prefix that a record's path (e.g. 'cards/x.yaml') is appended to for its edit link."""
+    site_url: str = ""
+    """Absolute URL of the site root (for the feed), ending in '/'."""
+    directory_urls: bool = True
+    downloads: dict[str, str] = field(default_factory=dict)
+    """Download name -> description, for files the plugin publishes (e.g. 'riskcards.db')."""
+    extra_known: set[str] = field(default_factory=set)
+
+
+def _card_tags(card: dict) -> list[str]:
+    tags: list[str] = []
+    for h in card["harm_types"]:
+        tags += [f"harm-type: {h['category']}", f"actor: {h['actor']}"]
+    tags += [f"taxonomy: {p['taxonomy']}" for p in card["placements"]]
+    tags += list(card["tags"])
+    return list(dict.fromkeys(tags))
+
+
+def _changed(card: dict) -> tuple[str, str]:
+    """(date of the newest change, what changed), from the card's own dates: created, changelog, last_reviewed."""
+    best, what = card["created"], "New card."
+    for entry in card["changelog"]:  # oldest first; a later entry on the same day wins
+        if entry["date"] > card["created"] and entry["date"] >= best:
+            best, what = entry["date"], entry["note"]
+    if card.get("last_reviewed") and card["last_reviewed"] > best:
+        best, what = card["last_reviewed"], "Reviewed."
+    return best, what
+
+
+class SiteBuilder:
+    """Generates every page from one open index connection."""
+
+    def __init__(self, conn: sqlite3.Connection, options: Options | None = None) -> None:
+        self.conn = conn
+        self.o = options or Options()
+        self.r = Renderer(self.o.directory_urls)
+        self.pages: dict[str, GeneratedPage] = {}
+
+    # -- data shared by several pages ---------------------------------------------------------------
+
+    @cached_property
+    def cards(self) -> list[dict]:
+        return q.cards_full(self.conn)
+
+    @cached_property
+    def card_by_id(self) -> dict[str, dict]:
+        return {c["id"]: c for c in self.cards}
+
+    @cached_property
+    def taxonomies(self) -> list[dict]:
+        return q.taxonomies(self.conn)
+
+    @cached_property
+    def tax_by_id(self) -> dict[str, dict]:
+        return {t["id"]: t for t in self.taxonomies}
+
+    @cached_property
+    def trees(self) -> dict[str, dict]:
+        return {t["id"]: q.taxonomy_tree(self.conn, t["id"]) for t in self.taxonomies}
+
+    @cached_property
+    def slugs(self) -> dict[str, dict[str, str]]:
+        return {tid: category_slugs([c["code"] for c in tree["categories"]]) for tid, tree in self.trees.items()}
+
+    @cached_property
+    def category_cards(self) -> dict[str, list[dict]]:
+        """Category ref -> cards placed in it or below it, and (marked inferred) via one crosswalk relation."""
+        out: dict[str, list[dict]] = {}
+        for tree in self.trees.values():
+            for cat in tree["categories"]:
+                found = q.find_cards(self.conn, q.Query(category=cat["ref"], via_crosswalk=True))
+                if found:
+                    out[cat["ref"]] = found
+        return out
+
+    @cached_property
+    def models(self) -> list[dict]:
+        return q.models(self.conn)
+
+    @cached_property
+    def model_by_id(self) -> dict[str, dict]:
+        return {m["id"]: m for m in q.model_records(self.conn)}
+
+    @cached_property
+    def scenario_by_id(self) -> dict[str, dict]:
+        return {s["id"]: s for s in q.scenario_records(self.conn)}
+
+    @cached_property
+    def terms(self) -> dict[tuple[str, str], dict]:
+        return {(t["term_group"], t["id"]): t for t in q.harm_type_terms(self.conn)}
+
+    def category_page(self, ref: str) -> str | None:
+        """Source path of a category's page (only categories with cards have one)."""
+        if ref not in self.category_cards:
+            return None
+        tid, _, code = ref.partition(":")
+        return f"taxonomies/{tid}/{self.slugs[tid][code]}.md"
+
+    def category_target(self, ref: str) -> str:
+        """Where a link to a category goes: its page, or its row in the taxonomy tree."""
+        page = self.category_page(ref)
+        if page:
+            return page
+        tid, _, code = ref.partition(":")
+        return f"taxonomies/{tid}/index.md#{_anchor(self.slugs[tid][code])}"
+
+    def edit_url(self, path: str | None) -> str | None:
+        if not path or not self.o.edit_base:
+            return None
+        return self.o.edit_base + quote(path)
+
+    # -- pages ----------------------------------------------------------------------------------------
+
+    def add(self, path: str, template: str, title: str, *, tags=(), description=None, edit_path=None, toc=(), **ctx) -> None:
+        html = self.r.render(template, path, title=title, **ctx)
+        self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc))
+
+    def build(self) -> Site:
+        self.card_pages()
+        self.cards_index()
+        self.taxonomy_pages()
+        self.crosswalk_pages()
+        self.scenario_pages()
+        self.model_pages()
+        self.coverage_page()
+        self.downloads_page()
+        fragments = self.home_fragments()
+        return Site(self.pages, fragments, self.feed(), dict(self.r.links), self.r.anchors,
+                    statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")})
+
+    def card_pages(self) -> None:
+        for c in self.cards:
+            self.card_page(c)
+
+    def card_page(self, c: dict) -> None:
+        edit = self.edit_url(c["path"])
+        card = {
+            **c,
+            "description_html": safe.markdown(c["description"]),
+            "actions_html": safe.markdown(c["actions_required"]),
+            "deprecated_reason_html": safe.markdown(c.get("deprecated_reason")),
+            "superseded_by_title": self.card_by_id[c["superseded_by"]]["title"] if c.get("superseded_by") in self.card_by_id else c.get("superseded_by"),
+            "edit_url": edit,
+        }
+        harm_types = []
+        for h in c["harm_types"]:
+            a = self.terms.get(("actor", h["actor"]), {})
+            k = self.terms.get(("category", h["category"]), {})
+            harm_types.append({**h, "actor_name": a.get("name", h["actor"]), "actor_description": a.get("description", ""),
+                               "category_name": k.get("name", h["category"]), "category_description": k.get("description", "")})
+        placements = [{"ref": p["ref"], "name": p["name"], "taxonomy_id": p["taxonomy"], "taxonomy_name": p["taxonomy_name"],
+                       "relation": p["relation"], "rationale_html": safe.markdown(p.get("rationale")),
+                       "url": self.category_target(p["ref"])} for p in c["placements"]]
+        scenarios = [{"scenario_id": s["scenario"], "scenario_name": s["name"], "severity": s["severity"],
+                      "rationale_html": safe.markdown(s["rationale"])} for s in c["scenarios"]]
+        references = [{"title": r["title"], "url": safe.safe_url(r.get("url")),
+                       "doi": r.get("doi"), "doi_url": "https://doi.org/" + quote(r["doi"], safe="/") if r.get("doi") else None,
+                       "note_html": safe.inline_markdown(r.get("note"))} for r in c["references"]]
+        examples = [self._example(c, ex) for ex in c["examples"]]
+        toc = [(2, "description", "Description"), (2, "how-harm-happens", "How it turns into harm"), (2, "harm-types", "Harm types"),
+               (2, "placements", "Taxonomy placements"), (2, "scenarios", "Scenarios and severity"), (2, "examples", "Examples"),
+               (2, "references", "References"), (2, "lifecycle", "Lifecycle")]
+        self.add(f"cards/{c['id']}.md", "card.html.j2", c["title"], tags=_card_tags(c), description=c["summary"],
+                 edit_path=c["path"], toc=toc, card=card, harm_types=harm_types, placements=placements, scenarios=scenarios,
+                 references=references, examples=examples)
+
+    def _example(self, c: dict, ex: dict) -> dict:
+        prov = ex["provenance"]
+        model_id = prov.get("model") if prov["kind"] == "observed" else None
+        model = self.model_by_id.get(model_id) if model_id else None
+        out = {
+            "example_id": ex["id"], "language": ex["language"], "sensitivity": ex["sensitivity"], "provenance": prov["kind"],
+            "model_label": (model["name"] if model else prov.get("model_name") or model_id or "unknown model"),
+            "model_url": f"models/{model_id}.md" if model else None,
+            "observed_date": prov.get("date"), "source": prov.get("source"), "author": prov.get("author"),
+            "prompt": ex.get("prompt"), "output": ex.get("output"), "turns": ex.get("turns"), "context": ex.get("context"),
+            "note_html": safe.markdown(ex.get("note")), "withheld_reason": ex.get("withheld_reason"),
+        }
+        if ex["sensitivity"] == "withheld":  # never print text of a withheld example, whatever the record holds
+            out.update(prompt=None, output=None, turns=None, context=None)
+        out["outcomes"] = self._outcomes(ex)
+        return out
+
+    def _outcomes(self, ex: dict) -> list[dict]:
+        """Expected and recorded guard verdicts of an example, one row per (guard, target)."""
+        rows: dict[tuple[str, str], dict] = {}
+        for e in ex.get("expected", []):
+            rows[(e["guard"], e["target"])] = {"guard_id": e["guard"], "target": e["target"], "expected_verdict": e["verdict"],
+                                               "expected_categories": e["categories"], "recorded_verdict": None,
+                                               "recorded_categories": [], "input_status": None, "run_at": None}
+        for r in ex.get("results", []):  # ordered by run_at: the newest verdict on the example as it is today wins
+            row = rows.setdefault((r["guard"], r["target"]), {"guard_id": r["guard"], "target": r["target"], "expected_verdict": None,
+                                                              "expected_categories": [], "recorded_verdict": None,
+                                                              "recorded_categories": [], "input_status": None, "run_at": None})
+            if r["input_status"] in ("current", "unchecked"):
+                row.update(recorded_verdict=r["label"], recorded_categories=r["categories"], input_status=r["input_status"], run_at=r["run_at"])
+            elif row["recorded_verdict"] is None:  # only verdicts on an older version of the example: not run on this one
+                row.update(input_status=r["input_status"], run_at=r["run_at"])
+        out = []
+        for row in rows.values():
+            m = self.model_by_id.get(row["guard_id"])
+            row["guard_name"] = m["name"] if m else row["guard_id"]
+            row["outcome"] = outcome(row.get("recorded_verdict"))
+            out.append(row)
+        return sorted(out, key=lambda r: (r["guard_id"], r["target"]))
+
+    def cards_index(self) -> None:
+        st = q.stats(self.conn)
+        self.add("cards/index.md", "cards_index.html.j2", "All cards", cards=self.cards, stats=st,
+                 toc=[(2, s, s.capitalize()) for s in ("reviewed", "draft", "deprecated") if st["cards_by_status"].get(s)])
+
+    def taxonomy_pages(self) -> None:
+        self.add("taxonomies/index.md", "taxonomies_index.html.j2", "Taxonomies", taxonomies=self.taxonomies,
+                 crosswalks=q.crosswalk_list(self.conn))
+        for tid, tree in self.trees.items():
+            info = self.tax_by_id[tid]
+            slugs = self.slugs[tid]
+            cats = []
+            for cat in tree["categories"]:
+                cats.append({**cat, "anchor": _anchor(slugs[cat["code"]]), "page": self.category_page(cat["ref"]),
+                             "inferred": sum(1 for c in self.category_cards.get(cat["ref"], []) if c.get("inferred"))})
+            self.add(f"taxonomies/{tid}/index.md", "taxonomy.html.j2", info["short_name"] or info["name"], tree=tree, info=info,
+                     cats=cats, notes_html=safe.markdown(tree.get("notes")), description_html=safe.markdown(tree.get("description")),
+                     url=safe.safe_url(tree.get("url")), tags=[f"taxonomy: {tid}"], toc=[(2, "categories", "Categories")])
+        records = q.category_records(self.conn)
+        for ref, found in self.category_cards.items():
+            tid, _, code = ref.partition(":")
+            info = self.tax_by_id[tid]
+            rec = records[ref]
+            direct, below, via = [], [], []
+            for c in found:
+                matches = c.get("matches", [])
+                if any(not m["inferred"] and m["ref"] == ref for m in matches):
+                    direct.append({**c, "match": next(m for m in matches if not m["inferred"] and m["ref"] == ref)})
+                elif not c.get("inferred"):
+                    below.append({**c, "sub": [m for m in matches if not m["inferred"]]})
+                else:
+                    via.append({**c, "via": [m for m in matches if m["inferred"]]})
+            parent = rec.get("parent_ref")
+            self.add(self.category_page(ref), "category.html.j2", f"{code} {rec['name']}", info=info, cat=rec,
+                     description_html=safe.markdown(rec.get("description")), direct=direct, below=below, via=via,
+                     parent=({"ref": parent, "name": records[parent]["name"], "target": self.category_target(parent)} if parent else None),
+                     target=self.category_target, tags=[f"taxonomy: {tid}"],
+                     toc=[(2, "placed-here", "Placed here"), (2, "placed-below", "Placed in subcategories"), (2, "via-crosswalks", "Via crosswalks")])
+
+    def crosswalk_pages(self) -> None:
+        pairs: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for cw in q.crosswalk_list(self.conn):
+            a, b = sorted((cw["source_taxonomy"], cw["target_taxonomy"]))
+            pairs[(a, b)].append(cw)
+        listing = []
+        for (a, b), files in sorted(pairs.items()):
+            data = q.crosswalk(self.conn, a, b)
+            path = f"crosswalks/{a}--{b}.md"
+            rows = [{**r, "a_target": self.category_target(r["a"]), "b_target": self.category_target(r["b"]),
+                     "rationale_html": safe.inline_markdown(r.get("rationale"))} for r in data["relations"]]
+            ta, tb = self.tax_by_id[a], self.tax_by_id[b]
+            title = f"{ta['short_name'] or ta['name']} ↔ {tb['short_name'] or tb['name']}"
+            self.add(path, "crosswalk.html.j2", title, a=ta, b=tb, files=[{**f, "description_html": safe.markdown(f["description"])} for f in files],
+                     rows=rows, tags=[f"taxonomy: {a}", f"taxonomy: {b}"])
+            listing.append({"path": path, "title": title, "a": ta, "b": tb, "relations": len(rows), "files": files})
+        self.add("crosswalks/index.md", "crosswalks_index.html.j2", "Crosswalks", pairs=listing)
+
+    def scenario_pages(self) -> None:
+        listing = q.scenarios(self.conn)
+        self.add("scenarios/index.md", "scenarios_index.html.j2", "Scenarios", scenarios=listing, severities=SEVERITIES)
+        for s in listing:
+            rec = self.scenario_by_id[s["id"]]
+            found = q.find_cards(self.conn, q.Query(scenario=s["id"]))
+            by_sev = {sev: [] for sev in SEVERITIES}
+            for c in found:
+                by_sev[c["scenario"]["severity"]].append({**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])})
+            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
+                     description_html=safe.markdown(rec["description"]), users_html=safe.markdown(rec["users"]),
+                     edit_path=rec.get("path"), toc=[(2, sev, sev.capitalize()) for sev in SEVERITIES if by_sev[sev]])
+
+    def model_pages(self) -> None:
+        self.add("models/index.md", "models_index.html.j2", "Models", models=self.models)
+        for m in self.models:
+            rec = self.model_by_id[m["id"]]
+            found = q.find_cards(self.conn, q.Query(model=m["id"]))
+            rows = []
+            for c in found:
+                full = self.card_by_id[c["id"]]
+                exs = {e["id"]: e for e in full["examples"]}
+                items = []
+                for e in c["model"]["examples"]:
+                    ex = exs.get(e["example_id"], {})
+                    if m["kind"] == "language-model":
+                        outcomes = self._outcomes(ex)
+                    else:
+                        outcomes = [o for o in self._outcomes(ex) if o["guard_id"] == m["id"]]
+                    items.append({**e, "sensitivity": ex.get("sensitivity"), "outcomes": outcomes})
+                rows.append({**c, "entries": items})
+            self.add(f"models/{m['id']}.md", "model.html.j2", rec["name"], m=rec, counts=m, rows=rows,
+                     url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
+
+    def coverage_page(self) -> None:
+        guards = [m for m in self.models if m["guard_taxonomy"]]
+        cells: dict[tuple[str, str], dict] = {}
+        for c in self.cards:
+            for ex in c["examples"]:
+                for o in self._outcomes(ex):
+                    cell = cells.setdefault((c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0, "expected": 0})
+                    cell[o["outcome"]] += 1
+                    if o["expected_verdict"]:
+                        cell["expected"] += 1
+        rows = []
+        totals = {g["id"]: {"flagged": 0, "missed": 0, "errored": 0, "not run": 0} for g in guards}
+        for c in self.cards:
+            row = []
+            for g in guards:
+                cell = cells.get((c["id"], g["id"]))
+                label = summarize(cell)
+                totals[g["id"]][label] += 1
+                row.append({"label": label, "cell": cell})
+            rows.append({"card": c, "cells": row})
+        self.add("coverage.md", "coverage.html.j2", "Guard coverage", guards=guards, rows=rows, totals=totals,
+                 recorded=q.stats(self.conn)["guard_results"])
+
+    def downloads_page(self) -> None:
+        self.add("downloads.md", "downloads.html.j2", "Downloads", downloads=self.o.downloads, stats=q.stats(self.conn),
+                 schemas=sorted(k for k in self.o.downloads if k.startswith("schema/")))
+
+    def home_fragments(self) -> dict[str, str]:
+        st = q.stats(self.conn)
+        recent = sorted(self.cards, key=lambda c: (_changed(c)[0], c["id"]), reverse=True)[:10]
+        recent = [{**c, "changed": _changed(c)[0], "change": _changed(c)[1]} for c in recent]
+        return {
+            "stats": self.r.render("home_stats.html.j2", "index.md", stats=st, guards=sum(1 for m in self.models if m["guard_taxonomy"])),
+            "recent": self.r.render("home_recent.html.j2", "index.md", recent=recent),
+        }
+
+    def feed(self) -> str:
+        base = self.o.site_url or "/"
+        entries = []
+        for c in self.cards:
+            day, what = _changed(c)
+            entries.append(FeedEntry(id=c["id"], title=c["title"], url=base + page_url(f"cards/{c['id']}.md", self.o.directory_urls),
+                                     updated=day, published=c["created"], summary=c["summary"], change=what, version=c["version"]))
+        return atom(entries, site_url=base, feed_url=base + "feed.xml")
+
+
+def outcome(label: str | None) -> str:
+    """A recorded verdict as a coverage outcome: unsafe = flagged, safe = missed, error = errored."""
+    return {"unsafe": "flagged", "safe": "missed", "error": "errored"}.get(label or "", "not run")
+
+
+def summarize(cell: dict | None) -> str:
+    """One word for a card x guard cell: flagged if any example was flagged, else missed, else errored, else not run."""
+    if not cell:
+        return "not run"
+    for label in ("flagged", "missed", "errored"):
+        if cell[label]:
+            return label
+    return "not run"
+
+
+def build_site(conn: sqlite3.Connection, options: Options | None = None) -> Site:
+    return SiteBuilder(conn, options).build()
+
+
+def stub_markdown(page: GeneratedPage) -> str:
+    """The Markdown source MkDocs reads for a generated page: front matter with the tags, no body (the
+    plugin puts the HTML body in after rendering, so Python-Markdown never sees card text)."""
+    import json
+
+    lines = ["---"]
+    if page.tags:
+        lines.append("tags: " + json.dumps(page.tags))
+    lines += ["---", ""]
+    return "\n".join(lines)
+
+
+__all__ = ["GeneratedPage", "Markup", "Options", "Site", "SiteBuilder", "build_site", "page_url", "relative_url", "stub_markdown"]

@@ -1,0 +1,235 @@
+"""The `riskcards` MkDocs plugin: a thin adapter between MkDocs and ``riskcards.site.pages``.
+
+At build time it makes sure the SQLite index is current (rebuilding it when the knowledge base changed,
+failing with the validator's located messages when the knowledge base is broken), asks ``pages`` for
+every generated page, and gives them to MkDocs as generated ``File`` objects: nothing is written into
+``site/docs/``. It also publishes the downloads (the database, a JSON dump, the JSON Schemas, the Atom
+feed and the index schema page) and fails the build on any link from a generated page to a page,
+anchor or file that does not exist.
+
+A generated page reaches MkDocs as a stub (front matter with its tags, no body), so Python-Markdown
+never sees card text; the safe HTML body from ``pages`` replaces the rendered stub in
+``on_page_content``. Titles are handed to the theme HTML-escaped, because Material prints
+``page.title`` unescaped.
+
+Incremental builds: under ``mkdocs serve --dirty`` (or ``mkdocs build --dirty``) a generated page whose
+content did not change since the previous build is not rendered again. Never publish a dirty build;
+``riskcards build`` always builds clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import os
+import posixpath
+from pathlib import Path
+from urllib.parse import urljoin
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+log = logging.getLogger("mkdocs.plugins.riskcards")
+
+MARKERS = {"stats": "<!-- riskcards:stats -->", "recent": "<!-- riskcards:recent -->"}
+WATCHED = ("cards", "taxonomies", "scenarios", "models", "vocab", "checks")
+CACHE_NAME = "site-pages.json"
+DUMPS = {
+    "riskcards.json": "Every card with its placements, examples (and their guard verdicts), scenarios and references, "
+                      "plus taxonomies, scenarios, models and crosswalks, as one JSON document.",
+    "riskcards.jsonl": "One example per line, as chat messages with the card's placements and harm types "
+                       "(for red-teaming tools; withheld examples are left out).",
+    "riskcards.csv": "One card per row: id, title, summary, status, severity, harm types, placements, scenarios.",
+}
+
+
+class RiskCardsConfig(base.Config):
+    root = c.Type(str, default=".")
+    """The knowledge-base root, relative to mkdocs.yml."""
+    db = c.Type(str, default="build/riskcards.db")
+    """The SQLite index, relative to mkdocs.yml; rebuilt when missing or older than the knowledge base."""
+    downloads = c.Type(bool, default=True)
+    """Publish the database, the JSON dump, the JSON Schemas and the feed."""
+    edit_base = c.Optional(c.Type(str))
+    """URL that a record path (cards/x.yaml) is appended to for 'edit this card'; default: from repo_url and edit_uri."""
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.dirty = False
+        self.site = None
+        self._hashes: dict[str, str] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining on_startup keeps this instance across `mkdocs serve` rebuilds, with its page hashes.
+        self.dirty = dirty
+
+    def on_config(self, config):
+        here = Path(config.config_file_path or ".").resolve().parent
+        self.root = (here / self.config.root).resolve()
+        self.db = (here / self.config.db).resolve()
+        self.cache = self.db.parent / CACHE_NAME
+        docs = Path(config.docs_dir).resolve()
+        self.root_from_docs = Path(os.path.relpath(self.root, docs)).as_posix()
+        self.edit_base = self.config.edit_base
+        if self.edit_base is None and config.repo_url and config.edit_uri and not config.edit_uri_template:
+            rel = posixpath.normpath(posixpath.join(config.edit_uri, self.root_from_docs))
+            self.edit_base = urljoin(config.repo_url.rstrip("/") + "/", rel.strip("/") + "/")
+        return config
+
+    def on_serve(self, server, *, config, builder):
+        for name in WATCHED:
+            if (self.root / name).is_dir():
+                server.watch(str(self.root / name))
+        server.watch(str(Path(__file__).parent / "templates"))
+        return server
+
+    # -- pages -----------------------------------------------------------------------------------------
+
+    def _index(self) -> None:
+        from .. import index, query
+        from ..problems import render
+
+        if not query.is_stale(self.root, self.db):
+            return
+        try:
+            report = index.build(self.root, self.db)
+        except index.IndexProblems as exc:
+            shown = render(exc.problems[:50], "text", exc.checked)
+            raise PluginError(f"the knowledge base at {self.root} has problems; nothing was built:\n{shown}") from None
+        log.info(f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} in {report.seconds:.2f} s")
+
+    def on_files(self, files: Files, *, config) -> Files:
+        from .. import index, query
+        from . import pages
+
+        self._index()
+        downloads = self._download_files() if self.config.downloads else {}
+        conn = query.connect(self.db)
+        try:
+            options = pages.Options(edit_base=self.edit_base, site_url=config.site_url or "", directory_urls=config.use_directory_urls,
+                                    downloads={**{name: what for name, (what, _f) in downloads.items()},
+                                               "feed.xml": "Atom feed of new and changed cards."})
+            site = pages.build_site(conn, options)
+        finally:
+            conn.close()
+        self.site = site
+
+        previous = self._hashes or self._read_cache()
+        hashes: dict[str, str] = {}
+        clash = [p for p in site.pages if files.get_file_from_path(p) is not None]
+        if clash:
+            raise PluginError(f"site/docs holds pages that are generated from the knowledge base: {', '.join(sorted(clash))}; remove them")
+        for path, page in site.pages.items():
+            f = File.generated(config, path, content=pages.stub_markdown(page), inclusion=InclusionLevel.NOT_IN_NAV)
+            if page.edit_path:
+                f.edit_uri = posixpath.join(self.root_from_docs, page.edit_path)
+            digest = hashes[path] = _hash(page.title, page.html, json.dumps(page.tags), page.description or "")
+            if self.dirty and previous.get(path) == digest and os.path.isfile(f.abs_dest_path):
+                f.is_modified = lambda: False  # unchanged since the last build: MkDocs skips it under --dirty
+            files.append(f)
+        home = files.get_file_from_path("index.md")
+        hashes["index.md"] = _hash(*site.fragments.values())
+        if home is not None and self.dirty and previous.get("index.md") != hashes["index.md"]:
+            home.is_modified = lambda: True  # the home page shows generated counts and recent cards
+        for name, (_what, make) in downloads.items():
+            if files.get_file_from_path(name) is not None:
+                files.remove(files.get_file_from_path(name))
+            files.append(make(config))
+        files.append(File.generated(config, "feed.xml", content=site.feed))
+        files.append(File.generated(config, "downloads/index-schema.md", content=index.schema_markdown()))
+
+        known = {f.src_uri for f in files}
+        broken = site.broken_links(known)
+        if broken:
+            lines = "\n".join(f"  {page}: link to '{target}', which does not exist" for page, target in broken[:40])
+            raise PluginError(f"{len(broken)} broken internal links in generated pages:\n{lines}")
+        self._hashes = hashes
+        self._write_cache(hashes)
+        return files
+
+    def _download_files(self) -> dict[str, tuple[str, object]]:
+        """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
+        out: dict[str, tuple[str, object]] = {
+            "riskcards.db": ("The SQLite index: every record, placement, example and verdict (opens in Datasette or any SQLite client).",
+                             lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db))),
+        }
+        for name, what in DUMPS.items():
+            dump = self._dump(name)
+            out[name] = (what, lambda cfg, name=name, dump=dump: File.generated(cfg, name, abs_src_path=str(dump)))
+        for p in sorted((self.root / "schema").glob("*.schema.json")):
+            out[f"schema/{p.name}"] = (f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.",
+                                       lambda cfg, p=p: File.generated(cfg, f"schema/{p.name}", abs_src_path=str(p)))
+        return out
+
+    def _dump(self, name: str) -> Path:
+        """An export of the whole index (riskcards.exporters), written next to the database when older than it."""
+        from .. import exporters, query
+
+        target = self.db.parent / name
+        if not target.exists() or target.stat().st_mtime < self.db.stat().st_mtime:
+            conn = query.connect(self.db)
+            try:
+                exporters.export(conn, name.rsplit(".", 1)[1], target)
+            finally:
+                conn.close()
+        return target
+
+    def on_page_markdown(self, markdown, *, page, config, files):
+        page_ = self.site.pages.get(page.file.src_uri) if self.site else None
+        if page_ is not None:
+            page.meta["title"] = html.escape(page_.title, quote=True)
+            if page_.description:
+                page.meta["description"] = html.escape(page_.description, quote=True)
+        return markdown
+
+    def on_page_content(self, content, *, page, config, files):
+        if self.site is None:
+            return content
+        page_ = self.site.pages.get(page.file.src_uri)
+        if page_ is not None:
+            from mkdocs.structure.toc import get_toc
+
+            page.toc = get_toc([{"level": lvl, "id": anchor, "name": html.escape(name), "children": []}
+                                for lvl, anchor, name in page_.toc if f'id="{anchor}"' in page_.html])
+            return page_.html
+        if page.file.src_uri == "index.md":
+            for name, marker in MARKERS.items():
+                content = content.replace(marker, self.site.fragments.get(name, ""))
+        return content
+
+    # -- the page-hash cache for --dirty builds in separate processes --------------------------------
+
+    def _read_cache(self) -> dict[str, str]:
+        if not self.dirty:
+            return {}
+        try:
+            return json.loads(self.cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_cache(self, hashes: dict[str, str]) -> None:
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(hashes, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.cache)
+        except OSError as exc:  # the cache only speeds up --dirty builds
+            log.debug(f"riskcards: could not write {self.cache}: {exc}")
