@@ -287,6 +287,15 @@ text_hits(card_id, score, place, snip) AS (
 )"""
 
 
+_TEXT_SCORES = """
+text_scores(card_id, score) AS (
+    SELECT cards.id, bm25(cards_fts) FROM cards_fts JOIN cards ON cards.rowid = cards_fts.rowid WHERE cards_fts MATCH :text
+    UNION ALL
+    SELECT e.card_id, bm25(examples_fts) FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid
+     WHERE examples_fts MATCH :text
+)"""
+
+
 def _fts_text(text: str) -> str:
     """A safe FTS5 query for arbitrary user text: each word quoted, all words required."""
     words = [w.replace('"', '""') for w in text.split()]
@@ -313,9 +322,9 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         params.update(cat=q.category, xw=1 if q.via_crosswalk else 0)
         where.append("c.id IN (SELECT card_id FROM matches)")
     if text:
-        ctes.append(_TEXT_HITS)
+        ctes.append(_TEXT_SCORES)
         params["text"] = text
-        joins.append("JOIN (SELECT card_id, MIN(score) AS score FROM text_hits GROUP BY card_id) th ON th.card_id = c.id")
+        joins.append("JOIN (SELECT card_id, MIN(score) AS score FROM text_scores GROUP BY card_id) th ON th.card_id = c.id")
         cols.append("th.score AS text_score")
         order = ["th.score", "c.id"]
     if q.scenario:

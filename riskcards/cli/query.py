@@ -2,7 +2,7 @@
 
 Thin: options in, ``riskcards.query`` / ``riskcards.index`` / ``riskcards.exporters`` called, results printed.
 The module imports only the standard library at the top: ``query`` and ``show`` are also served by
-``fast_main`` (argparse, no typer/pydantic import) so a query process starts fast; typer is imported in
+``fast_main`` (no typer/pydantic import) so a query process starts fast; typer is imported in
 ``register`` only, and rich only to draw a table.
 
 Exit codes: 0 done, 1 the knowledge base has problems (nothing indexed), 2 usage error or unknown id.
@@ -66,9 +66,10 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False) -> Path:
 
 def _shown(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def open_index(db: Path | str | None, root: Path | str | None):
@@ -115,14 +116,25 @@ def _json(data) -> None:
 
 
 def _table(columns: list[str], rows: list[list], title: str | None = None, caption: str | None = None) -> None:
+    """A rich table on a terminal; plain aligned columns, nothing cut, when the output goes to a pipe or file."""
+    if not sys.stdout.isatty():
+        cells = [[("" if v is None else " ".join(str(v).split())) for v in row] for row in rows]
+        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
+        lines = [title] if title else []
+        for row in [columns, ["-" * w for w in widths], *cells]:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if caption:
+            lines.append(caption)
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 200)
+    console = Console()
     table = Table(*columns, title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else " ".join(str(v).split()) for v in row])
     console.print(table)
 
 
@@ -417,35 +429,59 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Fast path: `query` and `show` with argparse, without importing typer, rich (unless drawing) or pydantic
+# Fast path: `query` and `show` without importing typer, rich (unless drawing on a terminal) or pydantic
 # --------------------------------------------------------------------------------------------------
 
 
-class _Fallback(Exception):
-    pass
+_VALUE_OPTIONS = {
+    "query": {"--model": "model", "-m": "model", "--scenario": "scenario", "-s": "scenario", "--category": "category",
+              "-c": "category", "--taxonomy": "taxonomy", "-t": "taxonomy", "--harm-type": "harm_type", "--text": "text",
+              "-q": "text", "--status": "status", "--min-severity": "min_severity", "--format": "fmt", "-f": "fmt",
+              "--limit": "limit", "--db": "db", "--root": "root"},
+    "show": {"--format": "fmt", "-f": "fmt", "--db": "db", "--root": "root"},
+}
+_FLAG_OPTIONS = {"query": {"--via-crosswalk": "via_crosswalk"}, "show": {}}
 
 
-def _parser(command: str):
-    import argparse
-
-    class P(argparse.ArgumentParser):
-        def error(self, message):  # let typer report usage errors and print help
-            raise _Fallback(message)
-
-    p = P(prog=f"riskcards {command}", add_help=False, allow_abbrev=False)
-    p.add_argument("--db")
-    p.add_argument("--root")
+def _parse(command: str, args: list[str]) -> dict | None:
+    """The options of `query`/`show` as the typer commands declare them, or None for anything unusual
+    (then typer parses, and reports usage errors its own way). argparse is not used: it imports shutil,
+    bz2 and lzma, which costs more than the whole query."""
+    values, flags = _VALUE_OPTIONS[command], _FLAG_OPTIONS[command]
+    opts: dict = {"fmt": "table" if command == "query" else "text", "db": None, "root": None}
     if command == "query":
-        for flag, short in (("--model", "-m"), ("--scenario", "-s"), ("--category", "-c"), ("--taxonomy", "-t"),
-                            ("--harm-type", None), ("--text", "-q"), ("--status", None), ("--min-severity", None)):
-            p.add_argument(*[f for f in (flag, short) if f])
-        p.add_argument("--via-crosswalk", action="store_true")
-        p.add_argument("--format", "-f", dest="fmt", default="table")
-        p.add_argument("--limit", type=int)
+        opts.update({v: None for v in values.values() if v not in opts}, via_crosswalk=False)
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith("--") and "=" in a and a.split("=", 1)[0] in values:
+            name, value = a.split("=", 1)
+            opts[values[name]] = value
+        elif a in flags:
+            opts[flags[a]] = True
+        elif a in values:
+            if i + 1 >= len(args):
+                return None
+            opts[values[a]] = args[i + 1]
+            i += 1
+        elif a.startswith("-") and a != "-":
+            return None
+        else:
+            positional.append(a)
+        i += 1
+    if command == "query":
+        if positional:
+            return None
+        if opts["limit"] is not None:
+            if not opts["limit"].isdigit():
+                return None
+            opts["limit"] = int(opts["limit"])
     else:
-        p.add_argument("card_id")
-        p.add_argument("--format", "-f", dest="fmt", default="text")
-    return p
+        if len(positional) != 1:
+            return None
+        opts["card_id"] = positional[0]
+    return opts
 
 
 def fast_main(argv: list[str]) -> int | None:
@@ -454,11 +490,9 @@ def fast_main(argv: list[str]) -> int | None:
     if command not in FAST_COMMANDS or any(a in ("-h", "--help") or a.startswith("--show-completion")
                                            or a.startswith("--install-completion") for a in rest):
         return None
-    try:
-        ns = _parser(command).parse_args(rest)
-    except _Fallback:
+    opts = _parse(command, rest)
+    if opts is None:
         return None
-    opts = vars(ns)
     try:
         if command == "query":
             if opts["fmt"] not in FORMATS:
