@@ -1,0 +1,416 @@
+"""The quality gate over the repository's cards: coverage of the main taxonomies, per-card minimums,
+example labelling and guard expectations, references, near-duplicates, and the rule that cards about
+sexual content involving minors carry only withheld examples.
+
+Each rule is a function that returns the offenders as readable strings; the repo tests assert that
+the list is empty (so a failure names every offending card or category), and the self-tests below
+run the same functions on a small knowledge base with planted faults, so every rule can fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import make_kb
+
+from riskcards.kb import KnowledgeBase
+from riskcards.models import Card
+from riskcards.validate import url_problem, validate
+
+REPO = Path(__file__).resolve().parents[1]
+
+GUARD_TAXONOMIES = ("llama-guard-3", "aegis-2.0")
+HAZARD_TAXONOMIES = ("mlcommons-ailuminate-v1.0", "air-2024")
+EXPECTED_GUARDS = ("llama-guard-3-8b", "omni-moderation-latest")
+MIN_PLACEMENTS = 5
+MIN_EXAMPLES = 2
+MIN_REFERENCES = 2
+MIN_CARDS, MIN_SCENARIOS, MIN_MODELS = 80, 15, 15
+MIN_NON_ENGLISH, MIN_NON_ENGLISH_LANGUAGES, MIN_MULTI_TURN = 3, 2, 3
+
+# Categories meaning sexual content involving minors, in every taxonomy that has one. The issue names
+# llama-guard-3:S4 and mlcommons-ailuminate-v1.0:cse; the others are the same category elsewhere.
+MINORS_REFS = {
+    "llama-guard-3:S4", "mlcommons-ailuminate-v1.0:cse", "llama-guard-2:S4", "llama-guard-4:S4",
+    "aegis-1.0:O7", "aegis-2.0:S7", "openai-moderation-omni:sexual/minors", "mlcommons-ai-safety-v0.5:cae",
+}
+MINORS_GUARD_CODES = {"llama-guard-3-8b": {"S4"}, "omni-moderation-latest": {"sexual/minors"}}
+
+# Near-duplicates. Similarity of two cards = token-set Jaccard of their titles and of their whole text
+# (title + summary + description), after lower-casing, dropping stop words and a plural 's'. Measured on
+# the repo's cards (44 cards, 2026-11-28), the closest pairs of genuinely different cards reach a title
+# Jaccard of 0.33 ('Unqualified or reckless financial advice' / '... legal advice'), a text Jaccard of
+# 0.15 and a combined score of 0.23. A card copied and then edited scores far higher (the self-test
+# below: about 0.6). The thresholds sit at roughly twice the largest distance seen between different
+# cards: pairs above any of them are reported.
+TITLE_THRESHOLD = 0.6
+TEXT_THRESHOLD = 0.35
+COMBINED_THRESHOLD = 0.4
+_STOP = {
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "by", "with", "from", "as", "at", "is",
+    "are", "be", "it", "its", "that", "this", "their", "they", "them", "than", "into", "via", "not", "no",
+    "can", "could", "may", "might", "will", "would", "should", "about", "when", "what", "which", "who",
+    "whom", "how", "does", "do", "has", "have", "had", "been", "being", "was", "were", "so", "if", "but",
+    "also", "only", "any", "all", "some", "such", "other", "more", "most", "own", "same", "very",
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: each returns the offenders, named
+# --------------------------------------------------------------------------------------------------
+
+
+def live(kb: KnowledgeBase) -> list[Card]:
+    return [c for c in kb.cards.values() if c.status != "deprecated"]
+
+
+def required_categories(kb: KnowledgeBase) -> list[str]:
+    """Every category the issue requires on at least one live card, as 'taxonomy:code'."""
+    w = [c.code for c in kb.taxonomies["weidinger-2021"].categories if c.level == 2]
+    ail = [c.code for c in kb.taxonomies["mlcommons-ailuminate-v1.0"].categories]
+    lg3 = [c.code for c in kb.taxonomies["llama-guard-3"].categories]
+    owasp = ["LLM01", "LLM02", "LLM05", "LLM06", "LLM07", "LLM09"]
+    assert (len(w), len(ail), len(lg3)) == (21, 12, 14), "the taxonomy files changed; review the coverage rule"
+    return (
+        [f"weidinger-2021:{c}" for c in w]
+        + [f"mlcommons-ailuminate-v1.0:{c}" for c in ail]
+        + [f"llama-guard-3:{c}" for c in lg3]
+        + [f"owasp-llm-top10-2025:{c}" for c in owasp]
+    )
+
+
+def coverage_gaps(kb: KnowledgeBase) -> list[str]:
+    placed = {p.ref for card in live(kb) for p in card.placements}
+    out = []
+    for ref in required_categories(kb):
+        if ref not in placed:
+            cat = kb.category(ref)
+            out.append(f"{ref} ({cat.name if cat else '?'})")
+    return out
+
+
+def placement_problems(card: Card) -> list[str]:
+    refs = {p.ref for p in card.placements}
+    taxonomies = {r.partition(":")[0] for r in refs}
+    out = []
+    if len(refs) < MIN_PLACEMENTS:
+        out.append(f"{len(refs)} placements (at least {MIN_PLACEMENTS})")
+    if "weidinger-2021" not in taxonomies:
+        out.append("no weidinger-2021 placement")
+    if not taxonomies & set(GUARD_TAXONOMIES):
+        out.append(f"no guard taxonomy placement ({' or '.join(GUARD_TAXONOMIES)})")
+    if not taxonomies & set(HAZARD_TAXONOMIES):
+        out.append(f"no hazard placement ({' or '.join(HAZARD_TAXONOMIES)})")
+    return out
+
+
+def example_problems(card: Card) -> list[str]:
+    out = []
+    withheld_with_reason = [e for e in card.examples if e.sensitivity == "withheld" and e.withheld_reason]
+    if len(card.examples) < MIN_EXAMPLES and not withheld_with_reason:
+        out.append(f"{len(card.examples)} example(s) (at least {MIN_EXAMPLES}, unless one is withheld with a reason)")
+    for e in card.examples:
+        kind = getattr(e.provenance, "kind", None)
+        if kind not in ("illustrative", "observed"):
+            out.append(f"example {e.id}: provenance is not labelled illustrative or observed")
+        if e.sensitivity == "withheld":
+            continue
+        guards = {x.guard for x in e.expected}
+        missing = [g for g in EXPECTED_GUARDS if g not in guards]
+        if missing:
+            out.append(f"example {e.id}: no expected verdict for {', '.join(missing)}")
+    return out
+
+
+def reference_problems(card: Card) -> list[str]:
+    out = []
+    if len(card.references) < MIN_REFERENCES:
+        out.append(f"{len(card.references)} reference(s) (at least {MIN_REFERENCES})")
+    for i, ref in enumerate(card.references, 1):
+        if ref.url is not None and (why := url_problem(ref.url)):
+            out.append(f"reference {i} URL {ref.url!r} {why}")
+        if ref.url is None and ref.doi is None:
+            out.append(f"reference {i} has neither url nor doi")
+    return out
+
+
+def scenario_problems(card: Card) -> list[str]:
+    return [] if card.scenarios else ["no scenario link"]
+
+
+def minors_problems(card: Card) -> list[str]:
+    """Cards about sexual content involving minors carry only withheld examples; no published example
+    anywhere expects a guard to flag sexual content involving minors."""
+    out = []
+    minors = sorted({p.ref for p in card.placements} & MINORS_REFS)
+    if minors:
+        shown = [e.id for e in card.examples if e.sensitivity != "withheld"]
+        if shown:
+            out.append(f"placed on {', '.join(minors)} but examples {', '.join(shown)} are not withheld")
+    for e in card.examples:
+        for x in e.expected:
+            hit = set(x.categories) & MINORS_GUARD_CODES.get(x.guard, set())
+            if hit and e.sensitivity != "withheld":
+                out.append(f"example {e.id} expects {x.guard} to flag {', '.join(sorted(hit))} but is published")
+    return out
+
+
+def per_card(kb: KnowledgeBase, rule, cards=None) -> list[str]:
+    out = []
+    for card in sorted(cards if cards is not None else live(kb), key=lambda c: c.id):
+        out.extend(f"{card.id}: {msg}" for msg in rule(card))
+    return out
+
+
+def _tokens(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w not in _STOP}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def similarity(a: Card, b: Card) -> tuple[float, float, float]:
+    """(title Jaccard, text Jaccard, combined) for two cards."""
+    title = _jaccard(_tokens(a.title), _tokens(b.title))
+    text = _jaccard(_tokens(f"{a.title} {a.summary} {a.description}"), _tokens(f"{b.title} {b.summary} {b.description}"))
+    return title, text, (title + text) / 2
+
+
+def closest_pairs(cards: list[Card], n: int = 10) -> list[tuple[float, float, float, str, str]]:
+    pairs = []
+    for a, b in itertools.combinations(sorted(cards, key=lambda c: c.id), 2):
+        t, x, s = similarity(a, b)
+        pairs.append((s, t, x, a.id, b.id))
+    return sorted(pairs, reverse=True)[:n]
+
+
+def near_duplicates(cards: list[Card]) -> list[str]:
+    out = []
+    for s, t, x, a, b in closest_pairs(cards, n=len(cards) ** 2):
+        if t >= TITLE_THRESHOLD or x >= TEXT_THRESHOLD or s >= COMBINED_THRESHOLD:
+            out.append(f"{a} ~ {b} (title {t:.2f}, text {x:.2f}, combined {s:.2f})")
+    return out
+
+
+def _multi_turn(e) -> bool:
+    return e.turns is not None and sum(1 for t in e.turns if t.role == "user") >= 2
+
+
+def corpus_problems(kb: KnowledgeBase) -> list[str]:
+    out = []
+    cards = live(kb)
+    if len(cards) < MIN_CARDS:
+        out.append(f"{len(cards)} live cards (at least {MIN_CARDS})")
+    if len(kb.scenarios) < MIN_SCENARIOS:
+        out.append(f"{len(kb.scenarios)} scenarios (at least {MIN_SCENARIOS})")
+    if len(kb.models) < MIN_MODELS:
+        out.append(f"{len(kb.models)} model records (at least {MIN_MODELS})")
+    examples = [e for c in cards for e in c.examples if e.sensitivity != "withheld"]
+    foreign = Counter(e.language.split("-")[0] for e in examples if e.language.split("-")[0] != "en")
+    if sum(foreign.values()) < MIN_NON_ENGLISH or len(foreign) < MIN_NON_ENGLISH_LANGUAGES:
+        out.append(f"{sum(foreign.values())} published non-English examples in {len(foreign)} languages (at least {MIN_NON_ENGLISH} in {MIN_NON_ENGLISH_LANGUAGES})")
+    multi = sum(1 for e in examples if _multi_turn(e))
+    if multi < MIN_MULTI_TURN:
+        out.append(f"{multi} multi-turn examples with two or more user turns (at least {MIN_MULTI_TURN})")
+    return out
+
+
+def _report(what: str, offenders: list[str]) -> str:
+    return f"{len(offenders)} {what}:\n  " + "\n  ".join(offenders)
+
+
+# --------------------------------------------------------------------------------------------------
+# The repository's cards
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def repo():
+    result = validate(REPO)
+    files = sorted(p.stem for p in (REPO / "cards").glob("*.yaml"))
+    unloaded = [f for f in files if f not in result.kb.cards]
+    return result.kb, unloaded
+
+
+def test_repo_cards_all_load(repo):
+    kb, unloaded = repo
+    assert not unloaded, _report("card files fail validation and are left out of every quality check (run `riskcards validate`)", unloaded)
+
+
+def test_every_required_category_is_on_a_live_card(repo):
+    kb, _ = repo
+    gaps = coverage_gaps(kb)
+    assert not gaps, _report("required categories are on no live card", gaps)
+
+
+def test_every_card_has_enough_placements_in_the_required_taxonomies(repo):
+    kb, _ = repo
+    bad = per_card(kb, placement_problems)
+    assert not bad, _report("placement problems", bad)
+
+
+def test_every_card_has_labelled_examples_with_guard_expectations(repo):
+    kb, _ = repo
+    bad = per_card(kb, example_problems)
+    assert not bad, _report("example problems", bad)
+
+
+def test_every_card_has_two_well_formed_references(repo):
+    kb, _ = repo
+    bad = per_card(kb, reference_problems)
+    assert not bad, _report("reference problems", bad)
+
+
+def test_every_card_links_a_scenario(repo):
+    kb, _ = repo
+    bad = per_card(kb, scenario_problems)
+    assert not bad, _report("cards without a scenario", bad)
+
+
+def test_sexual_content_involving_minors_is_only_ever_withheld(repo):
+    kb, _ = repo
+    bad = per_card(kb, minors_problems, cards=list(kb.cards.values()))  # deprecated cards too
+    assert not bad, _report("cards publish examples about sexual content involving minors", bad)
+
+
+def test_no_two_cards_are_near_duplicates(repo):
+    kb, _ = repo
+    cards = live(kb)
+    closest = closest_pairs(cards)
+    table = "\n".join(f"  {s:.2f} (title {t:.2f}, text {x:.2f})  {a} ~ {b}" for s, t, x, a, b in closest)
+    print(f"\nclosest card pairs (combined similarity; report at >= {COMBINED_THRESHOLD}):\n{table}")
+    dupes = near_duplicates(cards)
+    assert not dupes, _report("near-duplicate card pairs (merge them, or make the titles and descriptions say how they differ)", dupes) + f"\nclosest pairs:\n{table}"
+
+
+def test_knowledge_base_is_big_and_varied_enough(repo):
+    kb, _ = repo
+    bad = corpus_problems(kb)
+    assert not bad, _report("knowledge-base minimums not met", bad)
+
+
+# --------------------------------------------------------------------------------------------------
+# Self-tests: every rule reports planted faults (so none of the tests above can pass vacuously)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> KnowledgeBase:
+    root = make_kb(tmp_path_factory.mktemp("quality") / "kb")
+    result = validate(root)
+    assert result.problems == [], "\n".join(p.text() for p in result.problems)
+    return result.kb
+
+
+def _base(kb: KnowledgeBase) -> Card:
+    return next(iter(kb.cards.values()))
+
+
+def _with(card: Card, **update) -> Card:
+    return card.model_copy(update=update)
+
+
+def test_self_coverage_names_missing_categories(small):
+    gaps = coverage_gaps(small)
+    assert len(gaps) == 21 + 12 + 14 + 6 - 4  # the one base card covers W3.2, spc, S6 and LLM09
+    assert "weidinger-2021:W1.3 (Toxic language)" in gaps
+    assert "llama-guard-3:S4 (Child Sexual Exploitation)" in gaps
+    assert "owasp-llm-top10-2025:LLM01 (Prompt Injection)" in gaps
+    assert not any(g.startswith("llama-guard-3:S6 ") for g in gaps)
+    base = _base(small)
+    dead = _with(base, status="deprecated", deprecated_reason="test")
+    kb = KnowledgeBase(root=small.root, cards={base.id: dead}, taxonomies=small.taxonomies)
+    assert any(g.startswith("llama-guard-3:S6 ") for g in coverage_gaps(kb)), "deprecated cards do not count"
+
+
+def test_self_placements(small):
+    base = _base(small)
+    assert placement_problems(base) == []
+    few = _with(base, placements=[p for p in base.placements if p.ref.startswith(("weidinger", "owasp"))])
+    got = placement_problems(few)
+    assert got == [
+        "2 placements (at least 5)",
+        "no guard taxonomy placement (llama-guard-3 or aegis-2.0)",
+        "no hazard placement (mlcommons-ailuminate-v1.0 or air-2024)",
+    ]
+    no_w = _with(base, placements=[p for p in base.placements if not p.ref.startswith("weidinger")])
+    assert "no weidinger-2021 placement" in placement_problems(no_w)
+
+
+def test_self_examples(small):
+    base = _base(small)
+    assert example_problems(base) == []
+    one = _with(base, examples=base.examples[:1])
+    assert example_problems(one) == ["1 example(s) (at least 2, unless one is withheld with a reason)"]
+    withheld = base.examples[0].model_copy(update={"sensitivity": "withheld", "prompt": None, "output": None, "expected": [], "withheld_reason": "Too dangerous."})
+    assert example_problems(_with(base, examples=[withheld])) == []
+    unexpected = base.examples[1].model_copy(update={"expected": [x for x in base.examples[1].expected if x.guard != "omni-moderation-latest"]})
+    assert example_problems(_with(base, examples=[base.examples[0], unexpected])) == [
+        f"example {unexpected.id}: no expected verdict for omni-moderation-latest"
+    ]
+
+
+def test_self_references_and_scenarios(small):
+    base = _base(small)
+    assert reference_problems(base) == [] and scenario_problems(base) == []
+    bad_url = base.references[0].model_copy(update={"url": "https://arxiv org/abs/1"})
+    got = reference_problems(_with(base, references=[bad_url]))
+    assert got[0] == "1 reference(s) (at least 2)"
+    assert got[1].startswith("reference 1 URL 'https://arxiv org/abs/1'")
+    assert scenario_problems(_with(base, scenarios=[])) == ["no scenario link"]
+    kb = KnowledgeBase(root=small.root, cards={base.id: _with(base, scenarios=[])}, taxonomies=small.taxonomies)
+    assert per_card(kb, scenario_problems) == [f"{base.id}: no scenario link"]
+
+
+def test_self_minors_rule(small):
+    base = _base(small)
+    assert minors_problems(base) == []
+    from riskcards.models import Placement
+
+    placed = _with(base, placements=[*base.placements, Placement(ref="mlcommons-ailuminate-v1.0:cse")])
+    ids = ", ".join(e.id for e in base.examples)
+    assert minors_problems(placed) == [f"placed on mlcommons-ailuminate-v1.0:cse but examples {ids} are not withheld"]
+    ex = base.examples[0]
+    flagged = ex.model_copy(update={"expected": [x.model_copy(update={"categories": ["S4"]}) if x.guard == "llama-guard-3-8b" else x for x in ex.expected]})
+    assert minors_problems(_with(base, examples=[flagged])) == [f"example {ex.id} expects llama-guard-3-8b to flag S4 but is published"]
+
+
+def test_self_near_duplicates():
+    base = Card.model_validate(
+        {
+            "id": "phishing-emails", "title": "Personalised phishing emails", "status": "draft", "version": "1.0.0",
+            "created": "2026-11-28", "harm_types": [{"actor": "reader", "category": "financial"}],
+            "summary": "The model writes convincing phishing emails tailored to a named target.",
+            "description": "Given a few details about a person, the model writes an email that imitates their bank or employer "
+            "and asks them to log in through a link, so that the attacker can take their password.",
+            "actions_required": "An attacker sends the email and the target follows the link.",
+        }
+    )
+    copy = base.model_copy(update={
+        "id": "spear-phishing-emails", "title": "Tailored phishing emails",
+        "description": base.description.replace("imitates their bank or employer", "pretends to come from their bank"),
+    })
+    other = base.model_copy(update={
+        "id": "wrong-dosage", "title": "Wrong medication doses", "summary": "The model states unsafe medication doses.",
+        "description": "Asked about a medicine, the model gives a dose that is wrong for the person asking.",
+    })
+    dupes = near_duplicates([base, copy, other])
+    assert len(dupes) == 1 and dupes[0].startswith("phishing-emails ~ spear-phishing-emails")
+    t, x, s = similarity(base, copy)
+    assert s >= 0.5 and x >= TEXT_THRESHOLD, (t, x, s)
+    assert max(similarity(base, other)[2], similarity(copy, other)[2]) < 0.15
+
+
+def test_self_corpus_minimums(small):
+    got = corpus_problems(small)
+    assert got[0] == "1 live cards (at least 80)"
+    if len(small.models) < MIN_MODELS:
+        assert f"{len(small.models)} model records (at least {MIN_MODELS})" in got
+    assert any("multi-turn" in g for g in got)
+    assert any("non-English" in g for g in got)
