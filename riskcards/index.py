@@ -389,7 +389,7 @@ TABLES: tuple[TableSpec, ...] = (
             ("target", "text", "'prompt' or 'response'."),
             ("input_sha256", "text", "sha256 of the exact input sent."),
             ("input_status", "text", "'current' (input matches the example today), 'changed' (the example was edited since), "
-             "'missing' (the example no longer exists) or 'unchecked' (no hashing available)."),
+             "'missing' (the example, or its prompt/response, no longer exists) or 'unchecked' (no hashing available)."),
             ("guard_config_id", "text", "The guard configuration id."),
             ("adapter", "text", "The adapter name."),
             ("model_id", "text", "The guard's model record id."),
@@ -403,6 +403,7 @@ TABLES: tuple[TableSpec, ...] = (
             ("categories", "text", "Native category codes" + _JSON + "."),
             ("scores", "text", "Scores by name (JSON object)."),
             ("parse_error", "text", "Why the output could not be parsed."),
+            ("extra", "text", "Further findings the guard reports beside the categories (JSON object)."),
             ("raw", "text", "The guard's raw output."),
             ("run_at", "text", "When, ISO 8601 UTC."),
             ("host", "text", "Where it ran."),
@@ -453,8 +454,10 @@ FROM categories cat""",
 # --------------------------------------------------------------------------------------------------
 
 
-def datasette_metadata() -> dict[str, Any]:
-    """Datasette metadata (``datasette DB -m metadata.json``): title, description, tables and columns."""
+def datasette_metadata(db_name: str = "riskcards") -> dict[str, Any]:
+    """Datasette metadata (``datasette DB -m metadata.json``): title, description, tables and columns.
+
+    Datasette names a database after its file stem: ``db_name`` must be that stem."""
     tables: dict[str, Any] = {}
     for spec in TABLES:
         entry: dict[str, Any] = {"description": spec.description, "columns": {c.name: c.description for c in spec.columns}}
@@ -475,7 +478,7 @@ def datasette_metadata() -> dict[str, Any]:
         "examples, deployment scenarios with severities, and guard-model verdicts.",
         "license": "CC-BY-4.0 (card text); taxonomy codes and names keep their sources' terms",
         "source": "RiskCards knowledge base",
-        "databases": {"riskcards": {"tables": tables}},
+        "databases": {db_name: {"tables": tables}},
     }
 
 
@@ -668,14 +671,15 @@ def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple
             status = "unchecked"
         else:
             try:
-                status = "current" if hasher(ex, r.example.target) == r.example.input_sha256 else "changed"
+                now = hasher(ex, r.example.target)
             except Exception:  # a hook failure must not fail the index; the record stays, unchecked
-                status = "unchecked"
+                now = ""
+            status = "unchecked" if now == "" else "missing" if now is None else "current" if now == r.example.input_sha256 else "changed"
         g, v = r.guard, r.verdict
         rows["guard_results"].append((
             i, r.key, r.example.card, r.example.example, r.example.target, r.example.input_sha256, status,
             g.id, g.adapter, g.model, g.model_name, g.revision, g.taxonomy, g.transport, g.template_sha256, _j(g.params),
-            v.label, _j(v.categories), _j(v.scores), v.parse_error, r.raw, r.run.at, r.run.host, r.run.runtime, r.run.latency_ms,
+            v.label, _j(v.categories), _j(v.scores), v.parse_error, _j(getattr(v, "extra", None) or {}), r.raw, r.run.at, r.run.host, r.run.runtime, r.run.latency_ms,
         ))
     return rows
 
@@ -809,5 +813,5 @@ def build(root: Path, db_path: Path | None = None, *, metadata: bool = True) -> 
     mpath = None
     if metadata:
         mpath = metadata_path(db_path)
-        _write_atomic(mpath, json.dumps(datasette_metadata(), indent=2, ensure_ascii=False) + "\n")
+        _write_atomic(mpath, json.dumps(datasette_metadata(db_path.stem), indent=2, ensure_ascii=False) + "\n")
     return BuildReport(db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath)

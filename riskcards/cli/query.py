@@ -417,7 +417,7 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False) -> None:
         from ..index import datasette_metadata, schema_markdown
 
         if metadata:
-            _json(datasette_metadata())
+            _json(datasette_metadata(Path(db).stem if db else "riskcards"))
         else:
             sys.stdout.write(schema_markdown())
         return
