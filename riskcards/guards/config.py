@@ -141,7 +141,10 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
 
         for err in exc.errors(include_url=False):
             p = _data_path(data, err["loc"])
-            message, at_key = schema_message(err, GuardsFile, data, p)
+            if len(p) >= 3 and p[0] == "guards" and isinstance(data["guards"].get(p[1]), dict):
+                message, at_key = schema_message(err, GuardEntry, data["guards"][p[1]], p[2:])  # one guard's fields
+            else:
+                message, at_key = schema_message(err, GuardsFile, data, p)
             line, col = loc.key_of_parent(p[:-1]) if err["type"] == "missing" else loc.find(p, key=at_key)
             problems.append(Problem(shown, line, col, message, "guard-config"))
         raise ConfigError(problems) from None
