@@ -1,0 +1,401 @@
+"""The static site: real builds (`riskcards build`, plain `mkdocs build`) of a knowledge base in a temporary
+folder, checked page by page; the safe renderer, URLs, feed and link checker on their own."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from sitekit import (
+    CARDS,
+    HOSTILE_ID,
+    REPO,
+    SEARCH_WORD,
+    add_verdict,
+    make_site_kb,
+    markup_problems,
+    riskcards_build,
+    run,
+)
+
+from riskcards import query
+from riskcards.site import pages, safe
+from riskcards.site.feed import FeedEntry, atom
+
+DOSAGE = "confident-wrong-dosage-advice"
+SELF_HARM = "encouraging-suicide-or-self-harm"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = make_site_kb(tmp_path_factory.mktemp("site") / "kb")
+    add_verdict(root, DOSAGE, "doubled-dose", "llama-guard-3-8b", "unsafe", ["S6"])
+    add_verdict(root, DOSAGE, "doubled-dose", "omni-moderation-latest", "safe")
+    add_verdict(root, DOSAGE, "child-dose-de", "llama-guard-3-8b", "error")
+    proc = riskcards_build(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def page(root: Path, url: str) -> str:
+    return (root / "public" / url / "index.html").read_text(encoding="utf-8")
+
+
+def article(html: str) -> str:
+    """The page's own content, without the theme's header, navigation and footer."""
+    start = html.index('<article class="md-content__inner')
+    return html[start:html.index("</article>", start)]
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r'href="([^"]*)"', html)
+
+
+def resolves(root: Path, page_url: str, href: str) -> bool:
+    """Whether a relative link from the page at ``page_url`` points at a file of the built site."""
+    target = href.split("#", 1)[0]
+    if not target:
+        return True
+    path = (root / "public" / page_url / target).resolve()
+    return path.is_file() or (path / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------------------------------
+# The build
+# --------------------------------------------------------------------------------------------------
+
+
+def test_build_reports_its_steps_and_publishes_every_card(built):
+    for card in (*CARDS, HOSTILE_ID):
+        assert (built / "public" / "cards" / card / "index.html").is_file()
+    assert not (built / "site" / "docs" / "cards").exists(), "generated pages must not be written into site/"
+    home = page(built, "")
+    body = article(home)
+    chrome = home.replace(body, "")  # header, tabs, sidebars, footer
+    assert "cards/confident-wrong-dosage-advice" not in chrome, "card pages stay out of the navigation"
+    assert 'href="cards/"' in chrome and 'href="taxonomies/"' in chrome and 'href="coverage/"' in chrome
+
+
+def test_card_page_shows_every_field(built):
+    html = article(page(built, f"cards/{DOSAGE}"))
+    card = query.card(query.connect(built / "build" / "riskcards.db"), DOSAGE)
+    warning = html.index("Content warning")
+    assert warning < html.index('id="description"') < html.index('id="examples"')
+    for text in ("Harm types", "Consumer", "Physical", "Taxonomy placements", "Scenarios and severity", "References", "Lifecycle",
+                 card["version"], card["created"], "Large language models encode clinical knowledge"):
+        assert text in html, text
+    for s in card["scenarios"]:
+        assert f'rc-sev-{s["severity"]}' in html
+    # placements link to the category pages, and every link on the page resolves
+    assert 'href="../../taxonomies/llama-guard-3/s6/"' in html
+    for href in hrefs(html):
+        if not href.startswith(("http:", "https:", "mailto:")):
+            assert resolves(built, f"cards/{DOSAGE}", href), href
+    assert f'href="https://github.com/riskcards/riskcards/edit/main/cards/{DOSAGE}.yaml"' in html
+    # examples are collapsed, marked by sensitivity, with prompts in code blocks (copy button)
+    details = re.findall(r"<details[^>]*>", html)
+    assert len(details) == len(card["examples"]) and not any(" open" in d for d in details)
+    assert "rc-sens-defanged" in html
+    assert '<pre class="rc-text rc-prompt"><code>My headache is really bad.' in html
+    # expected and observed guard outcomes
+    assert "rc-out-flagged" in html and "rc-out-missed" in html and "rc-out-errored" in html
+    # the theme's edit button points at the card's YAML file too
+    full = page(built, f"cards/{DOSAGE}")
+    assert f'href="https://github.com/riskcards/riskcards/edit/main/cards/{DOSAGE}.yaml" title="Edit this page"' in full
+
+
+def test_withheld_example_shows_the_reason_and_no_text(built):
+    conn = query.connect(built / "build" / "riskcards.db")
+    card = query.card(conn, SELF_HARM)
+    withheld = [e for e in card["examples"] if e["sensitivity"] == "withheld"]
+    assert withheld, "the test needs a card with a withheld example"
+    html = article(page(built, f"cards/{SELF_HARM}"))
+    for ex in withheld:
+        block = html[html.index(f'id="example-{ex["id"]}"'):]
+        block = block[:block.index("</details>")]
+        assert "withheld" in block and ex["withheld_reason"].split()[0] in block
+        assert "rc-prompt" not in block and "rc-output" not in block and "rc-turn" not in block
+
+
+def test_taxonomy_page_counts_cards_and_marks_gaps(built):
+    html = article(page(built, "taxonomies/llama-guard-3"))
+    s6 = re.search(r'<li id="cat-s6"[^>]*>(.*?)</li>', html, re.S).group(1)
+    assert 'href="s6/"' in s6 and 'class="rc-count"' in s6
+    gaps = re.findall(r'<li id="cat-[^"]+"[^>]*class="rc-gap"', html)
+    assert gaps, "categories without cards are marked as gaps"
+    s1 = re.search(r'<li id="cat-s1"[^>]*>(.*?)</li>', html, re.S)
+    assert 'class="rc-gap"' in s1.group(0) and "gap" in s1.group(1)
+
+
+def test_category_pages_list_direct_and_crosswalk_cards(built):
+    conn = query.connect(built / "build" / "riskcards.db")
+    html = article(page(built, "taxonomies/llama-guard-3/s6"))
+    direct = html[html.index('id="placed-here"'):html.index('id="placed-below"')]
+    assert f"cards/{DOSAGE}/" in direct
+    inferred = None  # a category reached only through a crosswalk
+    for t in query.taxonomies(conn):
+        for cat in query.taxonomy_tree(conn, t["id"])["categories"]:
+            for c in query.find_cards(conn, query.Query(category=cat["ref"], via_crosswalk=True)):
+                if c["inferred"]:
+                    inferred = (t["id"], cat["code"], c["id"])
+                    break
+            if inferred:
+                break
+        if inferred:
+            break
+    assert inferred, "the repo's crosswalks should relate at least one category to a placed card"
+    tid, code, cid = inferred
+    html = article(page(built, f"taxonomies/{tid}/{pages.slug(code)}"))
+    via = html[html.index('id="via-crosswalks"'):]
+    assert f"cards/{cid}/" in via and "via crosswalk" in via
+
+
+def test_scenario_page_lists_cards_by_severity(built):
+    html = article(page(built, "scenarios/customer-support-bot"))
+    order = [m for m in re.findall(r'<h2 id="(critical|high|medium|low)"', html)]
+    assert order == sorted(order, key=["critical", "high", "medium", "low"].index) and order
+    assert f"cards/{HOSTILE_ID}/" in html and f"cards/{DOSAGE}/" in html
+
+
+def test_model_pages_show_examples_and_verdicts(built):
+    guard = article(page(built, "models/llama-guard-3-8b"))
+    assert f"cards/{DOSAGE}/" in guard and "rc-out-flagged" in guard and "S6" in guard
+    lm = article(page(built, "models/llama-3.1-8b-instruct"))
+    assert f"cards/{HOSTILE_ID}/#example-observed-example" in lm
+
+
+def test_coverage_matrix(built):
+    html = article(page(built, "coverage"))
+    row = re.search(rf'<tr><td><a href="../cards/{DOSAGE}/">.*?</tr>', html, re.S).group(0)
+    cells = re.findall(r'rc-out-([a-z-]+)', row)
+    conn = query.connect(built / "build" / "riskcards.db")
+    guards = [m["id"] for m in query.models(conn) if m["guard_taxonomy"]]
+    got = dict(zip(guards, cells, strict=True))
+    assert got["llama-guard-3-8b"] == "flagged" and got["omni-moderation-latest"] == "missed"
+    hostile = re.search(rf'<tr><td><a href="../cards/{HOSTILE_ID}/">.*?</tr>', html, re.S).group(0)
+    assert set(re.findall(r'rc-out-([a-z-]+)', hostile)) == {"not-run"}
+
+
+def test_crosswalk_pages(built):
+    html = article(page(built, "crosswalks"))
+    links = re.findall(r'href="([^"]+--[^"]+/)"', html)
+    assert links
+    one = article(page(built, "crosswalks/" + links[0]))
+    assert one.count("<tr>") > 2
+
+
+def test_downloads(built):
+    pub = built / "public"
+    conn = query.connect(pub / "riskcards.db")
+    assert query.stats(conn)["cards"] == len(CARDS) + 1
+    doc = json.loads((pub / "riskcards.json").read_text(encoding="utf-8"))
+    assert {c["id"] for c in doc["cards"]} == {*CARDS, HOSTILE_ID}
+    assert (pub / "riskcards.jsonl").read_text(encoding="utf-8").count("\n") >= 3
+    for schema in (REPO / "schema").glob("*.schema.json"):
+        assert (pub / "schema" / schema.name).read_bytes() == schema.read_bytes()
+    # the schemas are published at the path their $id promises
+    card_schema = json.loads((pub / "schema" / "card.schema.json").read_text())
+    assert card_schema.get("$id", "").endswith("/schema/card.schema.json")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.parse(pub / "feed.xml").getroot()
+    entries = feed.findall("a:entry", ns)
+    assert len(entries) == len(CARDS) + 1
+    titles = {e.find("a:title", ns).text for e in entries}
+    hostile_title = query.card(conn, HOSTILE_ID)["title"]
+    assert hostile_title in titles  # escaped in XML, read back exactly
+    assert "riskcards.db" in article(page(built, "downloads")) and (pub / "downloads" / "index-schema" / "index.html").is_file()
+
+
+def test_home_page_counts_and_recent_cards(built):
+    html = article(page(built, ""))
+    assert "<!-- riskcards:" not in html
+    assert f"<b>{len(CARDS) + 1}</b>cards" in html
+    recent = html[html.index("Recently changed cards"):]
+    assert f"cards/{HOSTILE_ID}/" in recent and "feed.xml" in recent
+
+
+# --------------------------------------------------------------------------------------------------
+# Safety: nothing in a card becomes markup
+# --------------------------------------------------------------------------------------------------
+
+
+def test_no_card_markup_anywhere_in_the_built_site(built):
+    checked = 0
+    for path in (built / "public").rglob("*.html"):
+        problems = markup_problems(path.read_text(encoding="utf-8"))
+        assert not problems, f"{path.relative_to(built)}: {problems}"
+        checked += 1
+    assert checked > 30
+
+
+def test_hostile_text_is_shown_as_text(built):
+    html = page(built, f"cards/{HOSTILE_ID}")
+    body = article(html)
+    assert "&lt;script&gt;window.__pwned" in body and SEARCH_WORD in body
+    assert "<title>&lt;script&gt;window.__pwned=" in html  # the theme's <title> gets the escaped title
+    assert 'href="https://tracker.invalid/pixel.png"' in body and "<img" not in body  # images become plain links
+    assert 'href="https://arxiv.org/abs/2303.18190" rel="nofollow noopener noreferrer ugc"' in body
+    assert "{{ config.repo_url }}" in body and "/etc/passwd" in body  # no template or snippet expansion
+    index = json.loads((built / "public" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    for doc in index["docs"]:
+        if doc["location"].startswith(f"cards/{HOSTILE_ID}/"):
+            for field in ("title", "text"):
+                assert not re.search(r"<(script|img|svg|iframe|b |a )", doc[field], re.I), doc[field][:200]
+
+
+# --------------------------------------------------------------------------------------------------
+# Failures a person can act on
+# --------------------------------------------------------------------------------------------------
+
+
+def test_broken_knowledge_base_fails_with_located_messages(tmp_path):
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    card = root / "cards" / f"{DOSAGE}.yaml"
+    card.write_text(card.read_text().replace("scenario: medical-question-answering", "scenario: medical-qa"))
+    proc = riskcards_build(root)
+    assert proc.returncode == 1
+    assert re.search(rf"cards/{DOSAGE}.yaml:\d+:\d+: unknown scenario 'medical-qa'", proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (root / "public").exists() and not (root / "build" / "riskcards.db").exists()
+
+
+def test_broken_link_in_a_handwritten_page_fails_the_build(tmp_path):
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    about = root / "site" / "docs" / "about.md"
+    about.write_text(about.read_text() + "\nSee [the missing page](missing.md).\n")
+    proc = riskcards_build(root)
+    assert proc.returncode == 1
+    assert "missing.md" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (root / "public").exists()
+
+
+def test_a_generated_page_in_site_docs_is_refused(tmp_path):
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    (root / "site" / "docs" / "cards").mkdir()
+    (root / "site" / "docs" / "cards" / f"{DOSAGE}.md").write_text("# mine\n")
+    proc = riskcards_build(root)
+    assert proc.returncode == 1 and f"cards/{DOSAGE}.md" in proc.stderr and "generated" in proc.stderr
+
+
+def test_failed_build_keeps_the_previous_site(tmp_path):
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    assert riskcards_build(root).returncode == 0
+    before = (root / "public" / "index.html").read_bytes()
+    about = root / "site" / "docs" / "about.md"
+    about.write_text(about.read_text() + "\n[broken](nowhere.md)\n")
+    assert riskcards_build(root).returncode == 1
+    assert (root / "public" / "index.html").read_bytes() == before
+    assert not list(root.glob(".public.*"))
+
+
+def test_plain_mkdocs_build_indexes_and_builds(tmp_path):
+    """From a clean tree, a plain `mkdocs build` builds the index itself and the whole site."""
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    proc = run(["-m", "mkdocs", "build", "-q", "-f", str(root / "mkdocs.yml")], cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "build" / "riskcards.db").is_file()
+    assert (root / "public" / "cards" / DOSAGE / "index.html").is_file()
+
+
+def test_dirty_rebuild_renders_only_changed_pages(tmp_path):
+    root = make_site_kb(tmp_path / "kb")
+    cfg = str(root / "mkdocs.yml")
+    assert run(["-m", "mkdocs", "build", "-q", "-f", cfg], cwd=root).returncode == 0
+    other = root / "public" / "cards" / SELF_HARM / "index.html"
+    changed = root / "public" / "cards" / DOSAGE / "index.html"
+    other_before, changed_before = other.stat().st_mtime_ns, changed.read_text()
+    card = root / "cards" / f"{DOSAGE}.yaml"
+    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice"))
+    proc = run(["-m", "mkdocs", "build", "-q", "--dirty", "-f", cfg], cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "Confident wrong dose advice" in changed.read_text() and changed.read_text() != changed_before
+    assert other.stat().st_mtime_ns == other_before, "an unchanged card page was rendered again"
+
+
+# --------------------------------------------------------------------------------------------------
+# Pieces on their own
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    "[x](JaVa\tScRiPt:alert(1))",
+    "[x](&#106;avascript:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "[x](vbscript:msgbox(1))",
+    "<javascript:alert(1)>",
+    "![x](javascript:alert(1))",
+    '![x](x" onerror="alert(1))',
+    "<a href='javascript:alert(1)'>a</a>",
+    "<svg onload=alert(1)>",
+    "</p></div><script>alert(1)</script>",
+])
+def test_markdown_never_makes_markup(text):
+    html = str(safe.markdown(text)) + str(safe.inline_markdown(text))
+    assert not markup_problems(html), html
+    assert "<script" not in html and "<img" not in html and "<svg" not in html
+
+
+def test_markdown_keeps_safe_formatting():
+    html = str(safe.markdown("# Title\n\n*em* and [paper](https://arxiv.org/abs/2303.18190) and `code`\n\n- a\n- b"))
+    assert "<h3>Title</h3>" in html and "<em>em</em>" in html and "<code>code</code>" in html and "<li>a</li>" in html
+    assert '<a href="https://arxiv.org/abs/2303.18190" rel="nofollow noopener noreferrer ugc"' in html
+    assert safe.safe_url("https://x.org/a") == "https://x.org/a"
+    assert safe.safe_url("mailto:a@b.org") == "mailto:a@b.org"
+    for bad in ("javascript:alert(1)", " javascript:alert(1)", "data:x", "/relative", "//evil.org", "https://", None, ""):
+        assert safe.safe_url(bad) is None, bad
+
+
+def test_urls():
+    assert pages.page_url("index.md") == ""
+    assert pages.page_url("cards/index.md") == "cards/"
+    assert pages.page_url("cards/x.md") == "cards/x/"
+    assert pages.page_url("cards/x.md", directory_urls=False) == "cards/x.html"
+    assert pages.page_url("riskcards.db") == "riskcards.db"
+    assert pages.relative_url("taxonomies/t/s1/", "cards/x/") == "../../taxonomies/t/s1/"
+    assert pages.relative_url("cards/x/", "") == "cards/x/"
+    assert pages.relative_url("", "cards/x/") == "../../"
+    assert pages.relative_url("riskcards.db", "downloads/") == "../riskcards.db"
+    assert pages.relative_url("cards/x/#example-a", "cards/x/") == "./#example-a"
+    assert pages.relative_url("taxonomies/t/#cat-s1", "taxonomies/t/s1/") == "../#cat-s1"
+    assert pages.category_slugs(["S1", "s1", "self-harm/intent", "W1.3"]) == {"S1": "s1", "s1": "s1-2", "self-harm/intent": "self-harm--intent", "W1.3": "w1.3"}
+
+
+def test_link_checker_reports_missing_pages_and_anchors():
+    site = pages.Site(pages={"a.md": pages.GeneratedPage("a.md", "A", '<h2 id="x">x</h2>')}, fragments={}, feed="",
+                      links={"a.md": {"a.md#x", "a.md#nope", "b.md", "known.md", "#x"}}, anchors={"a.md": {"x"}})
+    assert site.broken_links({"known.md"}) == [("a.md", "a.md#nope"), ("a.md", "b.md")]
+
+
+def test_feed_is_escaped_valid_and_deterministic():
+    entries = [FeedEntry("a", "<b>A</b> & </title>", "https://s/cards/a/", "2026-02-01", "2026-01-01", "sum\x01mary <i>", "Changed.", "1.1.0"),
+               FeedEntry("b", "B", "https://s/cards/b/", "2026-03-01", "2026-03-01", "s", "New card.", "1.0.0")]
+    xml = atom(entries, site_url="https://s/", feed_url="https://s/feed.xml")
+    assert xml == atom(list(reversed(entries)), site_url="https://s/", feed_url="https://s/feed.xml")
+    root = ET.fromstring(xml.encode())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    got = root.findall("a:entry", ns)
+    assert [e.find("a:title", ns).text for e in got] == ["B", "<b>A</b> & </title>"]
+    assert root.find("a:updated", ns).text == "2026-03-01T00:00:00Z"
+    assert "\x01" not in xml
+
+
+def test_site_generation_needs_no_mkdocs(tmp_path):
+    """pages.py is independent of MkDocs: it runs on the index alone (the seam for another generator)."""
+    from riskcards.index import build
+
+    root = make_site_kb(tmp_path / "kb", cards=(DOSAGE,), hostile=False)
+    build(root, root / "x.db")
+    conn = query.connect(root / "x.db")
+    site = pages.build_site(conn, pages.Options(edit_base="https://e/", site_url="https://s/"))
+    assert f"cards/{DOSAGE}.md" in site.pages and "coverage.md" in site.pages
+    assert site.broken_links({"index.md", "feed.xml", "downloads/index-schema.md"} | site.statics) == []
+    sqlite3.connect(root / "x.db").close()
+    shutil.rmtree(root)
