@@ -12,11 +12,23 @@ SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 BASE_CARD = "confident-wrong-dosage-advice"
 
 
-def make_kb(dest: Path, cards: tuple[str, ...] = (BASE_CARD,)) -> Path:
-    """A knowledge-base root in ``dest`` with the repo's taxonomies, vocabulary, models, scenarios
-    and the named repo cards."""
-    for sub in ("taxonomies", "vocab", "models", "scenarios", "schema"):
+BASE_MODELS = ("llama-guard-3-8b", "omni-moderation-latest", "llama-3.1-8b-instruct")
+BASE_SCENARIOS = ("medical-question-answering", "customer-support-bot")
+
+
+def make_kb(dest: Path, cards: tuple[str, ...] = (BASE_CARD,), models: tuple[str, ...] | None = None,
+            scenarios: tuple[str, ...] | None = None) -> Path:
+    """A knowledge-base root in ``dest`` with the repo's taxonomies, vocabulary and schemas, the named
+    repo cards, and the named model and scenario records (default: all of them)."""
+    for sub in ("taxonomies", "vocab", "schema"):
         shutil.copytree(REPO / sub, dest / sub)
+    for sub, names in (("models", models), ("scenarios", scenarios)):
+        if names is None:
+            shutil.copytree(REPO / sub, dest / sub)
+        else:
+            (dest / sub).mkdir()
+            for name in names:
+                shutil.copy(REPO / sub / f"{name}.yaml", dest / sub / f"{name}.yaml")
     (dest / "cards").mkdir()
     for card in cards:
         shutil.copy(REPO / "cards" / f"{card}.yaml", dest / "cards" / f"{card}.yaml")
