@@ -9,6 +9,7 @@ run the same functions on a small knowledge base with planted faults, so every r
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 from collections import Counter
@@ -171,31 +172,47 @@ def _tokens(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w not in _STOP}
 
 
-def _jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
+def _jaccard(a: int, b: int) -> float:
+    """Jaccard similarity of two token sets held as bit sets (Python ints): fast for many pairs."""
+    union = (a | b).bit_count()
+    return (a & b).bit_count() / union if union else 0.0
+
+
+def _signatures(cards: list[Card]) -> list[tuple[int, int]]:
+    """Per card, the bit sets of its title tokens and of its whole text (title, summary, description)."""
+    vocab: dict[str, int] = {}
+
+    def bits(tokens: set[str]) -> int:
+        value = 0
+        for word in sorted(tokens):
+            value |= 1 << vocab.setdefault(word, len(vocab))
+        return value
+
+    return [(bits(_tokens(c.title)), bits(_tokens(f"{c.title} {c.summary} {c.description}"))) for c in cards]
+
+
+def _scored_pairs(cards: list[Card]):
+    ordered = sorted(cards, key=lambda c: c.id)
+    sigs = _signatures(ordered)
+    for i, j in itertools.combinations(range(len(ordered)), 2):
+        title, text = _jaccard(sigs[i][0], sigs[j][0]), _jaccard(sigs[i][1], sigs[j][1])
+        yield (title + text) / 2, title, text, ordered[i].id, ordered[j].id
 
 
 def similarity(a: Card, b: Card) -> tuple[float, float, float]:
     """(title Jaccard, text Jaccard, combined) for two cards."""
-    title = _jaccard(_tokens(a.title), _tokens(b.title))
-    text = _jaccard(_tokens(f"{a.title} {a.summary} {a.description}"), _tokens(f"{b.title} {b.summary} {b.description}"))
-    return title, text, (title + text) / 2
+    s, t, x, _, _ = next(_scored_pairs([a, b]))
+    return t, x, s
 
 
 def closest_pairs(cards: list[Card], n: int = 10) -> list[tuple[float, float, float, str, str]]:
-    pairs = []
-    for a, b in itertools.combinations(sorted(cards, key=lambda c: c.id), 2):
-        t, x, s = similarity(a, b)
-        pairs.append((s, t, x, a.id, b.id))
-    return sorted(pairs, reverse=True)[:n]
+    """The n most similar pairs of cards: (combined, title, text, id, id)."""
+    return heapq.nlargest(n, _scored_pairs(cards))
 
 
 def near_duplicates(cards: list[Card]) -> list[str]:
-    out = []
-    for s, t, x, a, b in closest_pairs(cards, n=len(cards) ** 2):
-        if t >= TITLE_THRESHOLD or x >= TEXT_THRESHOLD or s >= COMBINED_THRESHOLD:
-            out.append(f"{a} ~ {b} (title {t:.2f}, text {x:.2f}, combined {s:.2f})")
-    return out
+    hits = [p for p in _scored_pairs(cards) if p[1] >= TITLE_THRESHOLD or p[2] >= TEXT_THRESHOLD or p[0] >= COMBINED_THRESHOLD]
+    return [f"{a} ~ {b} (title {t:.2f}, text {x:.2f}, combined {s:.2f})" for s, t, x, a, b in sorted(hits, reverse=True)]
 
 
 def _multi_turn(e) -> bool:
