@@ -133,7 +133,8 @@ def section(root: Path, since: str | None = None, until: str = "HEAD", heading: 
         heading = f"{until} ({date})" if until in gitbase.tags(root) else f"Unreleased ({date})"
     out = Section(heading=heading, since=since, until=until, date=date)
 
-    changes = gitbase.changed_files(root, since_commit, until_commit)
+    # Renames are paired by the cards' own aliases, not by git's similarity of file contents.
+    changes = gitbase.changed_files(root, since_commit, until_commit, renames=False)
     before_texts = gitbase.read_at(root, since_commit, [c.old_path for c in changes if c.old_path])
     after_texts = gitbase.read_at(root, until_commit, [c.path for c in changes if c.status != "D"])
 

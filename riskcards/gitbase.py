@@ -103,10 +103,11 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
     return named, commit
 
 
-def changed_files(root: Path, base: str, head: str | None = None) -> list[Change]:
-    """Record files changed between ``base`` and ``head`` (default: the work tree, untracked files included)."""
+def changed_files(root: Path, base: str, head: str | None = None, *, renames: bool = True) -> list[Change]:
+    """Record files changed between ``base`` and ``head`` (default: the work tree, untracked files included).
+    With ``renames=False`` a renamed file is a deletion and an addition (git pairs near-identical files)."""
     rng = [base] if head is None else [base, head]
-    proc = _git(root, "diff", "--name-status", "-z", "--find-renames", "--relative", *rng, "--")
+    proc = _git(root, "diff", "--name-status", "-z", "--find-renames" if renames else "--no-renames", "--relative", *rng, "--")
     fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
     out: list[Change] = []
     i = 0

@@ -130,6 +130,7 @@ def validate_changed(root: Path, base: str | None = None) -> Result:
     _read_sides(run, commit)
 
     _check_cards(run)
+    _check_placeholders(run)
     _check_removed_in_use(run)
 
     changed_shown = {run.shown(c.path) for c in changes}
@@ -285,6 +286,26 @@ def _check_cards(run: _Run) -> None:
         new_id = side.id
         if new_id and alias_owner.get(new_id, new_id) != new_id:
             run.at(c.path, ("id",), f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' (in its aliases); ids are never reused: choose another id", "reused-id")
+
+
+def _check_placeholders(run: _Run) -> None:
+    """A changed card keeps none of the `riskcards new` template's 'TODO' placeholders."""
+    for rel, side in run.head.items():
+        if side.kind != "card" or not side.data:
+            continue
+        stack: list[tuple[tuple, Any]] = [((), side.data)]
+        found: list[tuple] = []
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend(((*path, k), v) for k, v in node.items() if isinstance(k, str))
+            elif isinstance(node, list):
+                stack.extend(((*path, i), v) for i, v in enumerate(node))
+            elif isinstance(node, str) and node.lstrip().startswith("TODO"):
+                found.append(path)
+        for path in sorted(found, key=lambda p: run.locator(run.shown(rel)).find(p)):
+            name = next((str(x) for x in reversed(path) if isinstance(x, str)), "value")
+            run.at(rel, path, f"'{name}' still holds the template's TODO placeholder; write the real text (see CONTRIBUTING.md)", "placeholder")
 
 
 def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:

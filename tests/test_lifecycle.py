@@ -423,6 +423,23 @@ def test_taxonomy_removed_while_in_use(repo):
     assert any(p.startswith(use + ": unknown taxonomy 'nist-ai-600-1'") for p in got)
 
 
+def test_template_placeholders_left_in_a_changed_card(repo):
+    rel = "cards/wrong-filing-deadlines.yaml"
+    proc = repo.riskcards("new", "wrong-filing-deadlines", "--title", "Wrong court filing deadlines", "--summary",
+                          "The model states deadlines that are wrong for the jurisdiction.", "--scenario", "legal-assistant")
+    assert proc.returncode == 0, proc.stderr
+    assert repo.riskcards("validate", rel).returncode == 0  # the skeleton is a valid card ...
+    proc = repo.changed()  # ... but not a finished one
+    msg = "still holds the template's TODO placeholder; write the real text (see CONTRIBUTING.md)"
+    assert problems(proc) == [
+        repo.at(rel, "description: |", 13, f"'description' {msg}"),
+        repo.at(rel, "actions_required: |", 18, f"'actions_required' {msg}"),
+        repo.at(rel, '"TODO: the prompt"', 0, f"'prompt' {msg}"),
+        repo.at(rel, '"TODO: the output', 0, f"'output' {msg}"),
+        repo.at(rel, '"TODO: why this severity', 0, f"'rationale' {msg}"),
+    ]
+
+
 def test_problems_in_unchanged_files_are_not_reported(tmp_path):
     broken = card_text("invented-case-law", "Invented case law").replace("severity: medium", "severity: huge")
     repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": broken})
