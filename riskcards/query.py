@@ -298,7 +298,7 @@ text_scores(card_id, score) AS (
 
 def _fts_text(text: str) -> str:
     """A safe FTS5 query for arbitrary user text: each word quoted, all words required."""
-    words = [w.replace('"', '""') for w in text.split()]
+    words = [w.replace('"', '""') for w in text.split() if any(ch.isalnum() for ch in w)]
     return " ".join(f'"{w}"' for w in words) or '""'
 
 
@@ -307,9 +307,9 @@ def find_cards(conn: sqlite3.Connection, q: Query) -> list[dict]:
     model_kind = _check(conn, q)
     try:
         return _find(conn, q, model_kind, q.text)
-    except sqlite3.OperationalError as exc:
-        if q.text and ("fts5" in str(exc) or "syntax" in str(exc) or "no such column" in str(exc)):
-            return _find(conn, q, model_kind, _fts_text(q.text))  # the text was not valid FTS5 syntax
+    except sqlite3.OperationalError:
+        if q.text:  # the text was not valid FTS5 syntax: search for its words instead
+            return _find(conn, q, model_kind, _fts_text(q.text))
         raise
 
 
