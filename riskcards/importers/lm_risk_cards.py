@@ -276,7 +276,7 @@ def normalise_text(text: str, notes: list[Note]) -> str:
         text = nfc
     if not text.endswith("\n"):
         notes.append(Note("normalised", "final_newline", None, "the file has no final newline"))
-        text += "\n"
+    text = text.rstrip("\n") + "\n"  # exactly one final newline, so the source hash ignores trailing blank lines
     out = []
     for i, line in enumerate(text.split("\n"), 1):
         lead = len(line) - len(line.lstrip(" \t"))
@@ -373,8 +373,8 @@ def _parse_md(card: LegacyCard, text: str) -> None:
     for i, line in enumerate(lines, 1):
         m = _MD_LABEL_RE.match(line)
         fld = _alias(m.group("label")) if m and (m.group("c1") or m.group("c2")) else None
-        is_title = (re.match(r"^#+\s", line) is not None and current != "examples"
-                    and (not title_seen) and (not any(t.strip() for _, t in preamble) and current is None or _TITLE_SUFFIX_RE.search(line)))
+        is_title = (re.match(r"^#+\s", line) is not None and not title_seen
+                    and ((current is None and not any(t.strip() for _, t in preamble)) or bool(_TITLE_SUFFIX_RE.search(line))))
         if is_title:
             title_seen = True
             close()
@@ -386,8 +386,10 @@ def _parse_md(card: LegacyCard, text: str) -> None:
             current, start = fld, i
             cur_lines = [(i, m.group("rest"))]
             continue
-        if m and (m.group("c1") or m.group("c2")) and current != "examples" and len(m.group("label").split()) <= 6:
-            # An unknown bold label outside the examples block: keep it.
+        words = len(m.group("label").split()) if m else 0
+        if m and ((m.group("c2") and words <= 4 and not m.group("c1") and line.startswith("**"))
+                  or ((m.group("c1") or m.group("c2")) and current != "examples" and words <= 6)):
+            # An unknown label ('**Label**:' anywhere, other bold-colon forms outside the examples): keep it.
             close()
             current, start = "extra:" + m.group("label").strip(), i
             cur_lines = [(i, m.group("rest"))]
@@ -523,6 +525,10 @@ def _yaml_value(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, str]
         inner = rest_s[1:-1]
         return [(ln, t.strip().strip("'\"")) for t in inner.split(",") if t.strip()], comments
     if rest_s:
+        if rest_s[:1] not in ("\"", "'", ">", "|"):
+            # A comment line ends a plain scalar; keep it apart.
+            comments.extend((n, t.strip().lstrip("#").strip()) for n, t in body if t.strip().startswith("#"))
+            body = [(n, t) for n, t in body if not t.strip().startswith("#")]
         return [(ln, _scalar(card, rest_s, body, ln))], comments
     content = [(n, t) for n, t in body if t.strip()]
     if not content:
@@ -667,9 +673,13 @@ def _parse_codes(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
             if area == 0 or item == 0:
                 card.keep("Categorisation", raw, ln, "placeholder_code", f"'{raw}' is a template placeholder, not a code; kept as unmapped")
                 continue
-            if area not in sizes or item > sizes[area]:
+            if area not in sizes:
                 card.keep("Categorisation", raw, ln, "unknown_code",
-                          f"'{raw}' is not a code of {scheme} ({letter}{area}.x has {sizes.get(area, 0)} codes); kept as unmapped")
+                          f"'{raw}' is not a code of {scheme}: there is no area {letter}{area} ({letter}1-{letter}{max(sizes)}); kept as unmapped")
+                continue
+            if item > sizes[area]:
+                card.keep("Categorisation", raw, ln, "unknown_code",
+                          f"'{raw}' is not a code of {scheme}: {letter}{area} has {letter}{area}.1-{letter}{area}.{sizes[area]}; kept as unmapped")
                 continue
             if code != raw:
                 card.norm("code_spelling", ln, f"code '{raw}' read as '{code}'")
@@ -761,6 +771,10 @@ def _harm_noise(card: LegacyCard, noise: str, ln: int, *, leading: bool, tail: b
             return
         card.problem("harm_types_noise", ln, f"dropped stray '{s}' in Harm types")
         return
+    s = s.strip(" ,;")
+    if s.lower() in PLACEHOLDER_HARM:
+        card.keep("Harm types", s, ln, "template_placeholder", f"'{s}' is the template's placeholder; kept as unmapped")
+        return
     if re.fullmatch(r"[A-Za-z][A-Za-z ]*-\s*[A-Za-z][A-Za-z -]*", s):
         card.keep("Harm types", s, ln, "unknown_actor",
                   f"unknown actor in '{s}' (known: {', '.join(ACTOR_NAMES.values())}); kept as unmapped")
@@ -812,6 +826,7 @@ def _parse_ref_item(card: LegacyCard, text: str, ln: int) -> None:
                 stripped = stripped[:-1]
             if stripped != url:
                 leftover.append(url[len(stripped):])
+                card.problem("malformed_link", ln, f"removed '{url[len(stripped):]}' from the end of the URL {stripped[:60]}")
                 url = stripped
         if re.search(r"\s", url):
             card.problem("malformed_link", ln, "a link URL is broken across lines; removed the whitespace inside it")
