@@ -158,6 +158,7 @@ def _handler(server: GuardServer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "vllm-test-double/0"
+        disable_nagle_algorithm = True  # like uvicorn: no 40 ms Nagle / delayed-ACK stall between header and body
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
@@ -173,9 +174,8 @@ def _handler(server: GuardServer):
                 self.send_header("X-RiskCards-Test-Double", "1")
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-                self.wfile.flush()
+                self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
+                self.flush_headers()
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
@@ -196,6 +196,8 @@ def _handler(server: GuardServer):
         # ---- routes -------------------------------------------------------------------------------
 
         def do_GET(self) -> None:
+            if self.path == "/_stats":  # the test's own bookkeeping is not counted as a request
+                return self._send(200, {"requests": server.count, "by_path": server.by_path})
             self._note(None)
             if self.path == "/v1/models":
                 data = [{"id": server.model, "object": "model", "created": 0, "owned_by": "vllm", "root": server.model,
@@ -203,8 +205,6 @@ def _handler(server: GuardServer):
                 self._send(200, {"object": "list", "data": data})
             elif self.path == "/version":
                 self._send(200, {"version": "0.0.0+test-double"})
-            elif self.path == "/_stats":
-                self._send(200, {"requests": server.count, "by_path": server.by_path})
             else:
                 self._send(404, {"detail": "Not Found"})
 

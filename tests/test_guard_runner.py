@@ -82,9 +82,10 @@ def test_chat_mode_end_to_end(kb_root, server, tmp_path):
 def test_rerun_sends_nothing_and_an_edit_invalidates_one(kb_root, server, tmp_path):
     out = tmp_path / "out"
     run(kb_root, "lg3-chat", out)
-    before = len(server.posts())
+    before, before_all = len(server.posts()), server.count
     again = run(kb_root, "lg3-chat", out)
-    assert len(server.posts()) == before and again.cached == len(EXPECTED_JOBS) and again.classified == 0
+    assert server.count == before_all  # not even GET /v1/models
+    assert again.cached == len(EXPECTED_JOBS) and again.classified == 0
     card = kb_root / "cards" / "guard-test-card.yaml"
     card.write_text(card.read_text().replace("Paris is the capital of France.", "Paris is the capital of France!"))
     third = run(kb_root, "lg3-chat", out)
@@ -323,3 +324,18 @@ def test_killed_cli_run_resumes(tmp_path):
         assert f"{len(recorded)} already recorded" in res.stdout
         assert not done_inputs & set(_sent_keys(srv, start))
         assert outcome(out, "lg3-chat") == EXPECTED_JOBS
+
+
+def test_retry_after_and_error_bodies():
+    from riskcards.guards.transports.openai_http import error_message, retry_after_seconds
+
+    assert retry_after_seconds("3") == 3.0 and retry_after_seconds(" 0.5 ") == 0.5
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    vllm = b'{"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", "param": null, "code": 404}'
+    openai = b'{"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}'
+    assert error_message(404, "Not Found", vllm) == "The model `x` does not exist."
+    assert error_message(401, "Unauthorized", openai) == "Incorrect API key provided."
+    assert error_message(502, "Bad Gateway", b"<html>bad gateway</html>") == "<html>bad gateway</html>"
+    assert error_message(502, "Bad Gateway", b"") == "Bad Gateway"

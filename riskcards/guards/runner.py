@@ -273,18 +273,6 @@ def run(
     out_path = store.result_path(out_dir, meta.id)
     summary = RunSummary(out_path=out_path, planned=len(jobs))
     into_checks = store.is_checks_folder(out_dir)
-    probe = getattr(guard.transport, "probe", None)
-    if probe is not None and jobs:
-        info = probe()
-        if info.get("test_double"):
-            summary.test_double = True
-            if into_checks:
-                raise RefusedError(f"{info.get('base_url', 'the server')} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder.")
-        served = info.get("served") or []
-        # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
-        if served and meta.model_name not in served and meta.transport != "openai-moderation":
-            raise TransportError(f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config.")
-    runtime = runtime or getattr(guard.transport, "runtime", None)
     host = host or socket.gethostname()
 
     recorded = store.read_file(out_path)
@@ -305,6 +293,18 @@ def run(
             continue
         pending.setdefault(job.key, []).append(job)
 
+    probe = getattr(guard.transport, "probe", None)
+    if probe is not None and pending:
+        info = probe()
+        if info.get("test_double"):
+            summary.test_double = True
+            if into_checks:
+                raise RefusedError(f"{info.get('base_url', 'the server')} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder.")
+        served = info.get("served") or []
+        # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
+        if served and meta.model_name not in served and meta.transport != "openai-moderation":
+            raise TransportError(f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config.")
+    runtime = runtime or getattr(guard.transport, "runtime", None)
     stop = stop or threading.Event()
     with store.Appender(out_path) as out:
 
@@ -312,7 +312,7 @@ def run(
             if result.run.source != "live" and into_checks:
                 stop.set()
                 raise RefusedError(f"a test double answered; its verdicts never go into {out_dir}")
-            out.write(result)
+            out.write(result, flush=False)  # flushed once per batch of finished jobs, below
             summary.written += 1
             summary.labels[result.verdict.label] += 1
             if progress:
@@ -321,6 +321,7 @@ def run(
         for job, result in copies:
             write(copy_result(result, job))
             summary.copied += 1
+        out.flush()
         if progress and summary.cached:
             progress(summary.cached, None)
 
@@ -357,6 +358,7 @@ def run(
                     at = _now()
                     for job in pending[key]:
                         write(make_result(job, meta, outcome, host=host, runtime=runtime, at=at))
+                out.flush()
                 fill()
         except KeyboardInterrupt:
             summary.interrupted = True

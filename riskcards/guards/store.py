@@ -96,7 +96,8 @@ class Appender:
     """Append-only writer for one results file that survives interruption.
 
     Opening cuts off a partial last line left by a killed writer (it can never be a complete record).
-    Each record is written as one line and flushed, so a record is either fully on disk or absent."""
+    Each record is one line; ``write`` flushes it at once unless the caller batches (``flush=False`` then
+    ``flush()``), so a record is either fully on disk or absent."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -112,8 +113,12 @@ class Appender:
             if data and not data.endswith(b"\n"):
                 fh.truncate(data.rfind(b"\n") + 1)
 
-    def write(self, result: GuardResult) -> None:
+    def write(self, result: GuardResult, *, flush: bool = True) -> None:
         self._fh.write(dump_line(result))
+        if flush:
+            self._fh.flush()
+
+    def flush(self) -> None:
         self._fh.flush()
 
     def close(self) -> None:
