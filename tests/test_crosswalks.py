@@ -18,7 +18,10 @@ CROSSWALKS = REPO / "taxonomies" / "crosswalks"
 AILUMINATE = "mlcommons-ailuminate-v1.0"
 REQUIRED_SOURCES = ("llama-guard-3", "llama-guard-2", "aegis-2.0", "openai-moderation-omni")
 # Sources whose every category must reach at least one AILuminate hazard (any relation).
-FULLY_MAPPED = ("llama-guard-3", "llama-guard-2", "llama-guard-4", "llama-guard-1", "openai-moderation-omni")
+FULLY_MAPPED = (
+    "llama-guard-3", "llama-guard-2", "llama-guard-4", "llama-guard-1", "openai-moderation-omni", "shieldgemma-v1",
+    "mlcommons-ai-safety-v0.5",
+)
 
 
 def _load(path: Path) -> dict:
@@ -149,6 +152,14 @@ def test_known_judgements():
     omni = _cw("openai-moderation-omni", AILUMINATE)
     assert rel(omni, "violence", "vcr") == "related"
     assert rel(omni, "hate", "hte") == "exact"
+
+
+def test_every_owasp_2023_entry_has_a_2025_counterpart():
+    cw = _cw("owasp-llm-top10-2023-v1.1", "owasp-llm-top10-2025")
+    unmapped = [c.code for c in TAX["owasp-llm-top10-2023-v1.1"].categories if c.code not in {r.source for r in cw.relations}]
+    assert not unmapped, f"OWASP 2023 entries with no 2025 row: {', '.join(unmapped)}"
+    # The codes are reused for different entries; the table must not pretend they line up.
+    assert ("LLM06", "LLM02", "exact") in [(r.source, r.target, r.relation) for r in cw.relations]
 
 
 def test_llama_guard_4_rows_equal_llama_guard_3_rows():
