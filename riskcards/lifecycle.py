@@ -134,15 +134,18 @@ def validate_changed(root: Path, base: str | None = None) -> Result:
     _check_removed_in_use(run)
 
     changed_shown = {run.shown(c.path) for c in changes}
-    touched = _touched(run)
-    deps = _dependencies(run.kb)
+    elsewhere: dict[tuple[str, str], list[Problem]] = {}
     for p in result.problems:
         if p.path in changed_shown:
             run.problems.append(p)
-        elif p.check in CROSS_CHECKS:
-            rec = run.record_of(p.path)
-            if rec is not None and deps.get(rec, set()) & touched:
-                run.problems.append(p)
+        elif p.check in CROSS_CHECKS and (rec := run.record_of(p.path)) is not None:
+            elsewhere.setdefault(rec, []).append(p)
+    if elsewhere:  # keep those the change can have caused
+        touched = _touched(run)
+        deps = _dependencies(run.kb, set(elsewhere))
+        for rec, found in elsewhere.items():
+            if deps.get(rec, set()) & touched:
+                run.problems.extend(found)
     return Result(kb=result.kb, problems=sorted(set(run.problems)), checked=len(changes))
 
 
@@ -376,12 +379,13 @@ def _describe(name: tuple) -> str:
     return f"{what[name[0]]} '{name[1]}'"
 
 
-def _uses(kb: KnowledgeBase) -> dict[tuple, list[tuple[str, tuple]]]:
-    """Where each name is used at head: name -> [(shown path, path in the file)]."""
+def _uses(kb: KnowledgeBase, wanted: set[tuple]) -> dict[tuple, list[tuple[str, tuple]]]:
+    """Where each wanted name is used at head: name -> [(shown path, path in the file)]."""
     uses: dict[tuple, list[tuple[str, tuple]]] = {}
 
     def add(name: tuple, shown: str, path: tuple) -> None:
-        uses.setdefault(name, []).append((shown, path))
+        if name in wanted:
+            uses.setdefault(name, []).append((shown, path))
 
     for cid, card in kb.cards.items():
         shown = kb.paths[("card", cid)]
@@ -431,12 +435,17 @@ def _check_removed_in_use(run: _Run) -> None:
         head_names.add(("model", mid))
     if kb.vocab is not None:
         head_names |= _provided("harm-types", kb.vocab)
-    uses = _uses(kb)
+    gone_by_change = []
     for c in candidates:
         before = run.base[c.old_path]
         gone = _provided(before.kind, before.record) - head_names
         gone_taxonomies = {n[1] for n in gone if n[0] == "taxonomy"}
-        gone = {n for n in gone if not (n[0] == "code" and n[1] in gone_taxonomies)}
+        gone_by_change.append((c, {n for n in gone if not (n[0] == "code" and n[1] in gone_taxonomies)}))
+    wanted = set().union(*(g for _, g in gone_by_change))
+    if not wanted:
+        return
+    uses = _uses(kb, wanted)
+    for c, gone in gone_by_change:
         after = run.head.get(c.path) if c.status != "D" else None
         for name in sorted(gone):
             places = [(s, p) for s, p in uses.get(name, []) if s != run.shown(c.path)]
@@ -473,10 +482,12 @@ def _touched(run: _Run) -> set[str]:
     return out
 
 
-def _dependencies(kb: KnowledgeBase) -> dict[tuple[str, str], set[str]]:
-    """For each record at head, (kind, id) -> the names whose change can break its cross-record checks."""
+def _dependencies(kb: KnowledgeBase, records: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """For records at head, (kind, id) -> the names whose change can break their cross-record checks."""
     deps: dict[tuple[str, str], set[str]] = {}
     for cid, card in kb.cards.items():
+        if ("card", cid) not in records:
+            continue
         d = {"vocab", f"card:{cid}"}
         d.update(f"card:{a}" for a in _items(card.aliases))
         if card.superseded_by:
