@@ -1,6 +1,6 @@
 """Guard runner benchmark: throughput against a local server with fixed latency, and the cost of a rerun.
 
-    python bench/guards.py [--cards 600] [--latency 0.05] [--concurrency 32] [--out bench/out/guards]
+    python bench/guards.py [--cards 1500] [--latency 0.05] [--concurrency 32] [--out bench/out/guards]
 
 1. Generates a knowledge base with ``bench/generate.py`` (deterministic) and plans the Llama Guard 3 chat
    jobs over all its examples.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), or NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def stats(base: str) -> dict:
     with urllib.request.urlopen(base.removesuffix("/v1") + "/_stats", timeout=10) as resp:
         return json.loads(resp.read())
@@ -35,7 +45,7 @@ def stats(base: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cards", type=int, default=600)
+    ap.add_argument("--cards", type=int, default=1500)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "guards")
@@ -75,9 +85,11 @@ def main() -> None:
         load_s = time.perf_counter() - t0
 
         before = stats(base)["requests"]
+        server_cpu0, client_cpu0 = cpu_seconds(server.pid), time.process_time()
         t0 = time.perf_counter()
         first = runner.run_guard(kb, cfg, results_dir)
         first_s = time.perf_counter() - t0
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu0, time.process_time() - client_cpu0
         after_first = stats(base)["requests"]
 
         t0 = time.perf_counter()
@@ -95,6 +107,10 @@ def main() -> None:
           f"latency {args.latency * 1000:.0f} ms; ideal {ideal:.0f} req/s -> {100 * rate / ideal:.1f} % (target >= 80 %)")
     print(f"           server saw {after_first - before} requests (1 GET /v1/models, 1 GET /version, {first.requests} POST); "
           f"labels {first.labels}; transport errors {first.transport_errors}")
+    lat = sorted(r.run.latency_ms for r in __import__("riskcards.guards.store", fromlist=["x"]).read_file(first.out_path))
+    print(f"           latency per request: median {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms; "
+          f"CPU per request: runner {1000 * client_cpu / first.classified:.2f} ms, server {1000 * server_cpu / first.classified:.2f} ms; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"second run: {second.cached} cached, {second.classified} classified in {second_s:.3f} s; "
           f"server saw {after_second - after_first} requests")
     ok = rate >= 0.8 * ideal and after_second == after_first

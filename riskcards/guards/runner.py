@@ -11,7 +11,8 @@
   verdicts caused by the transport (timeouts, 5xx after retries) do not count as done, so a rerun retries
   them; parse errors are final (the model said something unusable). Results are appended one line at a
   time and flushed, so an interrupted run resumes where it stopped.
-* **Concurrency.** A thread pool of ``concurrency`` workers; the transport retries 429/5xx with backoff.
+* **Concurrency.** ``concurrency`` worker threads take jobs from a queue; only the calling thread writes.
+  The transport retries 429/5xx with backoff.
 * **Test doubles never enter checks/.** Results from a server that identifies as a test double are marked
   ``run.source: stub`` and the runner refuses to write them into a knowledge base's checks/ folder.
 """
@@ -19,10 +20,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import queue
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -325,55 +326,77 @@ def run(
         if progress and summary.cached:
             progress(summary.cached, None)
 
-        def work(key: str) -> tuple[str, Outcome | None]:
-            if stop.is_set():
-                return key, None
-            return key, guard.classify(pending[key][0].input)
+        # Workers take keys from one queue and put outcomes on another; this thread alone writes the file.
+        todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for key in pending:
+            todo.put(key)
+        done: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
 
-        pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="guard")
-        futures: set[Future] = set()
-        keys = iter(list(pending))
-        try:
-            # Keep at most 2 x concurrency jobs in flight, so an interruption loses little and memory stays flat.
-            def fill() -> None:
-                while len(futures) < 2 * max(1, concurrency) and not stop.is_set():
-                    k = next(keys, None)
-                    if k is None:
+        def worker() -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        key = todo.get_nowait()
+                    except queue.Empty:
                         return
-                    futures.add(pool.submit(work, k))
+                    try:
+                        done.put((key, guard.classify(pending[key][0].input)))
+                    except BaseException as exc:  # a bug, not a guard failure: stop and report it
+                        done.put((key, exc))
+                        return
+            finally:
+                done.put(None)
 
-            fill()
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    futures.discard(fut)
-                    key, outcome = fut.result()
-                    if outcome is None:
-                        continue
-                    summary.classified += 1
-                    summary.requests += outcome.requests
-                    summary.test_double = summary.test_double or outcome.test_double
-                    if outcome.verdict.extra.get("error_kind") == "transport":
-                        summary.transport_errors += 1
-                    at = _now()
-                    for job in pending[key]:
-                        write(make_result(job, meta, outcome, host=host, runtime=runtime, at=at))
+        workers = [threading.Thread(target=worker, name=f"guard-{i}", daemon=True) for i in range(min(max(1, concurrency), len(pending)))]
+        for t in workers:
+            t.start()
+
+        def record(key: str, outcome: Any) -> None:
+            if isinstance(outcome, BaseException):
+                stop.set()
+                raise outcome
+            summary.classified += 1
+            summary.requests += outcome.requests
+            summary.test_double = summary.test_double or outcome.test_double
+            if outcome.verdict.extra.get("error_kind") == "transport":
+                summary.transport_errors += 1
+            at = _now()
+            for job in pending[key]:
+                write(make_result(job, meta, outcome, host=host, runtime=runtime, at=at))
+
+        running = len(workers)
+        try:
+            while running:
+                try:
+                    item = done.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
+                except queue.Empty:
+                    continue
+                while True:  # everything finished meanwhile, then one flush
+                    if item is None:
+                        running -= 1
+                    else:
+                        record(*item)
+                    try:
+                        item = done.get_nowait()
+                    except queue.Empty:
+                        break
                 out.flush()
-                fill()
         except KeyboardInterrupt:
             summary.interrupted = True
             stop.set()
-            for fut in futures:
-                fut.cancel()
             # Record what already finished; requests still in flight are dropped and sent again on resume.
-            for fut in [f for f in futures if f.done() and not f.cancelled()]:
-                key, outcome = fut.result()
-                if outcome is not None:
-                    for job in pending[key]:
-                        out.write(make_result(job, meta, outcome, host=host, runtime=runtime))
+            while True:
+                try:
+                    item = done.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None and not isinstance(item[1], BaseException):
+                    for job in pending[item[0]]:
+                        out.write(make_result(job, meta, item[1], host=host, runtime=runtime), flush=False)
                         summary.written += 1
+            out.flush()
         finally:
-            pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
+            stop.set()
     return summary
 
 
