@@ -459,11 +459,14 @@ GITHUB_LINE = re.compile(r"^::error file=(?P<file>[^,:]+),line=(?P<line>[1-9]\d*
 def test_github_format_matches_the_annotation_syntax(repo):
     repo.edit(CARD_PATH, "severity: medium", "severity: high")
     repo.edit(CARD_PATH, "status: draft\n", "status: deprecated\n")
-    repo.write("cards/fifty-percent.yaml", card_text("fifty-percent", "Fifty % wrong").replace("created: \"2026-11-28\"", "created: \"2026-02-30\""))
+    repo.write("cards/fifty-percent.yaml", card_text("fifty-percent", "Fifty percent").replace("created: \"2026-11-28\"", "created: \"2026-02-30\"")
+               .replace("scenario: customer-support-bot", "scenario: 50%-of-support-bots"))
     proc = repo.changed("--format", "github")
     assert proc.returncode == 1
     out = lines(proc)
     assert out and all(GITHUB_LINE.match(ln) for ln in out), out
+    line, col = repo.pos("cards/fifty-percent.yaml", "50%-of", 0)
+    assert any(ln.startswith(f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=schema::'50%25-of-support-bots' is not valid for 'scenario'") for ln in out), out
     line, col = repo.pos(CARD_PATH, "version: 1.0.0", 9)
     assert f"::error file={CARD_PATH},line={line},col={col},title=version::the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version" in out
     line, col = repo.pos("cards/fifty-percent.yaml", "created:", 9)
