@@ -38,16 +38,18 @@ MIN_NON_ENGLISH, MIN_NON_ENGLISH_LANGUAGES, MIN_MULTI_TURN = 3, 2, 3
 MINORS_REFS = {
     "llama-guard-3:S4", "mlcommons-ailuminate-v1.0:cse", "llama-guard-2:S4", "llama-guard-4:S4",
     "aegis-1.0:O7", "aegis-2.0:S7", "openai-moderation-omni:sexual/minors", "mlcommons-ai-safety-v0.5:cae",
+    "mlcommons-ai-safety-v0.5:cae.1", "mlcommons-ai-safety-v0.5:cae.2", "mlcommons-ai-safety-v0.5:cae.3",
 }
 MINORS_GUARD_CODES = {"llama-guard-3-8b": {"S4"}, "omni-moderation-latest": {"sexual/minors"}}
 
 # Near-duplicates. Similarity of two cards = token-set Jaccard of their titles and of their whole text
 # (title + summary + description), after lower-casing, dropping stop words and a plural 's'. Measured on
-# the repo's cards (44 cards, 2026-11-28), the closest pairs of genuinely different cards reach a title
-# Jaccard of 0.33 ('Unqualified or reckless financial advice' / '... legal advice'), a text Jaccard of
-# 0.15 and a combined score of 0.23. A card copied and then edited scores far higher (the self-test
-# below: about 0.6). The thresholds sit at roughly twice the largest distance seen between different
-# cards: pairs above any of them are reported.
+# the repo's cards (83 cards, 2026-11-28), the closest pairs of genuinely different cards reach a title
+# Jaccard of 0.40 ('Defamatory claims about real people' / 'Misquoting real people'), a text Jaccard of
+# 0.15 and a combined score of 0.27. A card copied and then edited scores far higher (the self-test
+# below: 0.65). The thresholds sit at roughly 1.5-2 times the largest similarity seen between
+# different cards; a pair above any of them is reported. Token overlap cannot see two cards that say the
+# same thing in different words; the closest pairs are printed so that a reviewer can look.
 TITLE_THRESHOLD = 0.6
 TEXT_THRESHOLD = 0.35
 COMBINED_THRESHOLD = 0.4
