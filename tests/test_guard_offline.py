@@ -48,6 +48,13 @@ def test_offline_guard_end_to_end_into_the_index(tmp_path):
     again = runner.run_guard(kb, configs["profanity-check"], root / "checks")
     assert again.cached == 7 and again.classified == 0
 
+    from typer.testing import CliRunner
+
+    from riskcards.cli import app
+
+    dry = CliRunner().invoke(app, ["guard", "run", "profanity-check", "--root", str(root), "--dry-run"])
+    assert dry.exit_code == 0 and "7 jobs planned, 7 already recorded, 0 to send" in dry.output
+
 
 def _repo_results():
     path = REPO / "checks" / "profanity-check.jsonl"

@@ -122,18 +122,11 @@ def run(
     out_dir = out or root / "checks"
 
     if dry_run:
-        from ..guards import adapters
-        from ..guards.config import settings_for
-
-        adapter = adapters.get(cfg.entry.adapter)
-        settings = settings_for(cfg)
-        tid, tsha = adapter.template(settings)
-        meta = runner.GuardMeta(cfg.id, adapter.name, cfg.entry.model, cfg.model_name, cfg.entry.revision, adapter.taxonomy,
-                                cfg.entry.transport, tid, tsha, runner.recorded_params(settings, cfg))
+        meta = runner.guard_meta(cfg, kb)
         jobs = runner.plan(kb, meta, cards=cards, targets=target.value, shard=shard_t)
         done = {r.key for r in store.read_file(store.result_path(out_dir, cfg.id)) if runner.is_final(r)}
         todo = [j for j in jobs if force or j.key not in done]
-        typer.echo(f"{guard}: {len(jobs)} jobs planned, {len(jobs) - len(todo)} already recorded, {len(todo)} to send (revision as configured)")
+        typer.echo(f"{guard}: {len(jobs)} jobs planned, {len(jobs) - len(todo)} already recorded, {len(todo)} to send")
         raise typer.Exit(0)
 
     bar = None

@@ -149,15 +149,40 @@ def open_guard(cfg: Any, kb: Any = None, *, base_url: str | None = None, concurr
             path = Path(e.model_path or "")
             transport = TransformersTransport(path if path.is_absolute() else cfg.base / path, logprobs=e.logprobs)
             revision = revision or transport.revision
+    meta = guard_meta(cfg, kb, revision=revision)
+    return Guard(adapter, transport, settings, model_name=cfg.model_name), meta
+
+
+def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> GuardMeta:
+    """What every result of this guard records (and its cache keys hash), without opening a transport.
+
+    The revision comes from the config, else from the installed package (python transport) or the model
+    folder (local-transformers)."""
+    from . import adapters
+    from .config import settings_for
+
+    e = cfg.entry
+    adapter = adapters.get(e.adapter)
+    settings = settings_for(cfg)
+    revision = revision or e.revision
+    if revision is None and e.transport == "python":
+        try:
+            revision = adapter.load()[1]
+        except ImportError:
+            revision = None
+    elif revision is None and e.transport == "local-transformers" and e.model_path:
+        from .transports.transformers_local import folder_revision
+
+        path = Path(e.model_path)
+        revision = folder_revision(path if path.is_absolute() else cfg.base / path) if (path if path.is_absolute() else cfg.base / path).is_dir() else None
     template_id, template_sha = adapter.template(settings)
     taxonomy = adapter.taxonomy
     if kb is not None and e.model in getattr(kb, "models", {}) and kb.models[e.model].guard is not None:
         taxonomy = kb.models[e.model].guard.taxonomy
-    meta = GuardMeta(
+    return GuardMeta(
         id=cfg.id, adapter=adapter.name, model=e.model, model_name=cfg.model_name, revision=revision, taxonomy=taxonomy,
         transport=e.transport, template_id=template_id, template_sha256=template_sha, params=recorded_params(settings, cfg),
     )
-    return Guard(adapter, transport, settings, model_name=cfg.model_name), meta
 
 
 # --------------------------------------------------------------------------------------------------
