@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,15 +44,29 @@ sys.stdout.write("".join(str(r[0]) + "\n" for r in rows))
 """
 
 
+CPU: dict[tuple, float] = {}
+
+
 def timed(cmd: list[str], runs: int, env: dict | None = None) -> tuple[float, float]:
-    """Best and median wall time (s) of ``runs`` runs of a process (one warm-up run first)."""
+    """Best and median wall time (s) of ``runs`` runs of a process (one warm-up run first).
+
+    The median CPU time (user + sys of the child) is kept in CPU[tuple(cmd)]: on a busy machine it is
+    the steadier figure."""
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
         times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    CPU[tuple(cmd)] = statistics.median(cpus)
     return min(times), statistics.median(times)
+
+
+def cpu(cmd: list[str]) -> float:
+    return CPU[tuple(cmd)]
 
 
 def captured_sql(db: Path, category: str) -> list[str]:
@@ -76,13 +91,15 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     env = {**os.environ, "RISKCARDS_ROOT": str(root)}
     out = [f"### {n:,} cards", ""]
 
-    best, med = timed([RISKCARDS, "index", "--root", str(root)], builds)
+    cmd = [RISKCARDS, "index", "--root", str(root)]
+    best, med = timed(cmd, builds)
     db = root / "build" / "riskcards.db"
-    out += ["| step | best | median |", "|---|---|---|",
-            f"| `riskcards index` (validate + index, whole process) | {best:.2f} s | {med:.2f} s |"]
-    best, med = timed([RISKCARDS, "validate", "--root", str(root)], builds)
-    out += [f"| `riskcards validate` alone (for reference) | {best:.2f} s | {med:.2f} s |",
-            f"| database size | {db.stat().st_size / 1e6:.1f} MB | |", ""]
+    out += ["| step | best wall | median wall | median CPU |", "|---|---|---|---|",
+            f"| `riskcards index` (validate + index, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |"]
+    cmd = [RISKCARDS, "validate", "--root", str(root)]
+    best, med = timed(cmd, builds)
+    out += [f"| `riskcards validate` alone (for reference) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
+            f"| database size | {db.stat().st_size / 1e6:.1f} MB | | |", ""]
 
     sql_file = tmp / f"q{n}.sql"
     sql_file.write_text("\n;;\n".join(captured_sql(db, CATEGORY)))
@@ -92,14 +109,15 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
                            capture_output=True, text=True, check=True).stdout.count("\n")
     out += [f"`riskcards query --category {CATEGORY}` ({count} cards) vs bare `python -c \"import sqlite3; ...\"` running the "
             f"same {len(sql_file.read_text().split(';;'))} statements:", "",
-            "| command | best | median | median / bare |", "|---|---|---|---|",
-            f"| bare python + sqlite3 | {ms(b_best)} | {ms(b_med)} | 1.00 |"]
+            "| command | best wall | median wall | median / bare | median CPU | CPU / bare |", "|---|---|---|---|---|---|",
+            f"| bare python + sqlite3 | {ms(b_best)} | {ms(b_med)} | 1.00 | {ms(cpu(bare))} | 1.00 |"]
     for label, extra in (("--db DB -f ids", ["--db", str(db), "-f", "ids"]),
                          ("--db DB -f json", ["--db", str(db), "-f", "json"]),
                          ("--db DB -f table (piped: plain columns)", ["--db", str(db), "-f", "table"]),
                          ("default index -f ids (staleness check)", ["-f", "ids"])):
-        best, med = timed([RISKCARDS, "query", "--category", CATEGORY, *extra], runs, env=env)
-        out.append(f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | {med / b_med:.2f} |")
+        cmd = [RISKCARDS, "query", "--category", CATEGORY, *extra]
+        best, med = timed(cmd, runs, env=env)
+        out.append(f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | {med / b_med:.2f} | {ms(cpu(cmd))} | {cpu(cmd) / cpu(bare):.2f} |")
     # On a terminal the table is drawn with rich: run both under `script` (a pseudo-terminal).
     import shlex
 
@@ -107,9 +125,11 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
         return ["script", "-qec", " ".join(shlex.quote(c) for c in cmd), "/dev/null"]
 
     pb_best, pb_med = timed(pty(bare), runs)
-    best, med = timed(pty([RISKCARDS, "query", "--category", CATEGORY, "--db", str(db)]), runs, env=env)
-    out += [f"| on a terminal (both under `script`): bare | {ms(pb_best)} | {ms(pb_med)} | 1.00 |",
-            f"| on a terminal: `riskcards query --db DB` (rich table) | {ms(best)} | {ms(med)} | {med / pb_med:.2f} |", ""]
+    cmd = pty([RISKCARDS, "query", "--category", CATEGORY, "--db", str(db)])
+    best, med = timed(cmd, runs, env=env)
+    out += [f"| on a terminal (both under `script`): bare | {ms(pb_best)} | {ms(pb_med)} | 1.00 | {ms(cpu(pty(bare)))} | 1.00 |",
+            f"| on a terminal: `riskcards query --db DB` (rich table) | {ms(best)} | {ms(med)} | {med / pb_med:.2f} | {ms(cpu(cmd))} | "
+            f"{cpu(cmd) / cpu(pty(bare)):.2f} |", ""]
 
     from riskcards import query as Q
 

@@ -42,7 +42,9 @@ Result shape of ``find_cards`` (one dict per card; keys marked * appear only wit
                      "expected": [{"guard", "target", "verdict", "categories"}],
                      "results":  [{"guard", "guard_config", "target", "label", "categories",
                                    "input_status", "run_at"}]}]},
-     "text"*:      {"score", "hits": [{"in": "card" | "example:<id>", "snippet"}]}}
+     "text"*:      {"score",                                            # bm25: lower is better; --text orders by it
+                    "in": ["card" | "example:<id>", ...],                # where it matched, best first
+                    "snippet"}}                                          # of the best hit, matches in [brackets]
 
 ``--model M`` means: for a language model, cards with examples observed on M, with every guard outcome
 (expected and recorded) for those examples; for a guard model or classifier, cards with examples it was
@@ -377,7 +379,7 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         if q.scenario:
             item["scenario"] = {"id": q.scenario, "severity": r["s_severity"], "rationale": r["s_rationale"]}
         if text:
-            item["text"] = {"score": round(r["text_score"], 4), "hits": []}
+            item["text"] = {"score": round(r["text_score"], 4), "in": [], "snippet": ""}
         out.append(item)
     if not out:
         return out
@@ -385,14 +387,42 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
     if q.category:
         _add_matches(conn, q, params, by_id)
     if text:
-        hits_sql = "WITH " + _TEXT_HITS.strip() + " SELECT card_id, place, snip FROM text_hits ORDER BY score"
-        for r in conn.execute(hits_sql, {"text": text}):
-            item = by_id.get(r[0])
-            if item is not None and len(item["text"]["hits"]) < 3:
-                item["text"]["hits"].append({"in": r[1], "snippet": r[2]})
+        _add_snippets(conn, text, by_id)
     if q.model:
         _add_model(conn, q.model, model_kind, by_id)
     return out
+
+
+_TEXT_ROWS = """
+SELECT e.card_id, 'example:' || e.example_id, bm25(examples_fts) AS score, 'examples_fts', e.rowid
+  FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid WHERE examples_fts MATCH :text
+UNION ALL
+SELECT c.id, 'card', bm25(cards_fts), 'cards_fts', c.rowid
+  FROM cards_fts JOIN cards c ON c.rowid = cards_fts.rowid WHERE cards_fts MATCH :text
+ORDER BY score"""
+
+
+def _add_snippets(conn, text: str, by_id: dict) -> None:
+    """Where each card matched (best first) and a snippet of its best hit. Snippets are made for the best
+    hits only: making one for every hit costs more than the search itself."""
+    chosen: dict[str, list] = {"cards_fts": [], "examples_fts": []}
+    for card_id, place, _score, table, rowid in conn.execute(_TEXT_ROWS, {"text": text}):
+        item = by_id.get(card_id)
+        if item is None:
+            continue
+        if not item["text"]["in"]:
+            chosen[table].append((rowid, item["text"]))
+        if place not in item["text"]["in"]:
+            item["text"]["in"].append(place)
+    for table, rows in chosen.items():
+        if not rows:
+            continue
+        snips = dict(conn.execute(
+            f"SELECT rowid, snippet({table}, -1, '[', ']', '…', 12) FROM {table} "
+            f"WHERE {table} MATCH :text AND rowid IN (SELECT value FROM json_each(:ids))",
+            {"text": text, "ids": json.dumps([r for r, _h in rows])}))
+        for rowid, hit in rows:
+            hit["snippet"] = snips.get(rowid, "")
 
 
 def _add_matches(conn, q: Query, params: dict, by_id: dict) -> None:

@@ -140,9 +140,9 @@ def test_full_text_over_cards_and_examples(conn):
     assert ids(conn, text="neighbours") == ["hate-against-groups"]  # a conversation turn
     assert ids(conn, text="painkiller") == ["wrong-dosage"]  # card and example text
     cards = Q.find_cards(conn, Q.Query(text="painkiller"))
-    places = {h["in"] for h in cards[0]["text"]["hits"]}
-    assert places == {"card", "example:doubled-dose"}
-    assert any("[painkiller]" in h["snippet"] for h in cards[0]["text"]["hits"])
+    assert sorted(cards[0]["text"]["in"]) == ["card", "example:doubled-dose"]
+    assert "[painkiller]" in cards[0]["text"]["snippet"]
+    assert cards[0]["text"]["score"] < 0
     assert ids(conn, text="insulting") == ["toxic-insults"]  # stemming
     assert ids(conn, text="painkiller OR zebra") == ["hate-against-groups", "wrong-dosage"] or \
         sorted(ids(conn, text="painkiller OR zebra")) == ["hate-against-groups", "wrong-dosage"]

@@ -215,8 +215,8 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
         if q.model:
             row.append(_outcomes(c["model"]))
         if q.text:
-            hits = c["text"]["hits"]
-            row.append(f"{hits[0]['in']}: {hits[0]['snippet']}" if hits else "")
+            t = c["text"]
+            row.append(f"{t['in'][0]}: {t['snippet']}" if t["in"] else "")
         if csv:
             row.append("; ".join(c["tags"]))
         rows.append(row)
