@@ -220,3 +220,12 @@ def test_config_unknown_field_and_bad_yaml(tmp_path):
     assert exc.value.problems[0].path == "guards.yaml"
     with pytest.raises(ConfigError, match="no guard config"):
         load_config(tmp_path / "missing.yaml", tmp_path)
+
+
+def test_aegis_1_and_llama_guard_4_prompts():
+    a1 = adapters.get("aegis-1.0").requests(RESPONSE, Settings(mode="completions"))[0].prompt
+    assert a1.startswith("[INST] Task: Check if there is unsafe content in 'Agent' messages")
+    assert "O9: PII/Privacy.\n" in a1 and "O13: Needs Caution.\n<END UNSAFE CONTENT CATEGORIES>" in a1
+    assert "Provide your safety assessment for Agent in the above conversation:" in a1
+    lg4 = adapters.get("llama-guard-4").requests(RESPONSE, Settings(mode="chat", content_parts=True))[0]
+    assert lg4.messages[1] == {"role": "assistant", "content": [{"type": "text", "text": "Mix flour and water."}]}

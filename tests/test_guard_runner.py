@@ -339,3 +339,34 @@ def test_retry_after_and_error_bodies():
     assert error_message(401, "Unauthorized", openai) == "Incorrect API key provided."
     assert error_message(502, "Bad Gateway", b"<html>bad gateway</html>") == "<html>bad gateway</html>"
     assert error_message(502, "Bad Gateway", b"") == "Bad Gateway"
+
+
+def test_ollama_style_answers_without_leading_newlines(kb_root, tmp_path):
+    with GuardServer(rules=RULES, style="ollama") as srv:
+        write_config(kb_root, srv.url)
+        out = tmp_path / "out"
+        run(kb_root, "lg3-chat", out)
+    assert outcome(out, "lg3-chat") == EXPECTED_JOBS
+    assert {r.raw for r in store.read_file(store.result_path(out, "lg3-chat"))} == {"safe", "unsafe\nS10", "unsafe\nS1", "unsafe\nS1,S10"}
+
+
+def test_local_transformers_transport_without_the_extra(tmp_path):
+    from riskcards.guards.transports.transformers_local import TransformersTransport, folder_revision
+
+    with pytest.raises(TransportError, match="is not a folder"):
+        TransformersTransport(tmp_path / "missing")
+    snap = tmp_path / "models--meta-llama--Llama-Guard-3-1B" / "snapshots" / ("a" * 40)
+    snap.mkdir(parents=True)
+    assert folder_revision(snap) == "a" * 40
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "config.json").write_text('{"model_type": "llama"}')
+    first = folder_revision(plain)
+    (plain / "config.json").write_text('{"model_type": "llama", "vocab_size": 5}')
+    assert first.startswith("sha256:") and folder_revision(plain) != first
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        with pytest.raises(TransportError, match=r"pip install 'riskcards\[transformers\]'"):
+            TransformersTransport(plain)
