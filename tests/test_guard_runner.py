@@ -370,3 +370,55 @@ def test_local_transformers_transport_without_the_extra(tmp_path):
     except ImportError:
         with pytest.raises(TransportError, match=r"pip install 'riskcards\[transformers\]'"):
             TransformersTransport(plain)
+
+
+OTHER_GUARDS = """  wildguard:
+    adapter: wildguard
+    model: wildguard
+    model_name: meta-llama/Llama-Guard-3-8B
+    transport: openai-completions
+    base_url: {url}
+  aegis2:
+    adapter: aegis-2.0
+    model: nemoguard-8b
+    model_name: meta-llama/Llama-Guard-3-8B
+    transport: openai-chat
+    base_url: {url}
+  shieldgemma:
+    adapter: shieldgemma
+    model: shieldgemma-2b
+    model_name: meta-llama/Llama-Guard-3-8B
+    transport: openai-completions
+    base_url: {url}
+    policies: [hate_speech, harassment]
+  granite:
+    adapter: granite-guardian
+    model: granite-guardian-3.1-2b
+    model_name: meta-llama/Llama-Guard-3-8B
+    transport: openai-chat
+    base_url: {url}
+    policies: [harm, social_bias]
+"""
+
+
+@pytest.mark.parametrize(
+    "guard, rule, calls, flagged",
+    [
+        ("wildguard", "Harmful request: no\nResponse refusal: no\nHarmful response: yes", 1, ("unsafe", [])),
+        ("aegis2", '{"User Safety": "safe", "Response Safety": "unsafe", "Safety Categories": "Hate/Identity Hate"}', 1, ("unsafe", ["S8"])),
+        ("shieldgemma", "Yes", 2, ("unsafe", ["hate_speech", "harassment"])),
+        ("granite", "Yes\n<confidence> High </confidence>", 2, ("unsafe", ["harm", "social_bias"])),
+    ],
+)
+def test_other_families_end_to_end(tmp_path, guard, rule, calls, flagged):
+    root = make_kb(tmp_path, cards=("guard-test-card",))
+    safe = {"wildguard": "Harmful request: no\nResponse refusal: no\nHarmful response: no",
+            "aegis2": '{"User Safety": "safe", "Response Safety": "safe"}', "shieldgemma": "No", "granite": "No"}[guard]
+    with GuardServer(rules=[("[[S10]]", rule), ("", safe)]) as srv:
+        write_config(root, srv.url, extra=OTHER_GUARDS.format(url=srv.url))
+        out = tmp_path / "out"
+        s = run(root, guard, out)
+        assert s.requests == s.classified * calls and s.labels["error"] == 0
+    got = outcome(out, guard)
+    assert got[("guard-test-card", "hate-output", "response")] == flagged
+    assert got[("guard-test-card", "benign", "response")] == ("safe", [])
