@@ -298,8 +298,10 @@ def _kb_meta(root):
     return kb, runner.open_guard(configs["lg3-chat"], kb)[1]
 
 
-def test_killed_cli_run_resumes(tmp_path):
-    """A `riskcards guard run` process killed mid-run (SIGKILL, possibly mid-line) resumes on the next run."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_cli_run_resumes(tmp_path, sig):
+    """A `riskcards guard run` process killed mid-run (SIGKILL, possibly mid-line) or interrupted (Ctrl-C)
+    resumes on the next run without repeating what it recorded."""
     root = make_kb(tmp_path)
     with GuardServer(rules=RULES, latency=0.3) as srv:
         write_config(root, srv.url, concurrency=1)
@@ -310,8 +312,10 @@ def test_killed_cli_run_resumes(tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < 3):
             time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=60)
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130 and b"run the same command again to resume" in err
         recorded = store.read_file(path)
         assert 3 <= len(recorded) < len(EXPECTED_JOBS)
         start = len(srv.posts("/v1/chat/completions"))
