@@ -756,3 +756,37 @@ def category_records(conn: sqlite3.Connection, taxonomy_id: str | None = None) -
         rec["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
         out[r["ref"]] = rec
     return out
+
+
+_ALL_CATEGORY_MATCHES = """
+WITH linked(cat, ref, via) AS (
+    SELECT a.ancestor_ref, r.target_ref, r.id FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.source_ref
+    UNION SELECT a.ancestor_ref, r.source_ref, r.id FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.target_ref),
+linked_desc(cat, ref, via) AS (SELECT l.cat, a.ref, l.via FROM linked l JOIN category_ancestors a ON a.ancestor_ref = l.ref),
+matches(cat, card_id, ref, relation, inferred, via) AS (
+    SELECT a.ancestor_ref, p.card_id, p.ref, p.relation, 0, NULL FROM placements p JOIN category_ancestors a ON a.ref = p.ref
+    UNION ALL
+    SELECT ld.cat, p.card_id, p.ref, p.relation, 1, ld.via FROM placements p JOIN linked_desc ld ON ld.ref = p.ref)
+SELECT m.cat, m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
+FROM matches m JOIN categories cat ON cat.ref = m.ref LEFT JOIN crosswalk_relations cw ON cw.id = m.via
+ORDER BY m.cat, m.card_id, m.inferred, m.ref, m.via"""
+
+
+def category_matches(conn: sqlite3.Connection) -> dict[str, dict[str, dict]]:
+    """For every category at once: the cards ``find_cards(Query(category=ref, via_crosswalk=True))`` returns,
+    as {ref: {card_id: {"inferred": bool, "matches": [...]}}} with the same "matches" entries (a direct match
+    wins over inferred ones; one path per matched category). Categories without cards are left out."""
+    out: dict[str, dict[str, dict]] = {}
+    seen: set = set()
+    for r in conn.execute(_ALL_CATEGORY_MATCHES):
+        cat, cid, ref = r[0], r[1], r[2]
+        if (cat, cid, ref) in seen:
+            continue
+        seen.add((cat, cid, ref))
+        via = {"crosswalk": r[6], "from": r[7], "relation": r[8], "to": r[9]} if r[6] else None
+        item = out.setdefault(cat, {}).setdefault(cid, {"matches": []})
+        item["matches"].append({"ref": ref, "name": r[3], "relation": r[4], "inferred": bool(r[5]), "via": via})
+    for cards in out.values():
+        for item in cards.values():
+            item["inferred"] = all(m["inferred"] for m in item["matches"])
+    return out

@@ -399,3 +399,43 @@ def test_site_generation_needs_no_mkdocs(tmp_path):
     assert site.broken_links({"index.md", "feed.xml", "downloads/index-schema.md"} | site.statics) == []
     sqlite3.connect(root / "x.db").close()
     shutil.rmtree(root)
+
+
+def test_incremental_generation_equals_a_full_one(tmp_path):
+    """A rebuild that takes unchanged pages over from the previous build gives exactly the pages of a full build."""
+    from riskcards.index import build
+
+    root = make_site_kb(tmp_path / "kb")
+    build(root, root / "a.db")
+    options = pages.Options(edit_base="https://e/", site_url="https://s/")
+    first = pages.build_site(query.connect(root / "a.db"), options)
+    card = root / "cards" / f"{DOSAGE}.yaml"
+    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong doses")
+                    .replace("severity: medium", "severity: high"))
+    build(root, root / "b.db")
+    again = pages.build_site(query.connect(root / "b.db"), options, first)
+    full = pages.build_site(query.connect(root / "b.db"), options)
+    assert again.reused > 0 and set(again.pages) == set(full.pages)
+    assert {p: g.html for p, g in again.pages.items()} == {p: g.html for p, g in full.pages.items()}
+    assert again.links == full.links and again.fragments == full.fragments and again.feed == full.feed
+    assert "Confident wrong doses" in full.pages["scenarios/customer-support-bot.md"].html
+
+
+def test_bulk_category_matches_agree_with_find_cards(built):
+    conn = query.connect(built / "build" / "riskcards.db")
+    bulk = query.category_matches(conn)
+    for t in query.taxonomies(conn):
+        for cat in query.taxonomy_tree(conn, t["id"])["categories"]:
+            one = query.find_cards(conn, query.Query(category=cat["ref"], via_crosswalk=True))
+            expect = {c["id"]: (c["inferred"], sorted((m["ref"], m["inferred"]) for m in c["matches"])) for c in one}
+            got = {cid: (v["inferred"], sorted((m["ref"], m["inferred"]) for m in v["matches"])) for cid, v in bulk.get(cat["ref"], {}).items()}
+            assert got == expect, cat["ref"]
+
+
+def test_listings_are_left_out_of_search_but_shown(built):
+    index = json.loads((built / "public" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    coverage = [d for d in index["docs"] if d["location"].startswith("coverage/")]
+    assert coverage and not any(DOSAGE in d["text"] or "Confident but wrong" in d["text"] for d in coverage)
+    cards = [d for d in index["docs"] if d["location"].startswith(f"cards/{DOSAGE}/")]
+    assert any("pharmacist" in d["text"] for d in cards)
+    assert "rc-listing" not in page(built, "coverage") and "Confident but wrong" in page(built, "coverage")

@@ -203,7 +203,10 @@ def site(
 
         _logging(True)
         try:
-            mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, build_type="dirty" if dirty else None)
+            # MkDocs warns on every dirty build and strict mode makes that fatal: a dirty preview runs with strict off
+            # (the riskcards plugin still fails on broken links in generated pages). Never publish a dirty build.
+            extra = {"strict": False} if dirty else {}
+            mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, build_type="dirty" if dirty else None, **extra)
         except MkDocsException as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None

@@ -17,12 +17,11 @@ and ``u`` turns them into URLs relative to the page being rendered. Every target
 
 from __future__ import annotations
 
-import posixpath
 import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -66,6 +65,14 @@ class Site:
     """Source path of a generated page -> element ids on it."""
     statics: set[str] = field(default_factory=set)
     """Non-page targets linked from pages (downloads), checked by the plugin against the built files."""
+    deps: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    """Source path -> ids of the cards whose data the page shows (None: it depends on every card)."""
+    card_hashes: dict[str, str] = field(default_factory=dict)
+    base_key: str = ""
+    """Hash of everything but the cards (taxonomies, crosswalks, scenarios, models, vocabulary, which
+    categories have a page, options): when it changes, every page is generated again."""
+    reused: int = 0
+    """Pages taken over unchanged from the previous build (incremental builds)."""
 
     def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
         """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is missing."""
@@ -97,16 +104,17 @@ def page_url(path: str, directory_urls: bool = True) -> str:
 
 
 def relative_url(target: str, base: str) -> str:
-    """``target`` (a site-root URL, possibly with '#anchor') as seen from the page at site-root URL ``base``."""
+    """``target`` (a site-root URL, possibly with '#anchor') as seen from the page at site-root URL ``base``.
+
+    Plain string work on '/'-separated segments (no os.path: this runs for every link of every page)."""
     path, sep, anchor = target.partition("#")
-    base_dir = base if (base == "" or base.endswith("/")) else posixpath.dirname(base) + "/"
-    if path == base:
-        out = "./" if base.endswith("/") or base == "" else posixpath.basename(base)
-    else:
-        out = posixpath.relpath(path or ".", base_dir.rstrip("/") or ".")
-        if path.endswith("/") or path == "":
-            out = out.rstrip("/") + "/" if out != "." else "./"
-    return out + (sep + anchor if sep else "")
+    base_dirs = base.split("/")[:-1]  # 'cards/x/' -> ['cards', 'x']; '' -> []; 'cards/x.html' -> ['cards']
+    parts = path.split("/")
+    i = 0
+    while i < len(base_dirs) and i < len(parts) - 1 and base_dirs[i] == parts[i]:
+        i += 1
+    out = "../" * (len(base_dirs) - i) + "/".join(parts[i:])
+    return (out or "./") + (sep + anchor if sep else "")
 
 
 def slug(code: str) -> str:
@@ -141,21 +149,47 @@ def _anchor(code_slug: str) -> str:
 
 
 _IDS = re.compile(r'\bid="([^"]+)"')
+_LISTING = re.compile(r"<!-- rc:listing -->(.*?)<!-- /rc:listing -->", re.S)
+LISTING_PLACEHOLDER = '<div class="rc-listing" data-rc-listing="{}"></div>'
+
+
+def split_listings(html: str) -> tuple[str, list[str]]:
+    """Take the long listings (tables of cards, the coverage matrix) out of a page body: the body with a
+    placeholder for each, and the listings. The site's search indexes the body only (listings repeat text
+    that card pages hold, and parsing them dominated rebuilds); the full page gets them back after rendering."""
+    listings: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        listings.append(m.group(1))
+        return LISTING_PLACEHOLDER.format(len(listings) - 1)
+
+    return _LISTING.sub(keep, html), listings
+
+
+def join_listings(html: str, listings: list[str]) -> str:
+    for i, listing in enumerate(listings):
+        html = html.replace(LISTING_PLACEHOLDER.format(i), listing, 1)
+    return html
+
+
+@cache
+def _environment():
+    """One Jinja2 environment per process: templates compile once, also across `mkdocs serve` rebuilds."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("riskcards.site", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        auto_reload=True,
+    )
 
 
 class Renderer:
     """Jinja2 environment with autoescape, and the ``u`` link function that records every target."""
 
     def __init__(self, directory_urls: bool = True) -> None:
-        from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-        self.env = Environment(
-            loader=PackageLoader("riskcards.site", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=False,
-            lstrip_blocks=False,
-        )
+        self.env = _environment()
         self.directory_urls = directory_urls
         self.links: dict[str, set[str]] = defaultdict(set)
         self.anchors: dict[str, set[str]] = {}
@@ -220,11 +254,15 @@ def _changed(card: dict) -> tuple[str, str]:
 class SiteBuilder:
     """Generates every page from one open index connection."""
 
-    def __init__(self, conn: sqlite3.Connection, options: Options | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, options: Options | None = None, previous: Site | None = None) -> None:
         self.conn = conn
         self.o = options or Options()
         self.r = Renderer(self.o.directory_urls)
         self.pages: dict[str, GeneratedPage] = {}
+        self.deps: dict[str, frozenset[str] | None] = {}
+        self.reused = 0
+        self.previous = previous
+        self._outcome_cache: dict[tuple[str, str], list[dict]] = {}
 
     # -- data shared by several pages ---------------------------------------------------------------
 
@@ -254,13 +292,11 @@ class SiteBuilder:
 
     @cached_property
     def category_cards(self) -> dict[str, list[dict]]:
-        """Category ref -> cards placed in it or below it, and (marked inferred) via one crosswalk relation."""
+        """Category ref -> cards placed in it or below it, and (marked inferred) via one crosswalk relation:
+        what ``find_cards(Query(category=ref, via_crosswalk=True))`` returns, for every category in one query."""
         out: dict[str, list[dict]] = {}
-        for tree in self.trees.values():
-            for cat in tree["categories"]:
-                found = q.find_cards(self.conn, q.Query(category=cat["ref"], via_crosswalk=True))
-                if found:
-                    out[cat["ref"]] = found
+        for ref, found in q.category_matches(self.conn).items():
+            out[ref] = [{**self.card_by_id[cid], **m} for cid, m in sorted(found.items())]
         return out
 
     @cached_property
@@ -301,9 +337,57 @@ class SiteBuilder:
 
     # -- pages ----------------------------------------------------------------------------------------
 
-    def add(self, path: str, template: str, title: str, *, tags=(), description=None, edit_path=None, toc=(), **ctx) -> None:
+    # -- incremental builds ------------------------------------------------------------------------
+
+    @cached_property
+    def card_hashes(self) -> dict[str, str]:
+        import hashlib
+        import json
+
+        return {c["id"]: hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest() for c in self.cards}
+
+    @cached_property
+    def base_key(self) -> str:
+        import hashlib
+        import json
+
+        parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
+                 q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
+                 sorted(self.category_cards), repr(self.o)]
+        return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+    @cached_property
+    def changed(self) -> set[str] | None:
+        """Ids of cards added, removed or edited since the previous build; None when everything must be generated."""
+        prev = self.previous
+        if prev is None or prev.base_key != self.base_key:
+            return None
+        ids = set(self.card_hashes) | set(prev.card_hashes)
+        return {cid for cid in ids if self.card_hashes.get(cid) != prev.card_hashes.get(cid)}
+
+    def reuse(self, path: str, deps: frozenset[str] | None) -> bool:
+        """Take the page over from the previous build when neither its old nor its new cards changed."""
+        prev, changed = self.previous, self.changed
+        if changed is None or deps is None or prev is None or path not in prev.pages:
+            return False
+        old = prev.deps.get(path)
+        if old is None or old & changed or deps & changed:
+            return False
+        self.pages[path] = prev.pages[path]
+        self.r.links[path] = prev.links.get(path, set())
+        self.r.anchors[path] = prev.anchors.get(path, set())
+        self.deps[path] = deps
+        self.reused += 1
+        return True
+
+    def add(self, path: str, template: str, title: str, *, deps: frozenset[str] | None = None, tags=(), description=None,
+            edit_path=None, toc=(), **ctx) -> None:
+        if self.reuse(path, deps):
+            return
+        self.r.links.pop(path, None)
         html = self.r.render(template, path, title=title, **ctx)
         self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc))
+        self.deps[path] = deps
 
     def build(self) -> Site:
         self.card_pages()
@@ -316,13 +400,17 @@ class SiteBuilder:
         self.downloads_page()
         fragments = self.home_fragments()
         return Site(self.pages, fragments, self.feed(), dict(self.r.links), self.r.anchors,
-                    statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")})
+                    statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")},
+                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused)
 
     def card_pages(self) -> None:
         for c in self.cards:
             self.card_page(c)
 
     def card_page(self, c: dict) -> None:
+        path, deps = f"cards/{c['id']}.md", frozenset(filter(None, (c["id"], c.get("superseded_by"))))
+        if self.reuse(path, deps):
+            return
         edit = self.edit_url(c["path"])
         card = {
             **c,
@@ -350,7 +438,7 @@ class SiteBuilder:
         toc = [(2, "description", "Description"), (2, "how-harm-happens", "How it turns into harm"), (2, "harm-types", "Harm types"),
                (2, "placements", "Taxonomy placements"), (2, "scenarios", "Scenarios and severity"), (2, "examples", "Examples"),
                (2, "references", "References"), (2, "lifecycle", "Lifecycle")]
-        self.add(f"cards/{c['id']}.md", "card.html.j2", c["title"], tags=_card_tags(c), description=c["summary"],
+        self.add(path, "card.html.j2", c["title"], deps=deps, tags=_card_tags(c), description=c["summary"],
                  edit_path=c["path"], toc=toc, card=card, harm_types=harm_types, placements=placements, scenarios=scenarios,
                  references=references, examples=examples)
 
@@ -368,8 +456,15 @@ class SiteBuilder:
         }
         if ex["sensitivity"] == "withheld":  # never print text of a withheld example, whatever the record holds
             out.update(prompt=None, output=None, turns=None, context=None)
-        out["outcomes"] = self._outcomes(ex)
+        out["outcomes"] = self.outcomes(c, ex)
         return out
+
+    def outcomes(self, card: dict, ex: dict) -> list[dict]:
+        """``_outcomes`` of an example, computed once (card pages, model pages and the matrix all use them)."""
+        key = (card["id"], ex["id"])
+        if key not in self._outcome_cache:
+            self._outcome_cache[key] = self._outcomes(ex)
+        return self._outcome_cache[key]
 
     def _outcomes(self, ex: dict) -> list[dict]:
         """Expected and recorded guard verdicts of an example, one row per (guard, target)."""
@@ -409,11 +504,15 @@ class SiteBuilder:
             for cat in tree["categories"]:
                 cats.append({**cat, "anchor": _anchor(slugs[cat["code"]]), "page": self.category_page(cat["ref"]),
                              "inferred": sum(1 for c in self.category_cards.get(cat["ref"], []) if c.get("inferred"))})
-            self.add(f"taxonomies/{tid}/index.md", "taxonomy.html.j2", info["short_name"] or info["name"], tree=tree, info=info,
+            deps = frozenset(c["id"] for cat in tree["categories"] for c in self.category_cards.get(cat["ref"], []))
+            self.add(f"taxonomies/{tid}/index.md", "taxonomy.html.j2", info["short_name"] or info["name"], deps=deps, tree=tree, info=info,
                      cats=cats, notes_html=safe.markdown(tree.get("notes")), description_html=safe.markdown(tree.get("description")),
                      url=safe.safe_url(tree.get("url")), tags=[f"taxonomy: {tid}"], toc=[(2, "categories", "Categories")])
         records = q.category_records(self.conn)
         for ref, found in self.category_cards.items():
+            deps = frozenset(c["id"] for c in found)
+            if self.reuse(self.category_page(ref), deps):
+                continue
             tid, _, code = ref.partition(":")
             info = self.tax_by_id[tid]
             rec = records[ref]
@@ -427,7 +526,7 @@ class SiteBuilder:
                 else:
                     via.append({**c, "via": [m for m in matches if m["inferred"]]})
             parent = rec.get("parent_ref")
-            self.add(self.category_page(ref), "category.html.j2", f"{code} {rec['name']}", info=info, cat=rec,
+            self.add(self.category_page(ref), "category.html.j2", f"{code} {rec['name']}", deps=deps, info=info, cat=rec,
                      description_html=safe.markdown(rec.get("description")), direct=direct, below=below, via=via,
                      parent=({"ref": parent, "name": records[parent]["name"], "target": self.category_target(parent)} if parent else None),
                      target=self.category_target, tags=[f"taxonomy: {tid}"],
@@ -446,10 +545,10 @@ class SiteBuilder:
                      "rationale_html": safe.inline_markdown(r.get("rationale"))} for r in data["relations"]]
             ta, tb = self.tax_by_id[a], self.tax_by_id[b]
             title = f"{ta['short_name'] or ta['name']} ↔ {tb['short_name'] or tb['name']}"
-            self.add(path, "crosswalk.html.j2", title, a=ta, b=tb, files=[{**f, "description_html": safe.markdown(f["description"])} for f in files],
+            self.add(path, "crosswalk.html.j2", title, deps=frozenset(), a=ta, b=tb, files=[{**f, "description_html": safe.markdown(f["description"])} for f in files],
                      rows=rows, tags=[f"taxonomy: {a}", f"taxonomy: {b}"])
             listing.append({"path": path, "title": title, "a": ta, "b": tb, "relations": len(rows), "files": files})
-        self.add("crosswalks/index.md", "crosswalks_index.html.j2", "Crosswalks", pairs=listing)
+        self.add("crosswalks/index.md", "crosswalks_index.html.j2", "Crosswalks", deps=frozenset(), pairs=listing)
 
     def scenario_pages(self) -> None:
         listing = q.scenarios(self.conn)
@@ -460,52 +559,61 @@ class SiteBuilder:
             by_sev = {sev: [] for sev in SEVERITIES}
             for c in found:
                 by_sev[c["scenario"]["severity"]].append({**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])})
-            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
+            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], deps=frozenset(c["id"] for c in found), s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
                      description_html=safe.markdown(rec["description"]), users_html=safe.markdown(rec["users"]),
                      edit_path=rec.get("path"), toc=[(2, sev, sev.capitalize()) for sev in SEVERITIES if by_sev[sev]])
 
     def model_pages(self) -> None:
+        """Per model: for a language model, the cards with examples observed on it, with every guard outcome on
+        those examples; for a guard, the examples it is expected to judge or was run on, with its verdicts only
+        (the meaning of ``find_cards(Query(model=M))``, gathered for every model in one pass over the cards)."""
         self.add("models/index.md", "models_index.html.j2", "Models", models=self.models)
+        kinds = {m["id"]: m["kind"] for m in self.models}
+        found: dict[str, dict[str, list[dict]]] = defaultdict(dict)
+        for c in self.cards:
+            for ex in c["examples"]:
+                outcomes = self.outcomes(c, ex)
+                entry = {"example_id": ex["id"], "provenance": ex["provenance"]["kind"], "observed_date": ex["provenance"].get("date"),
+                         "sensitivity": ex["sensitivity"]}
+                observed_on = ex["provenance"].get("model") if ex["provenance"]["kind"] == "observed" else None
+                if observed_on in kinds:
+                    found[observed_on].setdefault(c["id"], []).append({**entry, "outcomes": outcomes})
+                for g in dict.fromkeys(o["guard_id"] for o in outcomes):
+                    if kinds.get(g, "language-model") != "language-model":
+                        found[g].setdefault(c["id"], []).append({**entry, "outcomes": [o for o in outcomes if o["guard_id"] == g]})
         for m in self.models:
             rec = self.model_by_id[m["id"]]
-            found = q.find_cards(self.conn, q.Query(model=m["id"]))
-            rows = []
-            for c in found:
-                full = self.card_by_id[c["id"]]
-                exs = {e["id"]: e for e in full["examples"]}
-                items = []
-                for e in c["model"]["examples"]:
-                    ex = exs.get(e["example_id"], {})
-                    if m["kind"] == "language-model":
-                        outcomes = self._outcomes(ex)
-                    else:
-                        outcomes = [o for o in self._outcomes(ex) if o["guard_id"] == m["id"]]
-                    items.append({**e, "sensitivity": ex.get("sensitivity"), "outcomes": outcomes})
-                rows.append({**c, "entries": items})
-            self.add(f"models/{m['id']}.md", "model.html.j2", rec["name"], m=rec, counts=m, rows=rows,
+            rows = [{**self.card_by_id[cid], "entries": entries} for cid, entries in sorted(found[m["id"]].items())]
+            self.add(f"models/{m['id']}.md", "model.html.j2", rec["name"], deps=frozenset(found[m["id"]]), m=rec, counts=m, rows=rows,
                      url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
 
     def coverage_page(self) -> None:
+        """Cards x guards. Cells are plain HTML strings built here: the matrix has (cards x guards) cells, too
+        many for template macros at 10,000 cards."""
+        from markupsafe import escape
+
         guards = [m for m in self.models if m["guard_taxonomy"]]
         cells: dict[tuple[str, str], dict] = {}
         for c in self.cards:
             for ex in c["examples"]:
-                for o in self._outcomes(ex):
-                    cell = cells.setdefault((c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0, "expected": 0})
+                for o in self.outcomes(c, ex):
+                    cell = cells.setdefault((c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0})
                     cell[o["outcome"]] += 1
-                    if o["expected_verdict"]:
-                        cell["expected"] += 1
-        rows = []
         totals = {g["id"]: {"flagged": 0, "missed": 0, "errored": 0, "not run": 0} for g in guards}
+        base = page_url("coverage.md", self.o.directory_urls)
+        rows = []
         for c in self.cards:
-            row = []
+            parts = [f'<tr><td><a href="{relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)}">{escape(c["title"])}</a></td>']
             for g in guards:
                 cell = cells.get((c["id"], g["id"]))
                 label = summarize(cell)
                 totals[g["id"]][label] += 1
-                row.append({"label": label, "cell": cell})
-            rows.append({"card": c, "cells": row})
-        self.add("coverage.md", "coverage.html.j2", "Guard coverage", guards=guards, rows=rows, totals=totals,
+                n = f" <small>{cell[label]}</small>" if cell and label != "not run" else ""
+                parts.append(f'<td><span class="rc-badge rc-out-{label.replace(" ", "-")}">{label}</span>{n}</td>')
+            parts.append("</tr>")
+            rows.append("".join(parts))
+            self.r.links["coverage.md"].add(f"cards/{c['id']}.md")
+        self.add("coverage.md", "coverage.html.j2", "Guard coverage", guards=guards, rows=Markup("\n".join(rows)), totals=totals,
                  recorded=q.stats(self.conn)["guard_results"])
 
     def downloads_page(self) -> None:
@@ -546,8 +654,10 @@ def summarize(cell: dict | None) -> str:
     return "not run"
 
 
-def build_site(conn: sqlite3.Connection, options: Options | None = None) -> Site:
-    return SiteBuilder(conn, options).build()
+def build_site(conn: sqlite3.Connection, options: Options | None = None, previous: Site | None = None) -> Site:
+    """Every generated page. With ``previous`` (the site of the last build with the same options), pages whose
+    cards did not change are taken over as they are (see ``Site.deps``); the result is the same either way."""
+    return SiteBuilder(conn, options, previous).build()
 
 
 def stub_markdown(page: GeneratedPage) -> str:

@@ -34,6 +34,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from .pages import join_listings, split_listings
+
 log = logging.getLogger("mkdocs.plugins.riskcards")
 
 MARKERS = {"stats": "<!-- riskcards:stats -->", "recent": "<!-- riskcards:recent -->"}
@@ -74,6 +76,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         self.dirty = False
         self.site = None
         self._hashes: dict[str, str] = {}
+        self._listings: dict[str, list[str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -127,7 +130,8 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             options = pages.Options(edit_base=self.edit_base, site_url=config.site_url or "", directory_urls=config.use_directory_urls,
                                     downloads={**{name: what for name, (what, _f) in downloads.items()},
                                                "feed.xml": "Atom feed of new and changed cards."})
-            site = pages.build_site(conn, options)
+            previous = self.site if self.dirty else None  # incremental generation only for --dirty (preview) builds
+            site = pages.build_site(conn, options, previous)
         finally:
             conn.close()
         self.site = site
@@ -163,6 +167,8 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             raise PluginError(f"{len(broken)} broken internal links in generated pages:\n{lines}")
         self._hashes = hashes
         self._write_cache(hashes)
+        if site.reused:
+            log.info(f"riskcards: {len(site.pages) - site.reused} pages generated, {site.reused} unchanged")
         return files
 
     def _download_files(self) -> dict[str, tuple[str, object]]:
@@ -184,6 +190,8 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         from .. import exporters, query
 
         target = self.db.parent / name
+        if self.dirty and target.exists():
+            return target  # a preview build: the dumps are refreshed by the next clean build
         if not target.exists() or target.stat().st_mtime < self.db.stat().st_mtime:
             conn = query.connect(self.db)
             try:
@@ -209,11 +217,18 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
 
             page.toc = get_toc([{"level": lvl, "id": anchor, "name": html.escape(name), "children": []}
                                 for lvl, anchor, name in page_.toc if f'id="{anchor}"' in page_.html])
-            return page_.html
-        if page.file.src_uri == "index.md":
+            content = page_.html
+        elif page.file.src_uri == "index.md":
             for name, marker in MARKERS.items():
                 content = content.replace(marker, self.site.fragments.get(name, ""))
+        else:
+            return content
+        content, self._listings[page.file.src_uri] = split_listings(content)
         return content
+
+    def on_post_page(self, output, *, page, config):
+        listings = self._listings.pop(page.file.src_uri, None)
+        return join_listings(output, listings) if listings else output
 
     # -- the page-hash cache for --dirty builds in separate processes --------------------------------
 
