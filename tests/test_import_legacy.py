@@ -596,7 +596,7 @@ def test_model_record_is_used_when_one_fits(tmp_path: Path) -> None:
     (src / "echo_chamber.md").write_text(text)
     import_lm_risk_cards([src], root)
     card = (root / "cards" / "echo-chamber.yaml").read_text()
-    assert "      model: llama-3.1-8b-instruct\n      date: '2023-03-21'\n" in card and "model_name" not in card
+    assert '      model: llama-3.1-8b-instruct\n      date: "2023-03-21"\n' in card and "model_name" not in card
     assert validate(root).problems == []
 
 
@@ -620,3 +620,27 @@ def test_broken_symbolic_link_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     report = import_lm_risk_cards([link], tmp_path / "kb")
     assert report.errors == [(report.errors[0][0], "cannot read the file: No such file or directory")]
     assert report.exit_code() == 1
+
+
+TRICKY = ["yes", "No", "on", "null", "~", "1:20", "0o14", "1e3", "2024-05-01", ".inf", "a: b", "x #y", "- item", "* star",
+          "[x]", "{x}", "'q'", '"q"', "ends:", "trailing ", " leading", "tab\there", "line\u2028sep", "nel\x85", "emoji 🦜",
+          "two\nlines", "first\n  indented\n\nafter blank", " lead\nx", "trail \nx", "end\n", "back\\slash", "=", "<<", "@at", "`tick`",
+          "%pct", "!bang", "&amp", "|pipe", ">gt", "?q", "\U0001f600", "\x7f", "ok plain text, with commas (and parens)"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_dump_keeps_every_string_exactly(value: str) -> None:
+    from riskcards.load import parse_yaml
+
+    data = {"id": "x", "title": value, "examples": [{"id": "e", "prompt": value, "output": [value]}]}
+    text = dump(data)
+    assert parse_yaml(text) == data
+    import yaml
+
+    assert yaml.safe_load(text) == data  # YAML 1.1 readers (PyYAML) agree
+
+
+def test_harm_pairs_joined_with_and() -> None:
+    card, _, _ = lmrc.parse(b"---\nTitle: t\nHarm Types:\n - Reader-Psychological and Publisher-Legal & Provider-Legal\n", stem="t", source="x/t.md")
+    assert [(h.actor, h.category) for h in card.harm_types] == [("reader", "psychological"), ("publisher", "legal"), ("provider", "legal")]
+    assert not card.unmapped and "harm_types_noise" not in codes(card)

@@ -727,7 +727,7 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
             end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
             chunk = text[m.end():end]
             cat_raw = chunk.strip()
-            trail = re.search(r"[\s,;.]+$", cat_raw)
+            trail = re.search(r"(?:[\s,;.&]|\band\b)+$", cat_raw)
             noise_tail = ""
             if trail:
                 noise_tail, cat_raw = cat_raw[trail.start():], cat_raw[:trail.start()]
@@ -765,7 +765,7 @@ def _harm_noise(card: LegacyCard, noise: str, ln: int, *, leading: bool, tail: b
     if not s:
         return
     if re.fullmatch(r"[\s,;.&]+|and", s, re.IGNORECASE):
-        if tail and not last and s in (",", ";"):
+        if tail and not last and s.lower() in (",", ";", "&", "and", ", and"):
             return  # an ordinary separator between pairs
         if not leading and not tail and s in (",", ";", "&", "and"):
             return

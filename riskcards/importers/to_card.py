@@ -227,36 +227,91 @@ def to_card_data(
 # --------------------------------------------------------------------------------------------------
 
 
-def _dumper():
-    import yaml
+_SPECIAL = {"", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "=", "<<"}
+_PLAIN_BAD_START = set("-?:,[]{}#&*!|>'\"%@`0123456789+. ")
 
-    class Dumper(yaml.SafeDumper):
-        def increase_indent(self, flow: bool = False, indentless: bool = False):  # noqa: ARG002
-            return super().increase_indent(flow, False)
 
-    def represent_str(dumper, value: str):
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+def _plain_ok(s: str) -> bool:
+    """Whether a one-line string reads back as the same string, unquoted, in YAML 1.1 and 1.2 alike."""
+    return bool(
+        s
+        and s[0] not in _PLAIN_BAD_START
+        and s[-1] not in " :"
+        and s.lower() not in _SPECIAL
+        and ": " not in s
+        and " #" not in s
+        and s.isprintable()
+        and "\t" not in s
+    )
 
-    Dumper.add_representer(str, represent_str)
-    return Dumper
+
+def _quoted(s: str) -> str:
+    import json
+
+    text = json.dumps(s, ensure_ascii=False)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
+    return text
+
+
+def _scalar(value: Any, indent: int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    s = str(value)
+    if "\n" in s:
+        lines = s.split("\n")
+        if (s == s.strip() and all(ln.isprintable() and ln == ln.rstrip() and "\t" not in ln for ln in lines)
+                and not lines[0].startswith(" ")):
+            pad = " " * indent
+            return "|-\n" + "\n".join(pad + ln if ln else "" for ln in lines)
+        return _quoted(s)
+    return s if _plain_ok(s) else _quoted(s)
+
+
+def _emit_mapping(data: dict, indent: int, out: list[str], first_prefix: str | None = None) -> None:
+    pad = " " * indent
+    for k, (key, value) in enumerate(data.items()):
+        lead = first_prefix if (k == 0 and first_prefix is not None) else pad
+        if isinstance(value, dict):
+            out.append(f"{lead}{key}:")
+            _emit_mapping(value, indent + 2, out)
+        elif isinstance(value, list):
+            if not value:
+                out.append(f"{lead}{key}: []")
+                continue
+            out.append(f"{lead}{key}:")
+            _emit_sequence(value, indent + 2, out)
+        else:
+            out.append(f"{lead}{key}: {_scalar(value, indent + 2)}")
+
+
+def _emit_sequence(items: list, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        if isinstance(item, dict):
+            _emit_mapping(item, indent + 2, out, first_prefix=pad + "- ")
+        else:
+            out.append(f"{pad}- {_scalar(item, indent + 2)}")
 
 
 def dump(data: dict[str, Any]) -> str:
-    """YAML text of a card: fixed key order, block style, literal blocks for multi-line text, a schema
-    header. The text is read back with the project's YAML 1.2 loader; should any value not survive the
-    round trip, every string is written double-quoted instead."""
-    import yaml
-
+    """YAML text of a card: the Card model's key order, block style, sequences indented under their key,
+    literal blocks for multi-line text, conservative quoting, and a schema header. The text is read back
+    with the project's YAML 1.2 loader; should a value not survive, PyYAML writes it fully quoted instead."""
     from ..load import parse_yaml
 
-    dumper = _dumper()
-    text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    out: list[str] = []
+    _emit_mapping(data, 0, out)
+    text = "\n".join(out) + "\n"
     try:
         same = parse_yaml(text) == data
     except Exception:  # noqa: BLE001
         same = False
-    if not same:
+    if not same:  # pragma: no cover - a safety net; the emitter above is conservative
+        import yaml
+
         text = yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=100, default_style='"')
     return HEADER + text
 
