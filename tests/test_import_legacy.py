@@ -644,3 +644,21 @@ def test_harm_pairs_joined_with_and() -> None:
     card, _, _ = lmrc.parse(b"---\nTitle: t\nHarm Types:\n - Reader-Psychological and Publisher-Legal & Provider-Legal\n", stem="t", source="x/t.md")
     assert [(h.actor, h.category) for h in card.harm_types] == [("reader", "psychological"), ("publisher", "legal"), ("provider", "legal")]
     assert not card.unmapped and "harm_types_noise" not in codes(card)
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.md"
+    big.write_bytes(b"---\nTitle: big\nDescription: " + b"x" * 1_200_000 + b"\n")
+    report = import_lm_risk_cards([big], tmp_path / "kb")
+    assert report.errors[0][1].startswith("file is 1.2 MB; a legacy card is a few KB")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"---\nTitle: t\nPrompts and output:\n- A long prompt that\n  wraps on\n  - output one\n    continues\n",
+     [("A long prompt that wraps on", "output one continues")]),
+    (b"---\nTitle: t\nPrompts and output: |\n  Why? **Because.**\n  How? **Like this.**\n", [("Why?", "Because."), ("How?", "Like this.")]),
+    (b"# T: Language Model Risk Card\n**Prompts and output**:\n1. First **one**\n2. Second **two**\n", [("First", "one"), ("Second", "two")]),
+])
+def test_other_combinations_of_the_same_defects(raw: bytes, expected: list) -> None:
+    card, _, _ = lmrc.parse(raw, stem="t", source="x/t.md")
+    assert [(e.prompt, e.output) for e in card.examples] == expected

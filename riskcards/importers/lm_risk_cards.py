@@ -228,7 +228,7 @@ _MODEL_RE = re.compile(
     re.IGNORECASE,
 )
 _STRAY_RE = re.compile(r"^[\s.,;:!?'\"`)\]*_~-]+$")
-_BULLET_RE = re.compile(r"^\s*(?:\*(?!\*)\s*|[-+\u2022]\s+|[-+\u2022]$)")
+_BULLET_RE = re.compile(r"^\s*(?:\*(?!\*)\s*|[-+\u2022]\s+|[-+\u2022]$|\d{1,2}[.)]\s+)")
 _TITLE_SUFFIX_RE = re.compile(r"\s*:\s*language\s+model\s+risk\s+card\s*$", re.IGNORECASE)
 _MD_LABEL_RE = re.compile(r"^\s*\*\*\s*(?P<label>[^*\n]{1,60}?)\s*(?P<c1>:?)\s*\*\*\s*(?P<c2>:?)[ \t]?(?P<rest>.*)$")
 _YAML_KEY_RE = re.compile(r"^(?:\*\*)?(?P<key>[A-Za-z][^:#\n]{0,60}?)\s*(?:\*\*)?\s*:(?:[ \t]+(?P<rest>.*)|[ \t]*$)")
@@ -742,9 +742,9 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                           f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: {', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped")
             else:
                 if actor_raw != ACTOR_NAMES[actor]:
-                    card.norm("actor_spelling", ln, f"actor '{actor_raw}' read as '{ACTOR_NAMES[actor]}' ({actor})")
+                    card.norm("actor_spelling", ln, f"actor '{actor_raw}' in '{raw.strip()}' read as '{ACTOR_NAMES[actor]}' ({actor})")
                 if cat_raw != CATEGORY_NAMES[cat]:
-                    card.norm("category_spelling", ln, f"category '{cat_raw}' read as '{CATEGORY_NAMES[cat]}' ({cat})")
+                    card.norm("category_spelling", ln, f"category '{cat_raw}' in '{raw.strip()}' read as '{CATEGORY_NAMES[cat]}' ({cat})")
                 if cat == "societal":
                     card.problem("synonym_category", ln,
                                  f"'{raw.strip()}': category 'Societal' is kept apart from 'Social' (probably a synonym); check it")
@@ -1100,6 +1100,9 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
     comments: list[tuple[int, str]] = []
     rest = rest.strip()
     top: list = []  # _Node or list of (line, text) runs
+    if _BLOCK_IND_RE.match(rest):
+        card.norm("examples_block", ln, f"read the examples after '{rest}' as raw text")
+        rest = ""
     if rest.startswith("#"):
         comments.append((ln, rest.lstrip("#").strip()))
     elif rest:

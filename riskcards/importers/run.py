@@ -20,6 +20,7 @@ from pathlib import Path
 from . import lm_risk_cards as lmrc
 from . import to_card
 
+MAX_BYTES = 1_000_000
 _LANG_DIR = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
 
 
@@ -202,6 +203,10 @@ def import_lm_risk_cards(
     for path, explicit in find_files(paths, report):
         shown = _shown(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                report.errors.append((shown, f"file is {size / 1e6:.1f} MB; a legacy card is a few KB (at most {MAX_BYTES // 1_000_000} MB read)"))
+                continue
             raw = path.read_bytes()
         except IsADirectoryError:
             report.errors.append((shown, "is a directory"))
