@@ -662,3 +662,17 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
 def test_other_combinations_of_the_same_defects(raw: bytes, expected: list) -> None:
     card, _, _ = lmrc.parse(raw, stem="t", source="x/t.md")
     assert [(e.prompt, e.output) for e in card.examples] == expected
+
+
+def test_check_jsonschema_accepts_the_imported_cards(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    if not exe.exists():
+        pytest.skip("check-jsonschema is not installed")
+    import_lm_risk_cards([DATA / "md-2023", DATA / "yaml-2024"], tmp_path)
+    files = sorted(str(p) for p in (tmp_path / "cards").glob("*.yaml"))
+    res = subprocess.run([str(exe), "--schemafile", str(REPO / "schema" / "card.schema.json"), *files],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
