@@ -152,6 +152,14 @@ def test_guard_cli_usage_errors(tmp_path):
     assert res.exit_code == 2 and "cannot reach http://127.0.0.1:9/v1" in res.output
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run"])
     assert res.exit_code == 0 and "9 jobs planned, 0 already recorded, 9 to send" in res.output
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# from `riskcards query -f ids`\nguard-test-card\n")
+    res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--cards-from", str(ids)])
+    assert res.exit_code == 0 and "7 jobs planned" in res.output
+    res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--cards-from", "-"], input="confident-wrong-dosage-advice\n")
+    assert res.exit_code == 0 and "2 jobs planned" in res.output
+    res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--card", "guard-test-crad"])
+    assert res.exit_code == 2 and "did you mean 'guard-test-card'" in res.output
     listed = cli.invoke(app, ["guard", "list", "--root", str(root), "--format", "json"])
     rows = json.loads(listed.stdout)
     assert {r["id"] for r in rows} == {"lg3-chat", "lg3-completions", "moderation", "profanity-check"}

@@ -266,7 +266,7 @@ def coverage(
     root = root or find_root()
     kb, _ = _kb(root)
     cards = _select_cards(kb, card, None)
-    cells, problems = coverage_for_root(root, config=config, guard=guard, cards=cards)
+    cells, problems = coverage_for_root(root, config=config, guard=guard, cards=cards, kb=kb)
     if guard and not cells and kb.cards:
         _fail(f"no guard '{guard}' in the config, the recorded verdicts or the cards' expectations")
     for p in problems:

@@ -183,7 +183,8 @@ def totals(cells: list[Cell]) -> dict[str, dict[str, int]]:
     return {g: {k: acc[k] for k in keys} for g, acc in out.items()}
 
 
-def coverage_for_root(root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None) -> tuple[list[Cell], list[Any]]:
+def coverage_for_root(root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None,
+                      kb: Any = None) -> tuple[list[Cell], list[Any]]:
     """Coverage of the knowledge base at ``root`` from checks/ and the guard config (if present).
     Returns (cells, problems); the problems are those found reading checks/ and the config."""
     from pathlib import Path
@@ -192,8 +193,7 @@ def coverage_for_root(root: Any, *, config: Any = None, guard: str | None = None
     from . import store
     from .config import ConfigError, config_path, load_config
 
-    res = load_kb(Path(root))
-    kb = res.kb
+    kb = kb if kb is not None else load_kb(Path(root)).kb
     results, problems = store.read_results(Path(root))
     configs = {}
     path = config_path(Path(root), config)
