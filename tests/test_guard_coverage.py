@@ -160,9 +160,12 @@ def test_guard_cli_usage_errors(tmp_path):
     assert res.exit_code == 0 and "2 jobs planned" in res.output
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--card", "guard-test-crad"])
     assert res.exit_code == 2 and "did you mean 'guard-test-card'" in res.output
+    write_config(root, "http://127.0.0.1:9/v1", extra="  other:\n    adapter: wildguard\n    model: wildgaurd\n    transport: openai-completions\n    base_url: http://127.0.0.1:9/v1\n")
+    res = cli.invoke(app, ["guard", "run", "other", "--root", str(root), "--dry-run"])
+    assert res.exit_code == 2 and "names model 'wildgaurd', which has no record" in res.output
     listed = cli.invoke(app, ["guard", "list", "--root", str(root), "--format", "json"])
     rows = json.loads(listed.stdout)
-    assert {r["id"] for r in rows} == {"lg3-chat", "lg3-completions", "moderation", "profanity-check"}
+    assert {r["id"] for r in rows} == {"lg3-chat", "lg3-completions", "moderation", "profanity-check", "other"}
     assert next(r for r in rows if r["id"] == "moderation")["api_key"].startswith("$RISKCARDS_TEST_MODERATION_KEY")
     adapters_ = cli.invoke(app, ["guard", "list", "--adapters"])
     assert "llama-guard-3" in adapters_.output and "profanity-check" in adapters_.output

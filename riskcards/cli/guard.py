@@ -120,6 +120,11 @@ def run(
         typer.echo(f"warning: the knowledge base has {len(problems)} problem(s); invalid records are skipped (run `riskcards validate`)", err=True)
     cards = _select_cards(kb, card, cards_from)
     out_dir = out or root / "checks"
+    if cfg.entry.model not in kb.models:
+        from ..ids import did_you_mean
+
+        _fail(f"guard '{guard}' names model '{cfg.entry.model}', which has no record{did_you_mean(cfg.entry.model, kb.models)}; "
+              f"add models/{cfg.entry.model}.yaml (kind guard-model or classifier) or fix 'model' in the guard config")
 
     if dry_run:
         meta = runner.guard_meta(cfg, kb)
