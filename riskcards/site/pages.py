@@ -195,6 +195,12 @@ class Renderer:
         self.anchors: dict[str, set[str]] = {}
         self._templates: dict[str, Any] = {}
 
+    def link(self, page: str, target: str) -> str:
+        """``u`` outside templates: record the link and return the URL relative to ``page``."""
+        self.links[page].add(target)
+        path, sep, anchor = target.partition("#")
+        return relative_url(page_url(path, self.directory_urls) + sep + anchor, page_url(page, self.directory_urls))
+
     def render(self, template: str, page: str, **ctx: Any) -> str:
         base = page_url(page, self.directory_urls)
         targets = self.links[page]
@@ -342,19 +348,18 @@ class SiteBuilder:
     @cached_property
     def card_hashes(self) -> dict[str, str]:
         import hashlib
-        import json
 
-        return {c["id"]: hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest() for c in self.cards}
+        # cards_full builds every card dict in the same key order, so repr() is a stable and cheap fingerprint
+        return {c["id"]: hashlib.sha1(repr(c).encode()).hexdigest() for c in self.cards}
 
     @cached_property
     def base_key(self) -> str:
         import hashlib
-        import json
 
         parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
                  q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
                  sorted(self.category_cards), repr(self.o)]
-        return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+        return hashlib.sha1(repr(parts).encode()).hexdigest()  # the query layer returns rows in a fixed order
 
     @cached_property
     def changed(self) -> set[str] | None:
@@ -384,7 +389,6 @@ class SiteBuilder:
             edit_path=None, toc=(), **ctx) -> None:
         if self.reuse(path, deps):
             return
-        self.r.links.pop(path, None)
         html = self.r.render(template, path, title=title, **ctx)
         self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc))
         self.deps[path] = deps
@@ -583,9 +587,30 @@ class SiteBuilder:
                         found[g].setdefault(c["id"], []).append({**entry, "outcomes": [o for o in outcomes if o["guard_id"] == g]})
         for m in self.models:
             rec = self.model_by_id[m["id"]]
+            path, deps = f"models/{m['id']}.md", frozenset(found[m["id"]])
+            if self.reuse(path, deps):
+                continue
             rows = [{**self.card_by_id[cid], "entries": entries} for cid, entries in sorted(found[m["id"]].items())]
-            self.add(f"models/{m['id']}.md", "model.html.j2", rec["name"], deps=frozenset(found[m["id"]]), m=rec, counts=m, rows=rows,
+            self.add(path, "model.html.j2", rec["name"], deps=deps, m=rec, counts=m, rows=rows, rows_html=self._model_rows(path, rows),
                      url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
+
+    def _model_rows(self, path: str, rows: list[dict]) -> Markup:
+        """The rows of a model page's table, built as strings: a guard's page can list thousands of examples."""
+        from markupsafe import escape
+
+        out = []
+        for c in rows:
+            card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
+            for e in c["entries"]:
+                ex = (f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
+                      f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>')
+                if not e["outcomes"]:
+                    out.append(f'<tr>{card}{ex}<td colspan="3">no guard expectation or verdict</td>{_badge("not run")}</tr>')
+                for o in e["outcomes"]:
+                    exp = escape(o["expected_verdict"] or "—") + (escape(f' ({", ".join(o["expected_categories"])})') if o["expected_categories"] else "")
+                    rec = escape(o["recorded_verdict"] or "not run") + (escape(f' ({", ".join(o["recorded_categories"])})') if o["recorded_categories"] else "")
+                    out.append(f'<tr>{card}{ex}<td>{escape(o["guard_name"])} ({o["target"]})</td><td>{exp}</td><td>{rec}</td>{_badge(o["outcome"])}</tr>')
+        return Markup("\n".join(out))
 
     def coverage_page(self) -> None:
         """Cards x guards. Cells are plain HTML strings built here: the matrix has (cards x guards) cells, too
@@ -637,6 +662,10 @@ class SiteBuilder:
             entries.append(FeedEntry(id=c["id"], title=c["title"], url=base + page_url(f"cards/{c['id']}.md", self.o.directory_urls),
                                      updated=day, published=c["created"], summary=c["summary"], change=what, version=c["version"]))
         return atom(entries, site_url=base, feed_url=base + "feed.xml")
+
+
+def _badge(label: str) -> str:
+    return f'<td><span class="rc-badge rc-out-{label.replace(" ", "-")}">{label}</span></td>'
 
 
 def outcome(label: str | None) -> str:

@@ -77,6 +77,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         self.site = None
         self._hashes: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
+        self._bytecode = _MemoryBytecodeCache()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -200,6 +201,12 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
                 conn.close()
         return target
 
+    def on_env(self, env, *, config, files):
+        # MkDocs makes a new theme environment for every build; keeping the compiled theme templates across
+        # `mkdocs serve` rebuilds saves compiling them again (the cache checks each template's source).
+        env.bytecode_cache = self._bytecode
+        return env
+
     def on_page_markdown(self, markdown, *, page, config, files):
         page_ = self.site.pages.get(page.file.src_uri) if self.site else None
         if page_ is not None:
@@ -248,3 +255,22 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             os.replace(tmp, self.cache)
         except OSError as exc:  # the cache only speeds up --dirty builds
             log.debug(f"riskcards: could not write {self.cache}: {exc}")
+
+
+class _MemoryBytecodeCache:
+    """A Jinja2 bytecode cache in memory (jinja2.BytecodeCache protocol), kept by the plugin across rebuilds."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def get_bucket(self, environment, name, filename, source):
+        from jinja2.bccache import Bucket
+
+        key = hashlib.sha1(f"{name}|{filename}".encode()).hexdigest()
+        bucket = Bucket(environment, key, hashlib.sha1(source.encode("utf-8")).hexdigest())
+        if key in self.store:
+            bucket.bytecode_from_string(self.store[key])
+        return bucket
+
+    def set_bucket(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
