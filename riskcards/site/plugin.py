@@ -137,7 +137,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             conn.close()
         self.site = site
 
-        previous = self._hashes or self._read_cache()
+        previous = self._hashes or self._read_cache(config.site_dir)
         hashes: dict[str, str] = {}
         clash = [p for p in site.pages if files.get_file_from_path(p) is not None]
         if clash:
@@ -167,7 +167,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             lines = "\n".join(f"  {page}: link to '{target}', which does not exist" for page, target in broken[:40])
             raise PluginError(f"{len(broken)} broken internal links in generated pages:\n{lines}")
         self._hashes = hashes
-        self._write_cache(hashes)
+        self._write_cache(config.site_dir, hashes)
         if site.reused:
             log.info(f"riskcards: {len(site.pages) - site.reused} pages generated, {site.reused} unchanged")
         return files
@@ -239,19 +239,21 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
 
     # -- the page-hash cache for --dirty builds in separate processes --------------------------------
 
-    def _read_cache(self) -> dict[str, str]:
+    def _read_cache(self, site_dir: str) -> dict[str, str]:
+        """Page hashes of the last build into ``site_dir`` (only those describe the files that are there)."""
         if not self.dirty:
             return {}
         try:
-            return json.loads(self.cache.read_text(encoding="utf-8"))
+            data = json.loads(self.cache.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return data.get("hashes", {}) if isinstance(data, dict) and data.get("site_dir") == str(Path(site_dir).resolve()) else {}
 
-    def _write_cache(self, hashes: dict[str, str]) -> None:
+    def _write_cache(self, site_dir: str, hashes: dict[str, str]) -> None:
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(hashes, sort_keys=True), encoding="utf-8")
+            tmp.write_text(json.dumps({"site_dir": str(Path(site_dir).resolve()), "hashes": hashes}, sort_keys=True), encoding="utf-8")
             os.replace(tmp, self.cache)
         except OSError as exc:  # the cache only speeds up --dirty builds
             log.debug(f"riskcards: could not write {self.cache}: {exc}")
