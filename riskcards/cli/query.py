@@ -130,11 +130,17 @@ def _table(columns: list[str], rows: list[list], title: str | None = None, capti
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
-    table = Table(*columns, title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left")
-    for row in rows:
-        table.add_row(*["" if v is None else " ".join(str(v).split()) for v in row])
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left")
+    for i, head in enumerate(columns):
+        if i == 0:  # ids are copied from here: never cut or wrapped
+            table.add_column(head, no_wrap=True, min_width=max([len(head)] + [len(str(r[0])) for r in rows]))
+        else:
+            table.add_column(head)
+    for row in rows:  # Text cells: card text is never parsed as rich markup (and drawing is quicker)
+        table.add_row(*[Text("" if v is None else " ".join(str(v).split())) for v in row])
     console.print(table)
 
 
