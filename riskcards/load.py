@@ -15,7 +15,6 @@ composing the same text with PyYAML's node tree (``riskcards.locate``).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml_rs
 
 from .problems import Problem
@@ -54,14 +54,14 @@ class Loaded:
     shown: str
     kind: str | None
     text: str | None = None
-    payload: str | None = None
+    payload: bytes | None = None
     problems: list[Problem] = field(default_factory=list)
     _data: Any = field(default=None, repr=False)
 
     @property
     def data(self) -> Any:
         if self._data is None and self.payload is not None:
-            self._data = json.loads(self.payload)
+            self._data = orjson.loads(self.payload)
         return self._data
 
     def problem(self, line: int, col: int, message: str, check: str) -> None:
@@ -219,7 +219,7 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
         rec.problem(1, 1, f"the file holds {got}; a record is a mapping of fields such as 'id: ...' at the top level", "structure")
         return rec
     try:
-        rec.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        rec.payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold; the policy above should prevent it
         rec.problem(1, 1, f"a value cannot be represented as JSON: {exc}", "structure")
         return rec
