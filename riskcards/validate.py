@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import gc
 import types
 import typing
@@ -380,6 +381,7 @@ def _date(value: str | None) -> _dt.date | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def url_problem(url: str) -> str | None:
     """Why a URL is not well formed, or None."""
     parts = urlsplit(url)
