@@ -73,6 +73,8 @@ class Site:
     categories have a page, options): when it changes, every page is generated again."""
     reused: int = 0
     """Pages taken over unchanged from the previous build (incremental builds)."""
+    row_cache: dict = field(default_factory=dict)
+    """(page, card id, card hash) -> (table rows, link targets) of long listings, for the next incremental build."""
 
     def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
         """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is missing."""
@@ -235,6 +237,9 @@ class Options:
     downloads: dict[str, str] = field(default_factory=dict)
     """Download name -> description, for files the plugin publishes (e.g. 'riskcards.db')."""
     extra_known: set[str] = field(default_factory=set)
+    source_key: str | None = None
+    """A fingerprint of every source except the cards (taxonomies, crosswalks, scenarios, models, vocabulary,
+    guard verdicts), when the caller has one; else the pages compute one from the index."""
 
 
 def _card_tags(card: dict) -> list[str]:
@@ -268,6 +273,7 @@ class SiteBuilder:
         self.deps: dict[str, frozenset[str] | None] = {}
         self.reused = 0
         self.previous = previous
+        self.row_cache: dict[tuple[str, str, str], tuple[str, frozenset[str]]] = {}
         self._outcome_cache: dict[tuple[str, str], list[dict]] = {}
 
     # -- data shared by several pages ---------------------------------------------------------------
@@ -356,9 +362,12 @@ class SiteBuilder:
     def base_key(self) -> str:
         import hashlib
 
-        parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
-                 q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
-                 sorted(self.category_cards), repr(self.o)]
+        if self.o.source_key:  # the caller's fingerprint of every source but the cards (cheap)
+            parts = [self.o.source_key, sorted(self.category_cards), repr(self.o)]
+        else:
+            parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
+                     q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
+                     sorted(self.category_cards), repr(self.o)]
         return hashlib.sha1(repr(parts).encode()).hexdigest()  # the query layer returns rows in a fixed order
 
     @cached_property
@@ -405,7 +414,8 @@ class SiteBuilder:
         fragments = self.home_fragments()
         return Site(self.pages, fragments, self.feed(), dict(self.r.links), self.r.anchors,
                     statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")},
-                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused)
+                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused,
+                    row_cache=self.row_cache)
 
     def card_pages(self) -> None:
         for c in self.cards:
@@ -560,10 +570,13 @@ class SiteBuilder:
         for s in listing:
             rec = self.scenario_by_id[s["id"]]
             found = q.find_cards(self.conn, q.Query(scenario=s["id"]))
+            deps = frozenset(c["id"] for c in found)
+            if self.reuse(f"scenarios/{s['id']}.md", deps):
+                continue
             by_sev = {sev: [] for sev in SEVERITIES}
             for c in found:
                 by_sev[c["scenario"]["severity"]].append({**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])})
-            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], deps=frozenset(c["id"] for c in found), s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
+            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], deps=deps, s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
                      description_html=safe.markdown(rec["description"]), users_html=safe.markdown(rec["users"]),
                      edit_path=rec.get("path"), toc=[(2, sev, sev.capitalize()) for sev in SEVERITIES if by_sev[sev]])
 
@@ -595,22 +608,38 @@ class SiteBuilder:
                      url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
 
     def _model_rows(self, path: str, rows: list[dict]) -> Markup:
-        """The rows of a model page's table, built as strings: a guard's page can list thousands of examples."""
+        """The rows of a model page's table, built as strings: a guard's page can list thousands of examples.
+        Each card's rows are kept for the next incremental build, keyed by the card's content."""
+        reuse = self.previous.row_cache if self.previous is not None and self.changed is not None else {}
+        out = []
+        for c in rows:
+            key = (path, c["id"], self.card_hashes[c["id"]])
+            hit = reuse.get(key)
+            if hit is None:
+                before = set(self.r.links[path])
+                html = self._model_card_rows(path, c)
+                hit = (html, frozenset(self.r.links[path] - before) | {f"cards/{c['id']}.md"})
+            else:
+                self.r.links[path].update(hit[1])
+            self.row_cache[key] = hit
+            out.append(hit[0])
+        return Markup("\n".join(out))
+
+    def _model_card_rows(self, path: str, c: dict) -> str:
         from markupsafe import escape
 
         out = []
-        for c in rows:
-            card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
-            for e in c["entries"]:
-                ex = (f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
-                      f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>')
-                if not e["outcomes"]:
-                    out.append(f'<tr>{card}{ex}<td colspan="3">no guard expectation or verdict</td>{_badge("not run")}</tr>')
-                for o in e["outcomes"]:
-                    exp = escape(o["expected_verdict"] or "—") + (escape(f' ({", ".join(o["expected_categories"])})') if o["expected_categories"] else "")
-                    rec = escape(o["recorded_verdict"] or "not run") + (escape(f' ({", ".join(o["recorded_categories"])})') if o["recorded_categories"] else "")
-                    out.append(f'<tr>{card}{ex}<td>{escape(o["guard_name"])} ({o["target"]})</td><td>{exp}</td><td>{rec}</td>{_badge(o["outcome"])}</tr>')
-        return Markup("\n".join(out))
+        card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
+        for e in c["entries"]:
+            ex = (f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
+                  f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>')
+            if not e["outcomes"]:
+                out.append(f'<tr>{card}{ex}<td colspan="3">no guard expectation or verdict</td>{_badge("not run")}</tr>')
+            for o in e["outcomes"]:
+                exp = escape(o["expected_verdict"] or "—") + (escape(f' ({", ".join(o["expected_categories"])})') if o["expected_categories"] else "")
+                rec = escape(o["recorded_verdict"] or "not run") + (escape(f' ({", ".join(o["recorded_categories"])})') if o["recorded_categories"] else "")
+                out.append(f'<tr>{card}{ex}<td>{escape(o["guard_name"])} ({o["target"]})</td><td>{exp}</td><td>{rec}</td>{_badge(o["outcome"])}</tr>')
+        return "\n".join(out)
 
     def coverage_page(self) -> None:
         """Cards x guards. Cells are plain HTML strings built here: the matrix has (cards x guards) cells, too

@@ -129,10 +129,11 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         conn = query.connect(self.db)
         try:
             options = pages.Options(edit_base=self.edit_base, site_url=config.site_url or "", directory_urls=config.use_directory_urls,
+                                    source_key=self._source_key(),
                                     downloads={**{name: what for name, (what, _f) in downloads.items()},
                                                "feed.xml": "Atom feed of new and changed cards."})
-            previous = self.site if self.dirty else None  # incremental generation only for --dirty (preview) builds
-            site = pages.build_site(conn, options, previous)
+            previous_site = self.site if self.dirty else None  # incremental generation only for --dirty (preview) builds
+            site = pages.build_site(conn, options, previous_site)
         finally:
             conn.close()
         self.site = site
@@ -142,11 +143,15 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         clash = [p for p in site.pages if files.get_file_from_path(p) is not None]
         if clash:
             raise PluginError(f"site/docs holds pages that are generated from the knowledge base: {', '.join(sorted(clash))}; remove them")
+        before = previous_site.pages if previous_site is not None else {}
         for path, page in site.pages.items():
             f = File.generated(config, path, content=pages.stub_markdown(page), inclusion=InclusionLevel.NOT_IN_NAV)
             if page.edit_path:
                 f.edit_uri = posixpath.join(self.root_from_docs, page.edit_path)
-            digest = hashes[path] = _hash(page.title, page.html, json.dumps(page.tags), page.description or "")
+            if before.get(path) is page and path in previous:  # taken over unchanged: same digest as last time
+                digest = hashes[path] = previous[path]
+            else:
+                digest = hashes[path] = _hash(page.title, page.html, json.dumps(page.tags), page.description or "")
             if self.dirty and previous.get(path) == digest and os.path.isfile(f.abs_dest_path):
                 f.is_modified = lambda: False  # unchanged since the last build: MkDocs skips it under --dirty
             files.append(f)
@@ -171,6 +176,23 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         if site.reused:
             log.info(f"riskcards: {len(site.pages) - site.reused} pages generated, {site.reused} unchanged")
         return files
+
+    def _source_key(self) -> str:
+        """Names, sizes and modification times of every source file but the cards: when it changes, the
+        incremental page generation starts over."""
+        from .. import query
+
+        parts = []
+        for sub in query.SOURCE_DIRS:
+            if sub == "cards":
+                continue
+            folder = self.root / sub
+            if folder.is_dir():
+                for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                    if entry.is_file():
+                        st = entry.stat()
+                        parts.append(f"{sub}/{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+        return _hash(*parts)
 
     def _download_files(self) -> dict[str, tuple[str, object]]:
         """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
