@@ -439,3 +439,12 @@ def test_listings_are_left_out_of_search_but_shown(built):
     cards = [d for d in index["docs"] if d["location"].startswith(f"cards/{DOSAGE}/")]
     assert any("pharmacist" in d["text"] for d in cards)
     assert "rc-listing" not in page(built, "coverage") and "Confident but wrong" in page(built, "coverage")
+
+
+def test_example_text_stays_out_of_search(built):
+    """Search result previews are not collapsed, so example prompts and outputs are not indexed."""
+    index = json.loads((built / "public" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = [d for d in index["docs"] if d["location"].startswith(f"cards/{DOSAGE}/")]
+    assert docs and not any("headache" in d["text"] or "Fiebersaft" in d["text"] for d in docs)
+    assert "My headache is really bad" in page(built, f"cards/{DOSAGE}")
+    assert "data-search-exclude" not in page(built, f"cards/{DOSAGE}")  # the theme strips the marker
