@@ -17,14 +17,13 @@ changed or removed. ``--all`` writes one section per tag, newest first, as a who
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import gitbase
 from .gitbase import GitError
 from .load import KIND_DIRS, parse_yaml
+from .paths import write_atomic
 
 __all__ = ["GitError", "Section", "section", "render", "render_all", "write_section", "write_all"]
 
@@ -276,18 +275,6 @@ def render_all(root: Path, until: str = "HEAD") -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def merge_section(existing: str, sec_text: str) -> str:
     """``existing`` CHANGELOG text with ``sec_text`` put first (replacing a section with the same heading)."""
     heading = sec_text.splitlines()[0]
@@ -308,8 +295,8 @@ def merge_section(existing: str, sec_text: str) -> str:
 
 def write_section(path: Path, sec: Section) -> None:
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    _atomic_write(path, merge_section(existing, render(sec)))
+    write_atomic(path, merge_section(existing, render(sec)))
 
 
 def write_all(path: Path, text: str) -> None:
-    _atomic_write(path, text)
+    write_atomic(path, text)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .paths import write_atomic
 from .query import META_TABLE, SCHEMA_VERSION, SEVERITY_RANK, default_db_path, source_fingerprint
 
 if TYPE_CHECKING:
@@ -709,15 +710,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _clean_leftovers(db_path: Path) -> None:
     """Remove temporary files of builds that were killed (another process's live build is left alone)."""
     for p in db_path.parent.glob(f".{db_path.name}.*.tmp"):
@@ -813,5 +805,5 @@ def build(root: Path, db_path: Path | None = None, *, metadata: bool = True) -> 
     mpath = None
     if metadata:
         mpath = metadata_path(db_path)
-        _write_atomic(mpath, json.dumps(datasette_metadata(db_path.stem), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(mpath, json.dumps(datasette_metadata(db_path.stem), indent=2, ensure_ascii=False) + "\n")
     return BuildReport(db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath)

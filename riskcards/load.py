@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 import yaml_rs
 
+from .paths import find_root  # noqa: F401 - re-exported: riskcards.load.find_root
 from .problems import Problem
 
 MAX_BYTES = 1_000_000
@@ -66,18 +67,6 @@ class Loaded:
 
     def problem(self, line: int, col: int, message: str, check: str) -> None:
         self.problems.append(Problem(self.shown, line, col, message, check))
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The knowledge-base root: the nearest folder at or above ``start`` holding cards/ and taxonomies/."""
-    env = os.environ.get("RISKCARDS_ROOT")
-    if env:
-        return Path(env)
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "cards").is_dir() and (candidate / "taxonomies").is_dir():
-            return candidate
-    return here
 
 
 def kind_of(path: Path, root: Path) -> str | None:

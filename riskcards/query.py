@@ -60,6 +60,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .paths import find_root  # noqa: F401 - part of the query API
+
 SCHEMA_VERSION = 1
 META_TABLE = "meta"
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -92,18 +94,6 @@ class UnknownId(LookupError):
 # --------------------------------------------------------------------------------------------------
 # Opening the index, staleness
 # --------------------------------------------------------------------------------------------------
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The knowledge-base root (same rule as riskcards.load.find_root, without its imports)."""
-    env = os.environ.get("RISKCARDS_ROOT")
-    if env:
-        return Path(env)
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "cards").is_dir() and (candidate / "taxonomies").is_dir():
-            return candidate
-    return here
 
 
 def default_db_path(root: Path) -> Path:
@@ -724,7 +714,7 @@ def complete(conn: sqlite3.Connection, kind: str, prefix: str = "", limit: int =
 
 
 def _record(r: sqlite3.Row, json_cols=()) -> dict:
-    return {k: (_loads(r[k]) if k in json_cols else r[k]) for k in r.keys()}
+    return {k: (_loads(r[k]) if k in json_cols else r[k]) for k in r.keys()}  # noqa: SIM118 - iterating a Row gives values
 
 
 def model_records(conn: sqlite3.Connection) -> list[dict]:

@@ -11,11 +11,12 @@ words and are kept when a file is regenerated. Other per-category facts go to `a
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import yaml
+
+from riskcards.paths import write_atomic
 
 KIND = {
     "weidinger-2021": "harm-taxonomy", "weidinger-2022": "harm-taxonomy", "shelby-2023": "harm-taxonomy",
@@ -113,9 +114,7 @@ def main(src: str, dst: str) -> None:
         existing = yaml.safe_load(target.read_text(encoding="utf-8")) if target.exists() else None
         for code in lost_descriptions(ref, existing):
             print(f"{target}: category {code} is gone from the reference list; its description is dropped", file=sys.stderr)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(render(ref, existing), encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, render(ref, existing))
         print(target)
 
 

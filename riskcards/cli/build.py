@@ -20,6 +20,8 @@ from typing import Annotated
 
 import typer
 
+from ..paths import shown
+
 DUMP_FORMATS = ("json", "jsonl", "csv")
 
 
@@ -132,7 +134,7 @@ def build(
         raise typer.Exit(1) from None
     c = report.counts
     print(f"1/3 validated and indexed {c.get('cards', 0)} cards, {c.get('examples', 0)} examples, "
-          f"{c.get('guard_results', 0)} guard verdicts into {_shown(db_path)} ({report.seconds:.2f} s)")
+          f"{c.get('guard_results', 0)} guard verdicts into {shown(db_path)} ({report.seconds:.2f} s)")
     t1 = time.perf_counter()
     conn = query.connect(db_path)
     try:
@@ -140,7 +142,7 @@ def build(
         for fmt in DUMP_FORMATS:
             target = db_path.parent / f"riskcards.{fmt}"
             exporters.export(conn, fmt, target)
-            written.append(_shown(target))
+            written.append(shown(target))
     finally:
         conn.close()
     print(f"2/3 exported {', '.join(written)} ({time.perf_counter() - t1:.2f} s)")
@@ -150,16 +152,16 @@ def build(
     site_dir = (out or root / "public").resolve()
     plugin_db = _plugin_db(config_file)
     if plugin_db is not None and plugin_db != db_path:
-        _err(f"note: {config_file.name} reads the index at {_shown(plugin_db)}, not {_shown(db_path)}")
+        _err(f"note: {config_file.name} reads the index at {shown(plugin_db)}, not {shown(db_path)}")
     try:
         build_site(config_file, site_dir, verbose=verbose)
     except SiteError as exc:
         _err(f"error: the site was not built: {exc}")
         raise typer.Exit(1) from None
     pages = sum(1 for _ in site_dir.rglob("index.html"))
-    print(f"3/3 built the site: {pages} pages in {_shown(site_dir)} ({time.perf_counter() - t2:.2f} s)")
+    print(f"3/3 built the site: {pages} pages in {shown(site_dir)} ({time.perf_counter() - t2:.2f} s)")
     print(f"done in {time.perf_counter() - t0:.2f} s; preview with `riskcards site --serve` or "
-          f"`python -m http.server -d {_shown(site_dir)}`")
+          f"`python -m http.server -d {shown(site_dir)}`")
 
 
 def _plugin_db(config_file: Path) -> Path | None:
@@ -175,14 +177,6 @@ def _plugin_db(config_file: Path) -> Path | None:
             opts = entry["riskcards"] or {}
             return (config_file.parent / opts.get("db", "build/riskcards.db")).resolve()
     return None
-
-
-def _shown(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def site(
@@ -218,4 +212,4 @@ def site(
     except SiteError as exc:
         _err(f"error: the site was not built: {exc}")
         raise typer.Exit(1) from None
-    print(f"built the site into {_shown(site_dir)} in {time.perf_counter() - t0:.2f} s")
+    print(f"built the site into {shown(site_dir)} in {time.perf_counter() - t0:.2f} s")

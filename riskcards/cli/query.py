@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..paths import shown
+
 FAST_COMMANDS = ("query", "show")
 FORMATS = ("table", "json", "csv", "ids")
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -56,20 +58,12 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False) -> Path:
         raise Exit(1) from None
     if not quiet:
         c = report.counts
-        shown = _shown(report.db_path)
+        db_shown = shown(report.db_path)
         print(f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
-              f"{c['guard_results']} guard verdicts into {shown} in {report.seconds:.2f} s")
+              f"{c['guard_results']} guard verdicts into {db_shown} in {report.seconds:.2f} s")
         if report.metadata_path:
-            print(f"datasette: datasette {shown} -m {_shown(report.metadata_path)}")
+            print(f"datasette: datasette {db_shown} -m {shown(report.metadata_path)}")
     return report.db_path
-
-
-def _shown(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def open_index(db: Path | str | None, root: Path | str | None):
@@ -83,7 +77,7 @@ def open_index(db: Path | str | None, root: Path | str | None):
     if own and _is_kb(kb_root):
         if is_stale(kb_root, path):
             if path.exists():
-                _err(f"riskcards: sources changed since {_shown(path)} was built; rebuilding it")
+                _err(f"riskcards: sources changed since {shown(path)} was built; rebuilding it")
             run_build(kb_root, path, quiet=True)
     elif not path.exists():
         if db:

@@ -26,12 +26,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 import sys
 from pathlib import Path
 
 from .. import query as Q
+from ..paths import write_atomic
 
 FORMAT_VERSION = "riskcards.export/1"
 CSV_COLUMNS = ["id", "title", "summary", "status", "version", "max_severity", "harm_types", "placements", "scenarios",
@@ -109,12 +109,5 @@ def export(conn: sqlite3.Connection, fmt: str, out: Path | str | None = None, id
     if out is None:
         sys.stdout.write(text)
         return n
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(Path(out), text)
     return n

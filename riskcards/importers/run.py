@@ -8,15 +8,13 @@ happens only when the text changes, so a second import of the same files changes
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..paths import write_atomic
 from . import lm_risk_cards as lmrc
 from . import to_card
 
@@ -264,7 +262,7 @@ def import_lm_risk_cards(
                 result.diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"a/{rel}", f"b/{rel}", n=1))
         else:
             try:
-                _write_atomic(target, text)
+                write_atomic(target, text)
                 result.status = "written"
             except OSError as exc:
                 result.errors.append(f"cannot write {_shown(target)}: {exc.strerror or exc}")
@@ -279,19 +277,6 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_report(report: Report, path: Path) -> None:
     """Write the report as JSON (``.json``) or text (anything else), atomically."""
-    _write_atomic(path, report.json() if path.suffix.lower() == ".json" else report.text())
+    write_atomic(path, report.json() if path.suffix.lower() == ".json" else report.text())

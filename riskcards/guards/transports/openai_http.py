@@ -260,20 +260,7 @@ class ChatTransport(HTTPTransport):
         if self.logprobs:
             body.update(logprobs=True, top_logprobs=self.logprobs)
         body.update(request.extra_body)
-        data, _text, test_double, latency = self._post("chat/completions", body)
-        try:
-            choice = data["choices"][0]
-            content = choice["message"].get("content")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise TransportError("the response has no choices[0].message", retryable=False, test_double=test_double) from None
-        return Exchange(
-            raw=content if isinstance(content, str) else "",
-            finish_reason=choice.get("finish_reason"),
-            logprobs=choice.get("logprobs"),
-            served_model=data.get("model"),
-            test_double=test_double,
-            latency_ms=latency,
-        )
+        return _first_choice(*self._post("chat/completions", body), field="message")
 
 
 class CompletionsTransport(HTTPTransport):
@@ -284,20 +271,25 @@ class CompletionsTransport(HTTPTransport):
         if self.logprobs:
             body["logprobs"] = self.logprobs
         body.update(request.extra_body)
-        data, _text, test_double, latency = self._post("completions", body)
-        try:
-            choice = data["choices"][0]
-            text = choice.get("text")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise TransportError("the response has no choices[0].text", retryable=False, test_double=test_double) from None
-        return Exchange(
-            raw=text if isinstance(text, str) else "",
-            finish_reason=choice.get("finish_reason"),
-            logprobs=choice.get("logprobs"),
-            served_model=data.get("model"),
-            test_double=test_double,
-            latency_ms=latency,
-        )
+        return _first_choice(*self._post("completions", body), field="text")
+
+
+def _first_choice(data: Any, _text: str, test_double: bool, latency: float, *, field: str) -> Exchange:
+    """The exchange for the first choice of an OpenAI-style answer: choices[0].message.content (chat)
+    or choices[0].text (completions). A missing choice is a non-retryable transport error."""
+    try:
+        choice = data["choices"][0]
+        content = choice["message"].get("content") if field == "message" else choice.get("text")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise TransportError(f"the response has no choices[0].{field}", retryable=False, test_double=test_double) from None
+    return Exchange(
+        raw=content if isinstance(content, str) else "",
+        finish_reason=choice.get("finish_reason"),
+        logprobs=choice.get("logprobs"),
+        served_model=data.get("model"),
+        test_double=test_double,
+        latency_ms=latency,
+    )
 
 
 class ModerationTransport(HTTPTransport):

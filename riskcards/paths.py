@@ -1,0 +1,49 @@
+"""File-system helpers every part shares: the knowledge-base root, atomic writes, paths as shown.
+
+Standard library only, so that the quick query path can use it without loading the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The knowledge-base root: $RISKCARDS_ROOT, else the nearest folder at or above ``start`` (default:
+    the current folder) holding cards/ and taxonomies/, else ``start`` itself."""
+    env = os.environ.get("RISKCARDS_ROOT")
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "cards").is_dir() and (candidate / "taxonomies").is_dir():
+            return candidate
+    return here
+
+
+def write_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` (UTF-8, LF line ends) to ``path`` so that readers see the old file or the new one,
+    never half of one: a temporary file in the same folder, renamed over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def shown(path: Path | str) -> str:
+    """A path as a person should see it: relative to the current folder when below it, else absolute."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
