@@ -143,7 +143,7 @@ def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
     return "\n".join(lines)
 
 
-def card(rng: random.Random, src: Sources, n: int) -> tuple[str, str]:
+def card(rng: random.Random, src: Sources, n: int, max_examples: int = 3) -> tuple[str, str]:
     subject = rng.choice(SUBJECTS)
     behaviour = rng.choice(BEHAVIOURS)
     cid = f"bench-{n:05d}-{subject.split()[0]}-{behaviour.split()[0]}"
@@ -163,7 +163,7 @@ def card(rng: random.Random, src: Sources, n: int) -> tuple[str, str]:
             placements.append(f"    relation: {rel}")
         if rng.random() < 0.6:
             placements.append(f"    rationale: {q(sentence(rng, 14))}")
-    examples = [example(rng, src, i, subject) for i in range(rng.choice([1, 2, 2, 3]))]
+    examples = [example(rng, src, i, subject) for i in range(min(max_examples, rng.choice([1, 2, 2, 3])))]
     scen = []
     for sid in rng.sample(src.scenarios, k=min(len(src.scenarios), rng.randint(1, 3))):
         scen += [f"  - scenario: {sid}", f"    severity: {rng.choice(SEVERITIES)}", f"    rationale: {q(sentence(rng, 15))}"]
@@ -201,7 +201,7 @@ def card(rng: random.Random, src: Sources, n: int) -> tuple[str, str]:
     return cid, text
 
 
-def generate(n: int, out: Path, source: Path = REPO) -> Path:
+def generate(n: int, out: Path, source: Path = REPO, max_examples: int = 3) -> Path:
     out = Path(out)
     for sub in COPY:
         if (out / sub).exists():
@@ -214,16 +214,19 @@ def generate(n: int, out: Path, source: Path = REPO) -> Path:
     src = Sources(out)
     rng = random.Random(SEED)
     for i in range(1, n + 1):
-        cid, text = card(rng, src, i)
+        cid, text = card(rng, src, i, max_examples)
         (cards / f"{cid}.yaml").write_text(text, encoding="utf-8")
     return out
 
 
 def main(argv: list[str]) -> int:
+    max_examples = 3
+    if len(argv) == 4 and argv[2] == "--max-examples" and argv[3].isdigit():
+        max_examples, argv = int(argv[3]), argv[:2]
     if len(argv) != 2 or not argv[0].isdigit():
-        print("usage: python bench/generate.py N OUTDIR", file=sys.stderr)
+        print("usage: python bench/generate.py N OUTDIR [--max-examples K]   (K=1 gives cards of about 3 KB)", file=sys.stderr)
         return 2
-    out = generate(int(argv[0]), Path(argv[1]))
+    out = generate(int(argv[0]), Path(argv[1]), max_examples=max_examples)
     size = sum(p.stat().st_size for p in (out / "cards").iterdir())
     print(f"wrote {argv[0]} cards ({size / int(argv[0]) / 1024:.1f} KB each on average) to {out}")
     return 0

@@ -47,8 +47,9 @@ def timed(cmd: list[str], cwd: Path, runs: int) -> tuple[float, float, int]:
     return min(times), statistics.median(times), rc
 
 
-def generate(n: int, dest: Path) -> Path:
-    subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(dest)], check=True, stdout=subprocess.DEVNULL)
+def generate(n: int, dest: Path, max_examples: int) -> Path:
+    cmd = [sys.executable, str(HERE / "generate.py"), str(n), str(dest), "--max-examples", str(max_examples)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return dest
 
 
@@ -57,11 +58,12 @@ def main() -> None:
     ap.add_argument("--cards", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--third-party", action="store_true", help="also time check-jsonschema and a PyYAML+jsonschema loop")
+    ap.add_argument("--max-examples", type=int, default=3, help="examples per card at most (1 gives cards of about 3 KB)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.cards:
-            root = generate(n, Path(tmp) / f"kb{n}")
+            root = generate(n, Path(tmp) / f"kb{n}", args.max_examples)
             size = sum(p.stat().st_size for p in (root / "cards").iterdir()) / n
             best, med, rc = timed([str(BIN / "riskcards"), "validate"], root, args.runs)
             assert rc == 0, f"generated knowledge base of {n} cards does not validate"
