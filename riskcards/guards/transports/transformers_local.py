@@ -88,6 +88,8 @@ class TransformersTransport:
                 )
             else:
                 ids = self.tokenizer(request.prompt or "", return_tensors="pt").input_ids
+            if isinstance(ids, Mapping):  # transformers 5 returns a BatchEncoding from apply_chat_template
+                ids = ids["input_ids"]
             ids = ids.to(self.device)
             max_new = int(params.get("max_tokens", 20))
             pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
