@@ -20,19 +20,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import test_content_quality as q  # noqa: E402
+from timing import best  # noqa: E402
 
 from riskcards.validate import validate  # noqa: E402
 
 RULES = (q.placement_problems, q.example_problems, q.reference_problems, q.scenario_problems, q.minors_problems)
 
 
-def best(fn, runs: int = 3) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main(sizes: list[int]) -> None:

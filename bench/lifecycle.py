@@ -21,11 +21,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
+
+from timing import best  # noqa: E402
 
 from riskcards import gitbase  # noqa: E402
 from riskcards.lifecycle import validate_changed  # noqa: E402
@@ -64,13 +65,6 @@ def prepare(n: int) -> Path:
     return root
 
 
-def best(fn, runs: int = 3) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def main(argv: list[str]) -> None:
