@@ -71,10 +71,6 @@ def split_ref(ref: str) -> tuple[str, str]:
     return taxonomy, code
 
 
-def make_ref(taxonomy: str, code: str) -> str:
-    return f"{taxonomy}:{code}"
-
-
 def suggest_id(text: str) -> str:
     """A slug proposal for a title: 'Prompt injection via documents' -> 'prompt-injection-via-documents'."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -15,7 +15,6 @@ import functools
 import gc
 import types
 import typing
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -660,13 +659,6 @@ def _dupes(items, key, path, what: str, shown: str, files: _Files, add) -> None:
             add(files.at(shown, path(i), f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} (also item {seen[k] + 1}); remove one", "duplicate"))
         else:
             seen[k] = i
-
-
-def problems_by_file(problems: list[Problem]) -> dict[str, list[Problem]]:
-    out: dict[str, list[Problem]] = defaultdict(list)
-    for p in problems:
-        out[p.path].append(p)
-    return out
 
 
 def load_kb(root: Path) -> Result:
