@@ -10,7 +10,8 @@ The schema is described once, in ``TABLES`` and ``VIEWS``; from it come the tabl
 Datasette metadata (``datasette_metadata()``) and the schema documentation page (``schema_markdown()``).
 
 Public API:
-    build(root, db_path=None, *, metadata=True) -> BuildReport     raises IndexProblems on a bad KB
+    build(root, db_path=None, *, metadata=True, full=False, cache=None) -> BuildReport
+                                                                   raises IndexProblems on a bad KB
     default_db_path(root) -> Path                                  <root>/build/riskcards.db
     datasette_metadata() -> dict                                   Datasette metadata.json content
     metadata_path(db_path) -> Path                                 where build() writes it
@@ -20,8 +21,11 @@ Public API:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from .kb import KnowledgeBase
     from .models import GuardResult
     from .problems import Problem
+    from .validate import RecordCache
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -76,6 +81,9 @@ class TableSpec:
     fts: tuple[str, ...] = ()
     """Columns indexed for full-text search (FTS5 table '<name>_fts', porter stemming)."""
     not_null: tuple[str, ...] = ()
+    card_key: str | None = None
+    """The column naming the card a row belongs to, for tables whose rows each belong to one card (an index
+    is updated in place by replacing the rows of the cards that changed)."""
 
 
 def _cols(*items: tuple[str, str, str]) -> tuple[Column, ...]:
@@ -262,6 +270,7 @@ TABLES: tuple[TableSpec, ...] = (
         indexes=(("status",), ("max_severity_rank",)),
         fts=("title", "summary", "description", "actions_required"),
         not_null=("title", "status"),
+        card_key="id",
     ),
     TableSpec(
         "card_aliases",
@@ -270,6 +279,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk="alias",
         foreign_keys=(("card_id", "cards", "id"),),
         indexes=(("card_id",),),
+        card_key="card_id",
     ),
     TableSpec(
         "card_tags",
@@ -278,6 +288,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("card_id", "tag"),
         foreign_keys=(("card_id", "cards", "id"),),
         indexes=(("tag",),),
+        card_key="card_id",
     ),
     TableSpec(
         "placements",
@@ -294,6 +305,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("card_id", "ref"),
         foreign_keys=(("card_id", "cards", "id"), ("ref", "categories", "ref"), ("taxonomy_id", "taxonomies", "id")),
         indexes=(("ref",), ("taxonomy_id",)),
+        card_key="card_id",
     ),
     TableSpec(
         "harm_types",
@@ -307,6 +319,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("card_id", "actor", "category"),
         foreign_keys=(("card_id", "cards", "id"),),
         indexes=(("actor",), ("category",)),
+        card_key="card_id",
     ),
     TableSpec(
         "examples",
@@ -335,6 +348,7 @@ TABLES: tuple[TableSpec, ...] = (
         foreign_keys=(("card_id", "cards", "id"), ("model_id", "models", "id")),
         indexes=(("model_id",),),
         fts=("prompt", "output", "turns_text", "context", "note"),
+        card_key="card_id",
     ),
     TableSpec(
         "expectations",
@@ -350,6 +364,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("card_id", "example_id", "guard_id", "target"),
         foreign_keys=((("card_id", "example_id"), "examples", ("card_id", "example_id")), ("guard_id", "models", "id")),
         indexes=(("guard_id",),),
+        card_key="card_id",
     ),
     TableSpec(
         "card_scenarios",
@@ -365,6 +380,7 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("card_id", "scenario_id"),
         foreign_keys=(("card_id", "cards", "id"), ("scenario_id", "scenarios", "id")),
         indexes=(("scenario_id", "severity_rank"),),
+        card_key="card_id",
     ),
     TableSpec(
         "card_references",
@@ -379,6 +395,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         pk=("card_id", "position"),
         foreign_keys=(("card_id", "cards", "id"),),
+        card_key="card_id",
     ),
     TableSpec(
         "guard_results",
@@ -415,6 +432,16 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         pk="id",
         indexes=(("card_id", "example_id"), ("model_id",), ("key",)),
+        card_key="card_id",
+    ),
+    TableSpec(
+        "card_fingerprints",
+        "Build bookkeeping: a fingerprint of each card's source record, so that a rebuild replaces only the rows "
+        "of cards that changed.",
+        _cols(("card_id", "text", "The card (or a card id that recorded guard verdicts name)."),
+              ("fingerprint", "text", "sha1 of the card's path and data as read.")),
+        pk="card_id",
+        card_key="card_id",
     ),
 )
 
@@ -543,6 +570,8 @@ class BuildReport:
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
     metadata_path: Path | None = None
+    updated: int | None = None
+    """Cards whose rows were replaced in an existing index; None when the index was written anew."""
 
 
 _TYPES = {"text": str, "int": int, "float": float}
@@ -573,8 +602,13 @@ def _j(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple]]:
-    rows: dict[str, list[tuple]] = {spec.name: [] for spec in TABLES}
+def _empty_rows() -> dict[str, list[tuple]]:
+    return {spec.name: [] for spec in TABLES}
+
+
+def _reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
+    """Rows of every table that does not belong to one card: taxonomies, categories, crosswalks, scenarios,
+    models, the harm-type vocabulary."""
     for tax in kb.taxonomies.values():
         rows["taxonomies"].append((tax.id, tax.name, tax.short_name, tax.kind, tax.edition, tax.source, tax.url, tax.confidence,
                                    tax.license, tax.code_convention, tax.notes, tax.description, len(tax.categories),
@@ -624,7 +658,13 @@ def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple
             for t in terms:
                 rows["harm_type_terms"].append((group, t.id, t.name, t.description, t.synonym_of))
 
-    for card in kb.cards.values():
+
+_SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
+
+
+def _card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
+    """Rows of ``cards`` in every card table but guard_results."""
+    for card in cards:
         cid = card.id
         ranks = [SEVERITY_RANK[s.severity] for s in card.scenarios]
         top = max(ranks, default=0)
@@ -632,7 +672,7 @@ def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple
                               card.created, card.last_reviewed, card.deprecated_reason, card.superseded_by, card.license,
                               _j(card.tags), _j(card.reviewers), _j(card.contributors), _j(card.aliases),
                               _j([e.model_dump() for e in card.changelog]),
-                              {v: k for k, v in SEVERITY_RANK.items()}.get(top), top, len(card.examples), len(card.placements),
+                              _SEVERITY_NAME.get(top), top, len(card.examples), len(card.placements),
                               kb.paths.get(("card", cid))))
         for alias in card.aliases:
             rows["card_aliases"].append((alias, cid))
@@ -663,9 +703,15 @@ def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple
         for pos, ref in enumerate(card.references):
             rows["card_references"].append((cid, pos, ref.title, ref.url, ref.doi, ref.note))
 
+
+def _result_rows(kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, list[tuple]], only: set[str] | None = None) -> None:
+    """guard_results rows (of the cards in ``only``, or all), with whether each verdict's input is still the
+    example as it is today. A row's id is its position in ``results``."""
     hasher = _hasher()
-    examples = {(c.id, e.id): e for c in kb.cards.values() for e in c.examples}
+    examples = {(c.id, e.id): e for c in kb.cards.values() if only is None or c.id in only for e in c.examples}
     for i, r in enumerate(results, 1):
+        if only is not None and r.example.card not in only:
+            continue
         ex = examples.get((r.example.card, r.example.example))
         if ex is None:
             status = "missing"
@@ -683,7 +729,6 @@ def _rows(kb: KnowledgeBase, results: list[GuardResult]) -> dict[str, list[tuple
             g.id, g.adapter, g.model, g.model_name, g.revision, g.taxonomy, g.transport, g.template_sha256, _j(g.params),
             v.label, _j(v.categories), _j(v.scores), v.parse_error, _j(getattr(v, "extra", None) or {}), r.raw, r.run.at, r.run.host, r.run.runtime, r.run.latency_ms,
         ))
-    return rows
 
 
 def _hasher():
@@ -732,54 +777,188 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_database(kb: KnowledgeBase, results: list[GuardResult], db_path: Path, meta: dict[str, Any]) -> dict[str, int]:
-    """Write the index of a valid knowledge base to ``db_path`` atomically; returns row counts per table."""
+_CODE_FILES = ("index.py", "models.py", "guards/hashing.py")
+
+
+def _code_fingerprint() -> str:
+    """The indexer's own fingerprint: an index written by other code (another version, an edited row
+    builder or record model) is never updated in place, only written anew."""
+    h = hashlib.sha1(f"schema {SCHEMA_VERSION}\n".encode())
+    here = Path(__file__).parent
+    for name in _CODE_FILES:
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()
+
+
+def fingerprints(kb: KnowledgeBase, results: list[GuardResult]) -> tuple[str, dict[str, str]]:
+    """(fingerprint of everything in the index that does not belong to one card, fingerprint per card id).
+
+    A card's rows are a function of its record and its path (and of the code), and its guard_results rows of
+    those and the recorded verdicts, which are part of the first fingerprint. Card ids that only recorded
+    verdicts name get a fingerprint too, so that adding the card later replaces their rows."""
+    ref = hashlib.sha1(_code_fingerprint().encode())
+    cards: dict[str, str] = {}
+    for (kind, rid), shown in sorted(kb.paths.items()):
+        line = f"{kind}\0{rid}\0{shown}\0{kb.digests.get(shown, '')}"
+        if kind == "card":
+            cards[rid] = hashlib.sha1(line.encode()).hexdigest()
+        else:
+            ref.update(line.encode() + b"\n")
+    for r in results:
+        ref.update(orjson.dumps(r.model_dump(mode="json")) + b"\n")
+        cards.setdefault(r.example.card, "verdicts only")
+    return ref.hexdigest(), cards
+
+
+def _changed_cards(db_path: Path, ref_fp: str, card_fps: dict[str, str]) -> set[str] | None:
+    """Ids of the cards whose rows differ from those in the index at ``db_path``; None when the index must be
+    written anew: there is none, it is unreadable, it comes from other code or from other reference records
+    or verdicts, or so many cards changed that a fresh write is quicker."""
+    if not db_path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute(f"SELECT value FROM [{META_TABLE}] WHERE key = 'reference_fingerprint'").fetchone()
+            if row is None or row[0] != ref_fp:
+                return None
+            old = dict(conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    changed = {cid for cid in old.keys() | card_fps.keys() if old.get(cid) != card_fps.get(cid)}
+    return changed if len(changed) <= max(100, len(card_fps) // 4) else None
+
+
+def _insert(conn, rows: dict[str, list[tuple]]) -> None:
+    for spec in TABLES:
+        if rows.get(spec.name):
+            marks = ",".join("?" * len(spec.columns))
+            conn.executemany(f"INSERT INTO [{spec.name}] VALUES ({marks})", rows[spec.name])
+
+
+def _meta_rows(meta: dict[str, Any], counts: dict[str, int]) -> list[tuple]:
+    everything = {**meta, "schema_version": SCHEMA_VERSION, **{f"count_{k}": v for k, v in counts.items() if k != META_TABLE}}
+    return [(k, None if v is None else str(v)) for k, v in everything.items()]
+
+
+def _check_consistency(conn) -> None:
+    bad = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if bad:
+        raise RuntimeError(f"index consistency: {len(bad)} foreign-key violations, first {bad[0]}")
+
+
+def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], meta: dict[str, Any]) -> dict[str, int]:
+    """A new index in the empty file ``tmp``."""
     import sqlite_utils
 
+    rows = _empty_rows()
+    _reference_rows(kb, rows)
+    _card_rows(kb, kb.cards.values(), rows)
+    _result_rows(kb, results, rows)
+    rows["card_fingerprints"] = list(card_fps.items())
+    db = sqlite_utils.Database(tmp)
+    conn = db.conn
+    conn.execute("PRAGMA journal_mode=MEMORY")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: the whole build stays in memory until the commit
+    conn.execute("PRAGMA temp_store=MEMORY")
+    _create_tables(db)
+    counts = {name: len(r) for name, r in rows.items() if name != META_TABLE}
+    rows[META_TABLE] = _meta_rows(meta, counts)
+    conn.execute("BEGIN")
+    _insert(conn, rows)
+    conn.execute("COMMIT")
+    _create_indexes(db)
+    for spec in TABLES:
+        if spec.fts:
+            db[spec.name].enable_fts(list(spec.fts), fts_version="FTS5", tokenize="porter unicode61", create_triggers=False)
+    for name, (_desc, sql) in VIEWS.items():
+        db.create_view(name, sql)
+    _check_consistency(conn)
+    conn.execute("ANALYZE")
+    conn.close()
+    return counts
+
+
+def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], changed: set[str],
+            meta: dict[str, Any]) -> dict[str, int]:
+    """Bring the copy ``tmp`` of an index up to date by replacing the rows of the ``changed`` cards (and their
+    full-text entries) in one transaction; the result holds the same rows as a fresh write."""
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=MEMORY")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("BEGIN")
+        conn.execute("CREATE TEMP TABLE changed (id TEXT PRIMARY KEY)")
+        conn.executemany("INSERT INTO temp.changed VALUES (?)", [(c,) for c in changed])
+        owned = [spec for spec in TABLES if spec.card_key]
+        for spec in owned:
+            if spec.fts:
+                cols = ", ".join(f"[{c}]" for c in spec.fts)
+                conn.execute(f"INSERT INTO [{spec.name}_fts] ([{spec.name}_fts], rowid, {cols}) SELECT 'delete', rowid, {cols} "
+                             f"FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+            conn.execute(f"DELETE FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+        rows = _empty_rows()
+        _card_rows(kb, [c for c in kb.cards.values() if c.id in changed], rows)
+        _result_rows(kb, results, rows, only=changed)
+        rows["card_fingerprints"] = [(cid, card_fps[cid]) for cid in sorted(changed) if cid in card_fps]
+        _insert(conn, rows)
+        for spec in owned:
+            if spec.fts:
+                cols = ", ".join(f"[{c}]" for c in spec.fts)
+                conn.execute(f"INSERT INTO [{spec.name}_fts] (rowid, {cols}) SELECT rowid, {cols} "
+                             f"FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+        counts = {spec.name: conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0] for spec in TABLES if spec.name != META_TABLE}
+        conn.execute(f"DELETE FROM [{META_TABLE}]")
+        _insert(conn, {META_TABLE: _meta_rows(meta, counts)})
+        conn.execute("COMMIT")
+        _check_consistency(conn)
+    finally:
+        conn.close()
+    return counts
+
+
+def write_database(kb: KnowledgeBase, results: list[GuardResult], db_path: Path, meta: dict[str, Any], *,
+                   full: bool = False) -> tuple[dict[str, int], int | None]:
+    """Write the index of a valid knowledge base to ``db_path`` atomically: (row counts per table, number of
+    cards replaced in place, or None when the index was written anew).
+
+    When ``db_path`` holds an index from the same code with the same reference records and verdicts, a copy
+    of it is brought up to date (only the changed cards' rows are replaced) and renamed over it; otherwise,
+    or with ``full``, a new one is written. Either way the result holds the same rows."""
+    ref_fp, card_fps = fingerprints(kb, results)
+    meta = {**meta, "reference_fingerprint": ref_fp}
     db_path.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(db_path)
+    changed = None if full else _changed_cards(db_path, ref_fp, card_fps)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        rows = _rows(kb, results)
-        db = sqlite_utils.Database(tmp)
-        conn = db.conn
-        conn.execute("PRAGMA journal_mode=MEMORY")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: the whole build stays in memory until the commit
-        conn.execute("PRAGMA temp_store=MEMORY")
-        _create_tables(db)
-        counts = {name: len(r) for name, r in rows.items()}
-        all_meta = {**meta, "schema_version": SCHEMA_VERSION, **{f"count_{k}": v for k, v in counts.items() if k != META_TABLE}}
-        rows[META_TABLE] = [(k, None if v is None else str(v)) for k, v in all_meta.items()]
-        conn.execute("BEGIN")
-        for spec in TABLES:
-            if rows[spec.name]:
-                marks = ",".join("?" * len(spec.columns))
-                conn.executemany(f"INSERT INTO [{spec.name}] VALUES ({marks})", rows[spec.name])
-        conn.execute("COMMIT")
-        _create_indexes(db)
-        for spec in TABLES:
-            if spec.fts:
-                db[spec.name].enable_fts(list(spec.fts), fts_version="FTS5", tokenize="porter unicode61", create_triggers=False)
-        for name, (_desc, sql) in VIEWS.items():
-            db.create_view(name, sql)
-        bad = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if bad:
-            raise RuntimeError(f"index consistency: {len(bad)} foreign-key violations, first {bad[0]}")
-        conn.execute("ANALYZE")
-        conn.close()
+        if changed is None:
+            counts = _write_all(tmp, kb, results, card_fps, meta)
+        else:
+            shutil.copyfile(db_path, tmp)
+            counts = _update(tmp, kb, results, card_fps, changed, meta)
         _fsync(tmp)
         os.replace(tmp, db_path)
     finally:
         tmp.unlink(missing_ok=True)
-    return counts
+    return counts, None if changed is None else len(changed)
 
 
-def build(root: Path, db_path: Path | None = None, *, metadata: bool = True) -> BuildReport:
+def build(root: Path, db_path: Path | None = None, *, metadata: bool = True, full: bool = False,
+          cache: RecordCache | None = None) -> BuildReport:
     """Validate the knowledge base at ``root`` and index it into ``db_path`` (default: build/riskcards.db).
 
     Raises ``IndexProblems`` (and writes nothing) when any record or recorded guard verdict has a problem.
+    An existing index is updated in place when only cards changed (``full`` writes it anew); ``cache`` is a
+    ``riskcards.validate.RecordCache`` kept by a long-running caller, so unchanged files are not parsed again.
     """
     from .guards.store import read_results
     from .validate import validate
@@ -788,7 +967,7 @@ def build(root: Path, db_path: Path | None = None, *, metadata: bool = True) -> 
     root = Path(root)
     db_path = Path(db_path) if db_path else default_db_path(root)
     fingerprint = source_fingerprint(root)  # before reading, so an edit during the build counts as newer
-    result = validate(root)
+    result = validate(root, cache=cache)
     results, result_problems = read_results(root)
     problems = [*result.problems, *result_problems]
     if problems:
@@ -802,9 +981,9 @@ def build(root: Path, db_path: Path | None = None, *, metadata: bool = True) -> 
         "source_fingerprint": fingerprint,
         "riskcards_version": __version__,
     }
-    counts = write_database(result.kb, results, db_path, meta)
+    counts, updated = write_database(result.kb, results, db_path, meta, full=full)
     mpath = None
     if metadata:
         mpath = metadata_path(db_path)
         write_atomic(mpath, json.dumps(datasette_metadata(db_path.stem), indent=2, ensure_ascii=False) + "\n")
-    return BuildReport(db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath)
+    return BuildReport(db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath, updated=updated)

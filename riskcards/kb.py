@@ -21,6 +21,9 @@ class KnowledgeBase:
     vocab: HarmTypeVocabulary | None = None
     paths: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, id) -> the record's path relative to the root, as shown in messages and edit links."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Shown path -> sha1 of the record's data as read (compact JSON): the index tells changed records
+    from unchanged ones by it."""
 
     _codes: dict[str, dict[str, Category]] = field(default_factory=dict, repr=False)
     _derived: dict = field(default_factory=dict, repr=False)

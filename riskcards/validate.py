@@ -13,6 +13,7 @@ import contextlib
 import datetime as _dt
 import functools
 import gc
+import hashlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -266,12 +267,32 @@ def salvage(model: type[BaseModel], data: dict) -> BaseModel:
 # --------------------------------------------------------------------------------------------------
 
 
-def validate(root: Path, paths: list[Path] | None = None) -> Result:
+def validate(root: Path, paths: list[Path] | None = None, cache: RecordCache | None = None) -> Result:
     """Validate the knowledge base at ``root``. With ``paths``, report only problems in those files
-    (the whole knowledge base is still read, so references across records are checked)."""
+    (the whole knowledge base is still read, so references across records are checked). With ``cache``
+    (kept by a long-running process such as ``mkdocs serve``), files whose bytes did not change since the
+    last validation are not parsed or schema-checked again; the result is the same."""
     root = Path(root)
     with _gc_paused():
-        return _validate(root, paths)
+        return _validate(root, paths, cache)
+
+
+@dataclass
+class RecordCache:
+    """What validation learnt about each file on its own (parse and schema problems, the typed record),
+    by shown path and a digest of the file's bytes. The checks across records always run over the whole
+    knowledge base, so a cached validation reports exactly what an uncached one reports."""
+
+    entries: dict[str, tuple[str, Loaded, Any, list[Problem]]] = field(default_factory=dict)
+    reused: int = 0
+    """Files taken from the cache by the last validation."""
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:  # missing, a directory, unreadable: never cached, load_file reports it
+        return None
 
 
 @contextlib.contextmanager
@@ -289,7 +310,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _validate(root: Path, paths: list[Path] | None) -> Result:
+def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -> Result:
     files = _Files()
     kb = KnowledgeBase(root=root)
     problems: list[Problem] = []
@@ -301,26 +322,34 @@ def _validate(root: Path, paths: list[Path] | None) -> Result:
         if shown not in known:
             extra.append((p, shown, None))
             known.add(shown)
+    items = [*found, *extra]
+    digests: dict[str, str | None] = {}
+    hits: dict[str, tuple[str, Loaded, Any, list[Problem]]] = {}
+    if cache is not None:
+        for path, shown, _kind in items:
+            digests[shown] = d = _digest(path)
+            entry = cache.entries.get(shown)
+            if d is not None and entry is not None and entry[0] == d:
+                hits[shown] = entry
+        cache.entries = {k: v for k, v in cache.entries.items() if k in hits}
+        cache.reused = len(hits)
+    fresh = load_many([it for it in items if it[1] not in hits], root)
     typed: dict[str, tuple[Loaded, Any]] = {}
-    for rec in load_many([*found, *extra], root):
-        files.loaded[rec.shown] = rec
+    for _path, shown, _kind in items:
+        if shown in hits:
+            _, rec, obj, own = hits[shown]
+        else:
+            rec = files.loaded[shown] = next(fresh)
+            obj, own = _record(files, rec)
+            if cache is not None and digests[shown] is not None:
+                cache.entries[shown] = (digests[shown], rec, obj, own)
+        files.loaded[shown] = rec
         problems.extend(rec.problems)
-        if rec.payload is None:
-            continue
-        if rec.kind is None:
-            problems.append(Problem(rec.shown, 1, 1, f"not in a record folder; records live in {', '.join(k + '/' for k in ('cards', 'taxonomies', 'taxonomies/crosswalks', 'scenarios', 'models', 'vocab'))}", "file"))
-            continue
-        model = KINDS[rec.kind]
-        try:
-            obj = model.model_validate_json(rec.payload)
-        except ValidationError as exc:
-            problems.extend(_schema_problems(files, rec, model, exc))
-            if model is HarmTypeVocabulary or not isinstance(rec.data, dict):
-                continue
-            obj = salvage(model, rec.data)
-            if obj.id is None:
-                continue
-        typed[rec.shown] = (rec, obj)
+        problems.extend(own)
+        if obj is not None:
+            typed[shown] = (rec, obj)
+        if rec.payload is not None:
+            kb.digests[shown] = hashlib.sha1(rec.payload).hexdigest()
 
     _collect(kb, typed, files, problems)
     _check_all(kb, typed, files, problems)
@@ -333,6 +362,24 @@ def _validate(root: Path, paths: list[Path] | None) -> Result:
         checked = len(files.loaded)
     # Drop repeats (e.g. the same file passed twice) and sort by file, line, column.
     return Result(kb=kb, problems=sorted(set(problems)), checked=checked)
+
+
+def _record(files: _Files, rec: Loaded) -> tuple[Any, list[Problem]]:
+    """The typed record of one loaded file (salvaged when it has schema errors) and its schema problems."""
+    if rec.payload is None:
+        return None, []
+    if rec.kind is None:
+        folders = ", ".join(k + "/" for k in ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab"))
+        return None, [Problem(rec.shown, 1, 1, f"not in a record folder; records live in {folders}", "file")]
+    model = KINDS[rec.kind]
+    try:
+        return model.model_validate_json(rec.payload), []
+    except ValidationError as exc:
+        own = _schema_problems(files, rec, model, exc)
+        if model is HarmTypeVocabulary or not isinstance(rec.data, dict):
+            return None, own
+        obj = salvage(model, rec.data)
+        return (None if obj.id is None else obj), own
 
 
 def _collect(kb: KnowledgeBase, typed: dict, files: _Files, problems: list[Problem]) -> None:

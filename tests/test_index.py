@@ -232,24 +232,26 @@ def test_bad_guard_result_line_fails_the_build(tmp_path):
     assert not (root / "build" / "riskcards.db").exists()
 
 
-def test_failure_mid_build_leaves_no_partial_db(tmp_path, monkeypatch):
+@pytest.mark.parametrize("full", [True, False], ids=["fresh", "in-place"])
+def test_failure_mid_build_leaves_no_partial_db(tmp_path, monkeypatch, full):
     root = make_index_kb(tmp_path / "kb")
     index.build(root)
     db = root / "build" / "riskcards.db"
     before = db.read_bytes()
     (root / "cards" / "wrong-dosage.yaml").write_text((root / "cards" / "wrong-dosage.yaml").read_text().replace("Confident wrong", "Changed"))
 
-    def boom(db_):
+    def boom(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(index, "_create_indexes", boom)
+    monkeypatch.setattr(index, "_insert", boom)  # both ways of writing insert rows
     with pytest.raises(KeyboardInterrupt):
-        index.build(root)
+        index.build(root, full=full)
     assert db.read_bytes() == before
     assert not list(db.parent.glob(".*.tmp"))
 
 
-def test_killed_build_leaves_the_previous_db_and_its_leftover_is_cleaned(tmp_path):
+@pytest.mark.parametrize("full", [True, False], ids=["fresh", "in-place"])
+def test_killed_build_leaves_the_previous_db_and_its_leftover_is_cleaned(tmp_path, full):
     root = make_index_kb(tmp_path / "kb")
     index.build(root)
     db = root / "build" / "riskcards.db"
@@ -258,10 +260,10 @@ def test_killed_build_leaves_the_previous_db_and_its_leftover_is_cleaned(tmp_pat
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "from riskcards import index\n"
-        "def die(db):\n"
+        "def die(*args):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "index._create_indexes = die\n"
-        f"index.build(Path({str(root)!r}))\n"
+        "index._insert = die\n"
+        f"index.build(Path({str(root)!r}), full={full})\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL

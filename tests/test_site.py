@@ -317,6 +317,44 @@ def test_dirty_rebuild_renders_only_changed_pages(tmp_path):
     assert other.stat().st_mtime_ns == other_before, "an unchanged card page was rendered again"
 
 
+def test_serve_rebuild_rereads_only_the_edited_card_and_updates_the_index_in_place(tmp_path, monkeypatch):
+    """The way `mkdocs serve` rebuilds: one plugin instance, a fresh config per build. After one card is
+    edited, validation parses only that file and the index gets that card's rows replaced."""
+    import logging
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from riskcards import index
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    root = make_site_kb(tmp_path / "kb")
+    site_dir = tmp_path / "served"
+    reports = []
+    real_build = index.build
+    monkeypatch.setattr(index, "build", lambda *a, **k: reports.append(real_build(*a, **k)) or reports[-1])
+
+    def config():
+        cfg = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(site_dir), strict=False)
+        cfg.site_url = "http://127.0.0.1:8000/"
+        return cfg
+
+    first = config()
+    first.plugins.on_startup(command="serve", dirty=True)
+    build(first, serve_url=first.site_url, dirty=True)
+    plugin = first.plugins["riskcards"]
+    assert reports[-1].updated is None and plugin._records.reused == 0
+    card = root / "cards" / f"{DOSAGE}.yaml"
+    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice"))
+    again = config()
+    again.plugins = first.plugins  # mkdocs serve keeps the plugin instances that define on_startup
+    build(again, serve_url=again.site_url, dirty=True)
+    assert reports[-1].updated == 1
+    assert plugin._records.reused == len(plugin._records.entries) - 1
+    assert "Confident wrong dose advice" in (site_dir / "cards" / DOSAGE / "index.html").read_text()
+
+
 # --------------------------------------------------------------------------------------------------
 # Pieces on their own
 # --------------------------------------------------------------------------------------------------

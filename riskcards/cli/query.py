@@ -45,13 +45,13 @@ def _is_kb(root: Path) -> bool:
     return (root / "cards").is_dir() and (root / "taxonomies").is_dir()
 
 
-def run_build(root: Path, db: Path | None, *, quiet: bool = False) -> Path:
+def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = False) -> Path:
     """Validate and index; on problems print them like `riskcards validate` and raise Exit(1)."""
     from ..index import IndexProblems, build
     from ..problems import render
 
     try:
-        report = build(root, db)
+        report = build(root, db, full=full)
     except IndexProblems as exc:
         _err(render(exc.problems, "text", exc.checked))
         _err(f"index not written: fix the problems above; {db or 'the previous index'} is unchanged")
@@ -59,8 +59,9 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False) -> Path:
     if not quiet:
         c = report.counts
         db_shown = shown(report.db_path)
+        how = "written anew" if report.updated is None else f"updated in place, {report.updated} changed cards replaced"
         print(f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
-              f"{c['guard_results']} guard verdicts into {db_shown} in {report.seconds:.2f} s")
+              f"{c['guard_results']} guard verdicts into {db_shown} ({how}) in {report.seconds:.2f} s")
         if report.metadata_path:
             print(f"datasette: datasette {db_shown} -m {shown(report.metadata_path)}")
     return report.db_path
@@ -412,7 +413,7 @@ def do_export(*, fmt="json", out=None, db=None, root=None, **filters) -> None:
         _err(f"wrote {n} {'examples' if fmt == 'jsonl' else 'cards'} to {out}")
 
 
-def do_index(*, db=None, root=None, metadata=False, schema_doc=False) -> None:
+def do_index(*, db=None, root=None, metadata=False, schema_doc=False, full=False) -> None:
     if metadata or schema_doc:
         from ..index import datasette_metadata, schema_markdown
 
@@ -425,7 +426,7 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False) -> None:
     if not _is_kb(kb_root):
         _err(f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/); use --root")
         raise Exit(2)
-    run_build(kb_root, Path(db) if db else None)
+    run_build(kb_root, Path(db) if db else None, full=full)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -573,9 +574,13 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         root: Root = None,
         metadata: Annotated[bool, typer.Option("--metadata", help="Print the Datasette metadata (JSON) instead of building.")] = False,
         schema_doc: Annotated[bool, typer.Option("--schema-doc", help="Print the schema documentation (markdown) instead of building.")] = False,
+        full: Annotated[bool, typer.Option("--full", help="Write the index anew instead of replacing only the changed cards' rows.")] = False,
     ) -> None:
-        """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes nothing)."""
-        _run(do_index, db=db, root=root, metadata=metadata, schema_doc=schema_doc)
+        """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes nothing).
+
+        When only cards changed since the existing index was built, a copy of it gets the changed cards' rows
+        replaced and is renamed over it; the result holds the same rows as a fresh build (--full)."""
+        _run(do_index, db=db, root=root, metadata=metadata, schema_doc=schema_doc, full=full)
 
     @app.command("query")
     def query_cmd(

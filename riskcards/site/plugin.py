@@ -12,6 +12,10 @@ never sees card text; the safe HTML body from ``pages`` replaces the rendered st
 ``on_page_content``. Titles are handed to the theme HTML-escaped, because Material prints
 ``page.title`` unescaped.
 
+The plugin instance lives as long as ``mkdocs serve``: it keeps what validation learnt about each
+unchanged file (``riskcards.validate.RecordCache``), and the index is updated in place when only cards
+changed, so a rebuild after one edit re-reads one file.
+
 Incremental builds: under ``mkdocs serve --dirty`` (or ``mkdocs build --dirty``) a generated page whose
 content did not change since the previous build is not rendered again. Never publish a dirty build;
 ``riskcards build`` always builds clean.
@@ -78,6 +82,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         self._hashes: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
         self._bytecode = _MemoryBytecodeCache()
+        self._records = None  # riskcards.validate.RecordCache, kept across `mkdocs serve` rebuilds
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -113,12 +118,17 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
 
         if not query.is_stale(self.root, self.db):
             return
+        if self._records is None:
+            from ..validate import RecordCache
+
+            self._records = RecordCache()
         try:
-            report = index.build(self.root, self.db)
+            report = index.build(self.root, self.db, cache=self._records)
         except index.IndexProblems as exc:
             shown = render(exc.problems[:50], "text", exc.checked)
             raise PluginError(f"the knowledge base at {self.root} has problems; nothing was built:\n{shown}") from None
-        log.info(f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} in {report.seconds:.2f} s")
+        how = "written anew" if report.updated is None else f"{report.updated} changed cards replaced"
+        log.info(f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} ({how}) in {report.seconds:.2f} s")
 
     def on_files(self, files: Files, *, config) -> Files:
         from .. import index, query
