@@ -49,6 +49,10 @@ class KnowledgeBase:
         """Guard models and classifiers by id."""
         return self._memo("guards", lambda: {m.id: m for m in self.models.values() if m.guard is not None})
 
+    def guard_codes(self) -> dict[str, dict[str, Category]]:
+        """Guard id -> the categories of its taxonomy by code."""
+        return self._memo("guard_codes", lambda: {gid: self.codes(m.guard.taxonomy) for gid, m in self.guards().items()})
+
     def _memo(self, name: str, make):
         """Derived lookups, computed once: the knowledge base does not change after it is built."""
         if name not in self._derived:

@@ -15,6 +15,7 @@ composing the same text with PyYAML's node tree (``riskcards.locate``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -56,6 +57,8 @@ class Loaded:
     kind: str | None
     text: str | None = None
     payload: bytes | None = None
+    digest: str | None = None
+    """sha1 of ``payload``: changes exactly when the data does (not with comments or layout)."""
     problems: list[Problem] = field(default_factory=list)
     _data: Any = field(default=None, repr=False)
 
@@ -212,6 +215,7 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold; the policy above should prevent it
         rec.problem(1, 1, f"a value cannot be represented as JSON: {exc}", "structure")
         return rec
+    rec.digest = hashlib.sha1(rec.payload).hexdigest()  # here, in the worker processes when there are any
     rec._data = data
     return rec
 

@@ -348,8 +348,8 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
         problems.extend(own)
         if obj is not None:
             typed[shown] = (rec, obj)
-        if rec.payload is not None:
-            kb.digests[shown] = hashlib.sha1(rec.payload).hexdigest()
+        if rec.digest is not None:
+            kb.digests[shown] = rec.digest
 
     _collect(kb, typed, files, problems)
     _check_all(kb, typed, files, problems)
@@ -517,6 +517,7 @@ def _check_ref(kb: KnowledgeBase, ref: str, shown: str, path: tuple, files: _Fil
 def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -> None:
     actors, cats = kb.actors(), kb.harm_categories()
     guards = kb.guards()
+    guard_codes = kb.guard_codes()
     if kb.vocab is not None:
         for i, ht in enumerate(card.harm_types or []):
             if ht is None:
@@ -565,24 +566,25 @@ def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -
             if prov.date and _date(prov.date) is None:
                 add(files.at(shown, (*base, "provenance", "date"), f"'{prov.date}' is not a real date", "date"))
         seen_exp: set = set()
-        for j, exp in enumerate(ex.expected):
-            epath = (*base, "expected", j)
-            guard = guards.get(exp.guard)
-            if guard is None:
+        withheld = ex.sensitivity == "withheld"
+        for j, exp in enumerate(ex.expected):  # the hot loop of validation: ~14 expectations a card
+            codes = guard_codes.get(exp.guard)
+            if codes is None:
                 hint = ids.did_you_mean(exp.guard, guards)
-                add(files.at(shown, (*epath, "guard"), f"'{exp.guard}' is not a guard model{hint}; guards are model records with a 'guard' section", "unknown-guard"))
-            else:
-                codes = kb.codes(guard.guard.taxonomy)
+                add(files.at(shown, (*base, "expected", j, "guard"), f"'{exp.guard}' is not a guard model{hint}; guards are model records with a 'guard' section", "unknown-guard"))
+            elif exp.categories:
                 for k, code in enumerate(exp.categories):
                     if code not in codes:
-                        add(files.at(shown, (*epath, "categories", k), f"'{code}' is not a category of {guard.guard.taxonomy} (the taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}", "unknown-code"))
+                        taxonomy = guards[exp.guard].guard.taxonomy
+                        add(files.at(shown, (*base, "expected", j, "categories", k), f"'{code}' is not a category of {taxonomy} (the taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}", "unknown-code"))
             if exp.categories and exp.verdict == "safe":
-                add(files.at(shown, (*epath, "categories"), "categories go with verdict 'unsafe'; remove them or expect 'unsafe'", "expectation"))
-            if (exp.guard, exp.target) in seen_exp:
-                add(files.at(shown, (*epath, "guard"), f"a second expectation for guard '{exp.guard}' on the {exp.target}; keep one", "expectation"))
-            seen_exp.add((exp.guard, exp.target))
-            if ex.sensitivity == "withheld":
-                add(files.at(shown, (*epath, "guard"), "a withheld example has no text for a guard to classify; remove 'expected'", "expectation"))
+                add(files.at(shown, (*base, "expected", j, "categories"), "categories go with verdict 'unsafe'; remove them or expect 'unsafe'", "expectation"))
+            key = (exp.guard, exp.target)
+            if key in seen_exp:
+                add(files.at(shown, (*base, "expected", j, "guard"), f"a second expectation for guard '{exp.guard}' on the {exp.target}; keep one", "expectation"))
+            seen_exp.add(key)
+            if withheld:
+                add(files.at(shown, (*base, "expected", j, "guard"), "a withheld example has no text for a guard to classify; remove 'expected'", "expectation"))
 
     for i, link in enumerate(card.scenarios):
         if link is None:
