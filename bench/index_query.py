@@ -4,7 +4,8 @@
     python bench/index_query.py --cards 1000 --runs 20
 
 For each size it generates a knowledge base with bench/generate.py (deterministic) and measures:
-  * `riskcards index` as a whole process (validate + index), best and median of --builds runs;
+  * `riskcards index --full` as a whole process (validate + index written anew), best and median of --builds
+    runs, and `riskcards index` after one card was edited (the index updated in place);
   * `riskcards query --category ...` as a whole process (what a user waits for), next to a bare
     `python -c "import sqlite3; ..."` that runs the very same SQL statements (captured from the query layer
     with a trace callback), for --format ids/json/table, with --db (no staleness check) and with the
@@ -96,11 +97,26 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     env = {**ENV, "RISKCARDS_ROOT": str(root)}
     out = [f"### {n:,} cards", ""]
 
-    cmd = [RISKCARDS, "index", "--root", str(root)]
+    cmd = [RISKCARDS, "index", "--full", "--root", str(root)]
     best, med = timed(cmd, builds)
     db = root / "build" / "riskcards.db"
     out += ["| step | best wall | median wall | median CPU |", "|---|---|---|---|",
-            f"| `riskcards index` (validate + index, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |"]
+            f"| `riskcards index --full` (validate + index written anew, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |"]
+    cmd = [RISKCARDS, "index", "--root", str(root)]
+    card = sorted((root / "cards").glob("*.yaml"))[n // 2]
+    times, cpus = [], []
+    for k in range(builds):  # one card edited before each run: the index is updated in place
+        text = card.read_text(encoding="utf-8")
+        card.write_text(text.replace("description: |\n", f"description: |\n  Edit {k}.\n", 1), encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV)
+        times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        assert "1 changed cards replaced" in proc.stdout, proc.stdout
+    out.append(f"| `riskcards index` after one card changed (updated in place) | {min(times):.2f} s | {statistics.median(times):.2f} s | "
+               f"{statistics.median(cpus):.2f} s |")
     cmd = [RISKCARDS, "validate", "--root", str(root)]
     best, med = timed(cmd, builds)
     out += [f"| `riskcards validate` alone (for reference) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
