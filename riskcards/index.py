@@ -937,14 +937,19 @@ def write_database(kb: KnowledgeBase, results: list[GuardResult], db_path: Path,
     meta = {**meta, "reference_fingerprint": ref_fp}
     db_path.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(db_path)
-    changed = None if full else _changed_cards(db_path, ref_fp, card_fps)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
+        changed = None
+        if not full and db_path.is_file():
+            # Compare with the copy, not the original: another build may replace the original meanwhile.
+            shutil.copyfile(db_path, tmp)
+            changed = _changed_cards(tmp, ref_fp, card_fps)
+            if changed is None:
+                tmp.unlink()
         if changed is None:
             counts = _write_all(tmp, kb, results, card_fps, meta)
         else:
-            shutil.copyfile(db_path, tmp)
             counts = _update(tmp, kb, results, card_fps, changed, meta)
         _fsync(tmp)
         os.replace(tmp, db_path)

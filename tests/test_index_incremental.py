@@ -157,9 +157,16 @@ def test_an_index_written_by_other_code_or_unreadable_is_written_anew(kb, monkey
     assert query.stats(query.connect(db))["cards"] == 4
 
 
-def test_many_changed_cards_are_written_anew_rather_than_replaced():
-    fps = {f"c{i}": "a" for i in range(1000)}
-    assert index._changed_cards(Path("/nonexistent/riskcards.db"), "x", fps) is None
+def test_which_cards_changed_and_when_a_fresh_write_is_quicker(kb):
+    from riskcards.guards.store import read_results
+
+    db = kb / "build" / "riskcards.db"
+    ref, fps = index.fingerprints(validate(kb).kb, read_results(kb)[0])
+    assert index._changed_cards(db, ref, fps) == set()
+    assert index._changed_cards(db, ref, {**fps, "a-new-card": "x"}) == {"a-new-card"}
+    assert index._changed_cards(db, ref, {k: v for k, v in fps.items() if k != "wrong-dosage"}) == {"wrong-dosage"}
+    assert index._changed_cards(db, ref, {**fps, **{f"new-{i}": "x" for i in range(101)}}) is None  # more than 100 and a quarter
+    assert index._changed_cards(db, "other reference records", fps) is None
 
 
 def test_the_cli_says_how_the_index_was_written(kb):
