@@ -342,6 +342,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
             rec = files.loaded[shown] = next(fresh)
             obj, own = _record(files, rec)
             if cache is not None and digests[shown] is not None:
+                rec.text = rec._data = None  # both come back on demand (from the file, from the payload)
                 cache.entries[shown] = (digests[shown], rec, obj, own)
         files.loaded[shown] = rec
         problems.extend(rec.problems)

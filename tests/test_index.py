@@ -243,7 +243,7 @@ def test_failure_mid_build_leaves_no_partial_db(tmp_path, monkeypatch, full):
     def boom(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(index, "_insert", boom)  # both ways of writing insert rows
+    monkeypatch.setattr(index.write, "_insert", boom)  # both ways of writing insert rows
     with pytest.raises(KeyboardInterrupt):
         index.build(root, full=full)
     assert db.read_bytes() == before
@@ -260,9 +260,10 @@ def test_killed_build_leaves_the_previous_db_and_its_leftover_is_cleaned(tmp_pat
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "from riskcards import index\n"
+        "from riskcards.index import write\n"
         "def die(*args):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "index._insert = die\n"
+        "write._insert = die\n"
         f"index.build(Path({str(root)!r}), full={full})\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

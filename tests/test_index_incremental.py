@@ -147,7 +147,7 @@ def test_a_comment_or_layout_change_changes_nothing_in_the_index(kb):
 
 def test_an_index_written_by_other_code_or_unreadable_is_written_anew(kb, monkeypatch):
     db = kb / "build" / "riskcards.db"
-    monkeypatch.setattr(index, "_code_fingerprint", lambda: "another version of the indexer")
+    monkeypatch.setattr(index.rows, "_code_fingerprint", lambda: "another version of the indexer")
     assert index.build(kb).updated is None
     monkeypatch.undo()
     assert index.build(kb).updated is None  # back to this code's fingerprint
@@ -162,11 +162,11 @@ def test_which_cards_changed_and_when_a_fresh_write_is_quicker(kb):
 
     db = kb / "build" / "riskcards.db"
     ref, fps = index.fingerprints(validate(kb).kb, read_results(kb)[0])
-    assert index._changed_cards(db, ref, fps) == set()
-    assert index._changed_cards(db, ref, {**fps, "a-new-card": "x"}) == {"a-new-card"}
-    assert index._changed_cards(db, ref, {k: v for k, v in fps.items() if k != "wrong-dosage"}) == {"wrong-dosage"}
-    assert index._changed_cards(db, ref, {**fps, **{f"new-{i}": "x" for i in range(101)}}) is None  # more than 100 and a quarter
-    assert index._changed_cards(db, "other reference records", fps) is None
+    assert index.write._changed_cards(db, ref, fps) == set()
+    assert index.write._changed_cards(db, ref, {**fps, "a-new-card": "x"}) == {"a-new-card"}
+    assert index.write._changed_cards(db, ref, {k: v for k, v in fps.items() if k != "wrong-dosage"}) == {"wrong-dosage"}
+    assert index.write._changed_cards(db, ref, {**fps, **{f"new-{i}": "x" for i in range(101)}}) is None  # more than 100 and a quarter
+    assert index.write._changed_cards(db, "other reference records", fps) is None
 
 
 def test_the_cli_says_how_the_index_was_written(kb):
