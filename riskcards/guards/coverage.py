@@ -21,7 +21,7 @@ The latest result per (guard, card, example, target, input hash) counts; results
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .hashing import current_input_sha256
@@ -61,7 +61,13 @@ class Cell:
     codes: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {name: getattr(self, name) for name in _CELL_FIELDS}  # what asdict gives, without its deep copies
+        out["disagreements"] = [dict(d) for d in self.disagreements]
+        out["mapped"], out["codes"] = dict(self.mapped), dict(self.codes)
+        return out
+
+
+_CELL_FIELDS = tuple(f.name for f in fields(Cell))
 
 
 def code_map(kb: Any, source: str, targets: set[str]) -> dict[str, set[str]]:
@@ -112,16 +118,23 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
         latest[(r.guard.id, e.card, e.example, e.target, e.input_sha256)] = r
         any_hash.add((r.guard.id, e.card, e.example, e.target))
     cells = []
+    maps: dict[tuple[str, frozenset[str]], dict[str, set[str]]] = {}  # code_map by (guard taxonomy, card's taxonomies)
     for cid in cards if cards is not None else sorted(kb.cards):
         card = kb.cards[cid]
         placements = {p.ref for p in card.placements}
-        card_taxonomies = {ref.split(":", 1)[0] for ref in placements}
+        card_taxonomies = frozenset(ref.split(":", 1)[0] for ref in placements)
+        # an example's input hashes do not depend on the guard: once per example, not once per guard
+        ex_hashes = [{t: current_input_sha256(ex, t) for t in ("prompt", "response")} for ex in card.examples]
         for g in guards.values():
             cell = Cell(card.id, g.id, g.model)
-            mapping = code_map(kb, g.taxonomy, card_taxonomies) if g.taxonomy else {}
-            for ex in card.examples:
-                hashes = {t: current_input_sha256(ex, t) for t in ("prompt", "response")}
-                units = targets_for(ex, (g.id, g.model))
+            mapping = {}
+            if g.taxonomy:
+                key = (g.taxonomy, card_taxonomies)
+                if key not in maps:
+                    maps[key] = code_map(kb, g.taxonomy, set(card_taxonomies))
+                mapping = maps[key]
+            for ex, hashes in zip(card.examples, ex_hashes, strict=True):
+                units = targets_for(ex, (g.id, g.model), has={t: h is not None for t, h in hashes.items()})
                 for t in ("prompt", "response"):
                     if t not in units and hashes[t] and (g.id, card.id, ex.id, t, hashes[t]) in latest:
                         units.append(t)

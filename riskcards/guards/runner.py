@@ -190,9 +190,11 @@ def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> Guar
 # --------------------------------------------------------------------------------------------------
 
 
-def targets_for(example: Any, guard_ids: Iterable[str], which: Targets = "default") -> list[str]:
-    """The targets to check for an example (shared with coverage, so 'not run' means the same thing)."""
-    has = {t: example_messages(example, t) is not None for t in ("prompt", "response")}
+def targets_for(example: Any, guard_ids: Iterable[str], which: Targets = "default", has: dict[str, bool] | None = None) -> list[str]:
+    """The targets to check for an example (shared with coverage, so 'not run' means the same thing).
+    ``has`` (target -> whether the example has a conversation for it) saves working that out again."""
+    if has is None:
+        has = {t: example_messages(example, t) is not None for t in ("prompt", "response")}
     if which == "both":
         wanted = ["prompt", "response"]
     elif which in ("prompt", "response"):
