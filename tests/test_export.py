@@ -117,3 +117,13 @@ def test_render_rejects_unknown_format(kb):
     conn = Q.connect(kb / "build" / "riskcards.db")
     with pytest.raises(ValueError, match="unknown export format"):
         exporters.render(conn, "xml")
+
+
+def test_json_export_text_is_what_the_standard_library_writes(kb):
+    """The JSON export is written with orjson for speed; its text stays exactly that of
+    json.dumps(indent=2, ensure_ascii=False), so exports keep diffing cleanly across versions."""
+    conn = Q.connect(kb / "build" / "riskcards.db")
+    text, _n = exporters.render(conn, "json")
+    doc = exporters.json_document(conn)
+    conn.close()
+    assert text == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
