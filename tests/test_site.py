@@ -459,6 +459,26 @@ def test_incremental_generation_equals_a_full_one(tmp_path):
     assert "Confident wrong doses" in full.pages["scenarios/customer-support-bot.md"].html
 
 
+def test_a_changed_template_or_reference_record_regenerates_every_page(tmp_path, monkeypatch):
+    from riskcards.index import build
+
+    root = make_site_kb(tmp_path / "kb")
+    build(root, root / "a.db")
+    options = pages.Options(edit_base="https://e/", site_url="https://s/")
+    first = pages.build_site(query.connect(root / "a.db"), options)
+    reusable = sum(1 for d in first.deps.values() if d is not None)  # pages that list everything are always generated
+    assert reusable > 100 and pages.build_site(query.connect(root / "a.db"), options, first).reused == reusable
+    monkeypatch.setattr(pages, "_code_key", lambda: "a template was edited")
+    assert pages.build_site(query.connect(root / "a.db"), options, first).reused == 0
+    monkeypatch.undo()
+    scenario = root / "scenarios" / "customer-support-bot.yaml"
+    scenario.write_text(scenario.read_text().replace("summary: ", "summary: Edited. ", 1))
+    build(root, root / "b.db")
+    again = pages.build_site(query.connect(root / "b.db"), options, first)
+    assert again.reused == 0
+    assert "Edited." in again.pages["scenarios/customer-support-bot.md"].html
+
+
 def test_bulk_category_matches_agree_with_find_cards(built):
     conn = query.connect(built / "build" / "riskcards.db")
     bulk = query.category_matches(conn)

@@ -22,6 +22,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -155,6 +156,14 @@ def _anchor(code_slug: str) -> str:
 _IDS = re.compile(r'id="([^"]+)"')  # a literal prefix: 30x faster over long pages than a leading \b
 
 
+def _code_key() -> str:
+    """Names, sizes and modification times of the page templates and of this module: a template edited
+    under ``mkdocs serve`` makes the next build generate every page again."""
+    here = Path(__file__).parent
+    paths = [Path(__file__), *sorted((here / "templates").glob("*"))]
+    return "|".join(f"{p.name}:{st.st_size}:{st.st_mtime_ns}" for p in paths if (st := p.stat()))
+
+
 def _ids(html: str) -> set[str]:
     """Element ids in ``html`` (an ``id="..."`` attribute that is not the end of a longer word)."""
     return {m.group(1) for m in _IDS.finditer(html) if m.start() == 0 or not (html[m.start() - 1].isalnum() or html[m.start() - 1] == "_")}
@@ -244,9 +253,6 @@ class Options:
     downloads: dict[str, str] = field(default_factory=dict)
     """Download name -> description, for files the plugin publishes (e.g. 'riskcards.db')."""
     extra_known: set[str] = field(default_factory=set)
-    source_key: str | None = None
-    """A fingerprint of every source except the cards (taxonomies, crosswalks, scenarios, models, vocabulary,
-    guard verdicts), when the caller has one; else the pages compute one from the index."""
 
 
 def _card_tags(card: dict) -> list[str]:
@@ -358,21 +364,30 @@ class SiteBuilder:
 
     @cached_property
     def card_hashes(self) -> dict[str, str]:
+        """Card id -> a fingerprint of its record: the index's own (``card_fingerprints``), or, for an index
+        without one, a hash of the card as the query layer returns it."""
         import hashlib
 
-        # cards_full builds every card dict in the same key order, so repr() is a stable and cheap fingerprint
-        return {c["id"]: hashlib.sha1(repr(c).encode()).hexdigest() for c in self.cards}
+        try:
+            return dict(self.conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
+        except sqlite3.Error:
+            # cards_full builds every card dict in the same key order, so repr() is a stable fingerprint
+            return {c["id"]: hashlib.sha1(repr(c).encode()).hexdigest() for c in self.cards}
 
     @cached_property
     def base_key(self) -> str:
+        """A fingerprint of everything but the cards that pages show: the index's reference fingerprint
+        (reference records, recorded verdicts, the indexer's code) or, for an index without one, the records
+        themselves; which categories have a page; the options; the page templates and this module."""
         import hashlib
 
-        if self.o.source_key:  # the caller's fingerprint of every source but the cards (cheap)
-            parts = [self.o.source_key, sorted(self.category_cards), repr(self.o)]
+        ref = q.meta(self.conn).get("reference_fingerprint")
+        if ref:
+            parts = [ref]
         else:
             parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
-                     q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
-                     sorted(self.category_cards), repr(self.o)]
+                     q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies]]
+        parts += [sorted(self.category_cards), repr(self.o), _code_key()]
         return hashlib.sha1(repr(parts).encode()).hexdigest()  # the query layer returns rows in a fixed order
 
     @cached_property

@@ -139,7 +139,6 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         conn = query.connect(self.db)
         try:
             options = pages.Options(edit_base=self.edit_base, site_url=config.site_url or "", directory_urls=config.use_directory_urls,
-                                    source_key=self._source_key(),
                                     downloads={**{name: what for name, (what, _f) in downloads.items()},
                                                "feed.xml": "Atom feed of new and changed cards."})
             previous_site = self.site if self.dirty else None  # incremental generation only for --dirty (preview) builds
@@ -186,23 +185,6 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         if site.reused:
             log.info(f"riskcards: {len(site.pages) - site.reused} pages generated, {site.reused} unchanged")
         return files
-
-    def _source_key(self) -> str:
-        """Names, sizes and modification times of every source file but the cards: when it changes, the
-        incremental page generation starts over."""
-        from .. import query
-
-        parts = []
-        for sub in query.SOURCE_DIRS:
-            if sub == "cards":
-                continue
-            folder = self.root / sub
-            if folder.is_dir():
-                for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-                    if entry.is_file():
-                        st = entry.stat()
-                        parts.append(f"{sub}/{entry.name}:{st.st_size}:{st.st_mtime_ns}")
-        return _hash(*parts)
 
     def _download_files(self) -> dict[str, tuple[str, object]]:
         """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
