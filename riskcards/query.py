@@ -170,7 +170,9 @@ def meta(conn: sqlite3.Connection) -> dict:
 
 
 def _loads(text):
-    return json.loads(text) if text else []
+    if not text or text == "[]":  # most list columns are empty: skip the decoder (a third of cards_full at 10,000 cards)
+        return []
+    return json.loads(text)
 
 
 def _col(conn, sql: str, *params) -> list:

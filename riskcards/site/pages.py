@@ -619,9 +619,12 @@ class SiteBuilder:
                 observed_on = ex["provenance"].get("model") if ex["provenance"]["kind"] == "observed" else None
                 if observed_on in kinds:
                     found[observed_on].setdefault(c["id"], []).append({**entry, "outcomes": outcomes})
-                for g in dict.fromkeys(o["guard_id"] for o in outcomes):
+                by_guard: dict[str, list[dict]] = {}
+                for o in outcomes:
+                    by_guard.setdefault(o["guard_id"], []).append(o)
+                for g, own in by_guard.items():
                     if kinds.get(g, "language-model") != "language-model":
-                        found[g].setdefault(c["id"], []).append({**entry, "outcomes": [o for o in outcomes if o["guard_id"] == g]})
+                        found[g].setdefault(c["id"], []).append({**entry, "outcomes": own})
         for m in self.models:
             rec = self.model_by_id[m["id"]]
             path, deps = f"models/{m['id']}.md", frozenset(found[m["id"]])
