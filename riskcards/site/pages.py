@@ -630,7 +630,7 @@ class SiteBuilder:
             path, deps = f"models/{m['id']}.md", frozenset(found[m["id"]])
             if self.reuse(path, deps):
                 continue
-            rows = [{**self.card_by_id[cid], "entries": entries} for cid, entries in sorted(found[m["id"]].items())]
+            rows = [{"id": cid, "title": self.card_by_id[cid]["title"], "entries": entries} for cid, entries in sorted(found[m["id"]].items())]
             self.add(path, "model.html.j2", rec["name"], deps=deps, m=rec, counts=m, rows=rows, rows_html=self._model_rows(path, rows),
                      url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
 
@@ -643,9 +643,14 @@ class SiteBuilder:
             key = (path, c["id"], self.card_hashes[c["id"]])
             hit = reuse.get(key)
             if hit is None:
-                before = set(self.r.links[path])
-                html = self._model_card_rows(path, c)
-                hit = (html, frozenset(self.r.links[path] - before) | {f"cards/{c['id']}.md"})
+                page_links, self.r.links[path] = self.r.links[path], set()  # collect this card's links on their own
+                try:
+                    html = self._model_card_rows(path, c)
+                    own = frozenset(self.r.links[path]) | {f"cards/{c['id']}.md"}
+                finally:
+                    self.r.links[path] = page_links
+                page_links.update(own)
+                hit = (html, own)
             else:
                 self.r.links[path].update(hit[1])
             self.row_cache[key] = hit
