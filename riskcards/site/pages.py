@@ -78,6 +78,8 @@ class Site:
     """(page, card id, card hash) -> (table rows, link targets) of long listings, for the next incremental build."""
     outcomes: dict = field(default_factory=dict)
     """(card id, example id) -> expected and recorded guard outcomes, for the next incremental build."""
+    cards: list[dict] = field(default_factory=list)
+    """Every card as the query layer gave it, for the next incremental build."""
 
     def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
         """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is missing."""
@@ -293,7 +295,15 @@ class SiteBuilder:
 
     @cached_property
     def cards(self) -> list[dict]:
-        return q.cards_full(self.conn)
+        """Every card in the ``card()`` shape, by id. In an incremental build only the changed cards are read
+        from the index; the others are the previous build's (same fingerprint, same reference data: the same
+        rows, so the same dicts; nothing here modifies them)."""
+        prev = self.previous
+        if prev is None or not prev.cards or self._index_fingerprints is None or self.changed is None:
+            return q.cards_full(self.conn)
+        fresh = {c["id"]: c for c in q.cards_full(self.conn, sorted(self.changed))} if self.changed else {}
+        kept = {c["id"]: c for c in prev.cards if c["id"] not in self.changed}
+        return [fresh.get(cid) or kept[cid] for cid in sorted(fresh.keys() | kept.keys())]
 
     @cached_property
     def card_by_id(self) -> dict[str, dict]:
@@ -368,11 +378,17 @@ class SiteBuilder:
         without one, a hash of the card as the query layer returns it."""
         import hashlib
 
+        if self._index_fingerprints is not None:
+            return self._index_fingerprints
+        # cards_full builds every card dict in the same key order, so repr() is a stable fingerprint
+        return {c["id"]: hashlib.sha1(repr(c).encode()).hexdigest() for c in self.cards}
+
+    @cached_property
+    def _index_fingerprints(self) -> dict[str, str] | None:
         try:
             return dict(self.conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
-        except sqlite3.Error:
-            # cards_full builds every card dict in the same key order, so repr() is a stable fingerprint
-            return {c["id"]: hashlib.sha1(repr(c).encode()).hexdigest() for c in self.cards}
+        except sqlite3.Error:  # an index from before card fingerprints
+            return None
 
     @cached_property
     def base_key(self) -> str:
@@ -434,7 +450,7 @@ class SiteBuilder:
         fragments = self.home_fragments()
         return Site(self.pages, fragments, self.feed(), dict(self.r.links), self.r.anchors,
                     statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")},
-                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused,
+                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused, cards=self.cards,
                     row_cache=self.row_cache, outcomes=self._outcome_cache)
 
     def card_pages(self) -> None:
