@@ -157,6 +157,19 @@ def test_an_index_written_by_other_code_or_unreadable_is_written_anew(kb, monkey
     assert query.stats(query.connect(db))["cards"] == 4
 
 
+def test_an_index_changed_by_hand_is_written_anew(kb):
+    db = kb / "build" / "riskcards.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM placements WHERE card_id = 'wrong-dosage'")
+    conn.commit()
+    conn.close()
+    edit(kb / "cards" / "toxic-insults.yaml", "title: ", "title: Changed, ")
+    assert index.build(kb).updated is None
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM placements WHERE card_id = 'wrong-dosage'").fetchone()[0] > 0
+    conn.close()
+
+
 def test_which_cards_changed_and_when_a_fresh_write_is_quicker(kb):
     from riskcards.guards.store import read_results
 

@@ -71,15 +71,19 @@ def _alive(pid: int) -> bool:
 def _changed_cards(db_path: Path, ref_fp: str, card_fps: dict[str, str]) -> set[str] | None:
     """Ids of the cards whose rows differ from those in the index at ``db_path``; None when the index must be
     written anew: there is none, it is unreadable, it comes from other code or from other reference records
-    or verdicts, or so many cards changed that a fresh write is quicker."""
+    or verdicts, its row counts are not the ones it was written with (someone changed it), or so many cards
+    changed that a fresh write is quicker."""
     if not db_path.is_file():
         return None
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
-            row = conn.execute(f"SELECT value FROM [{META_TABLE}] WHERE key = 'reference_fingerprint'").fetchone()
-            if row is None or row[0] != ref_fp:
+            meta = dict(conn.execute(f"SELECT key, value FROM [{META_TABLE}]"))
+            if meta.get("reference_fingerprint") != ref_fp:
                 return None
+            for spec in TABLES:
+                if spec.name != META_TABLE and meta.get(f"count_{spec.name}") != str(conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0]):
+                    return None
             old = dict(conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
         finally:
             conn.close()
