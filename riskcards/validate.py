@@ -338,13 +338,13 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     for _path, shown, _kind in items:
         if shown in hits:
             _, rec, obj, own = hits[shown]
+            files.loaded[shown] = rec
         else:
-            rec = files.loaded[shown] = next(fresh)
+            rec = files.loaded[shown] = next(fresh)  # before _record, which may locate a problem in it
             obj, own = _record(files, rec)
             if cache is not None and digests[shown] is not None:
                 rec.text = rec._data = None  # both come back on demand (from the file, from the payload)
                 cache.entries[shown] = (digests[shown], rec, obj, own)
-        files.loaded[shown] = rec
         problems.extend(rec.problems)
         problems.extend(own)
         if obj is not None:

@@ -111,6 +111,24 @@ def _check_consistency(conn) -> None:
         raise RuntimeError(f"index consistency: {len(bad)} foreign-key violations, first {bad[0]}")
 
 
+def _unjournalled(conn) -> None:
+    """A temporary file that is renamed into place only when complete needs no journal and no syncs."""
+    conn.execute("PRAGMA journal_mode=MEMORY")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA temp_store=MEMORY")
+
+
+def _changed_fts(conn, spec, *, delete: bool) -> None:
+    """Remove from (``delete``) or add to a table's FTS5 index the rows of the cards in temp.changed. The
+    index keeps no copy of the text, so a removal must name the rows' current values."""
+    if not spec.fts:
+        return
+    cols = ", ".join(f"[{c}]" for c in spec.fts)
+    into, what = (f"[{spec.name}_fts], rowid, {cols}", f"'delete', rowid, {cols}") if delete else (f"rowid, {cols}", f"rowid, {cols}")
+    conn.execute(f"INSERT INTO [{spec.name}_fts] ({into}) SELECT {what} FROM [{spec.name}] "
+                 f"WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+
+
 def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], meta: dict[str, Any]) -> dict[str, int]:
     """A new index in the empty file ``tmp``."""
     import sqlite_utils
@@ -122,10 +140,8 @@ def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fp
     rows["card_fingerprints"] = list(card_fps.items())
     db = sqlite_utils.Database(tmp)
     conn = db.conn
-    conn.execute("PRAGMA journal_mode=MEMORY")
-    conn.execute("PRAGMA synchronous=OFF")
+    _unjournalled(conn)
     conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: the whole build stays in memory until the commit
-    conn.execute("PRAGMA temp_store=MEMORY")
     _create_tables(db)
     counts = {name: len(r) for name, r in rows.items() if name != META_TABLE}
     rows[META_TABLE] = _meta_rows(meta, counts)
@@ -151,18 +167,13 @@ def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: 
     full-text entries) in one transaction; the result holds the same rows as a fresh write."""
     conn = sqlite3.connect(tmp, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=MEMORY")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA temp_store=MEMORY")
+        _unjournalled(conn)
         conn.execute("BEGIN")
         conn.execute("CREATE TEMP TABLE changed (id TEXT PRIMARY KEY)")
         conn.executemany("INSERT INTO temp.changed VALUES (?)", [(c,) for c in changed])
         owned = [spec for spec in TABLES if spec.card_key]
         for spec in owned:
-            if spec.fts:
-                cols = ", ".join(f"[{c}]" for c in spec.fts)
-                conn.execute(f"INSERT INTO [{spec.name}_fts] ([{spec.name}_fts], rowid, {cols}) SELECT 'delete', rowid, {cols} "
-                             f"FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+            _changed_fts(conn, spec, delete=True)
             conn.execute(f"DELETE FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
         rows = empty_rows()
         card_rows(kb, [c for c in kb.cards.values() if c.id in changed], rows)
@@ -170,10 +181,7 @@ def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: 
         rows["card_fingerprints"] = [(cid, card_fps[cid]) for cid in sorted(changed) if cid in card_fps]
         _insert(conn, rows)
         for spec in owned:
-            if spec.fts:
-                cols = ", ".join(f"[{c}]" for c in spec.fts)
-                conn.execute(f"INSERT INTO [{spec.name}_fts] (rowid, {cols}) SELECT rowid, {cols} "
-                             f"FROM [{spec.name}] WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+            _changed_fts(conn, spec, delete=False)
         counts = {spec.name: conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0] for spec in TABLES if spec.name != META_TABLE}
         conn.execute(f"DELETE FROM [{META_TABLE}]")
         _insert(conn, {META_TABLE: _meta_rows(meta, counts)})
