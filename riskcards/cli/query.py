@@ -566,7 +566,8 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
             raise typer.Exit(exc.code) from None
 
     def _v(e):
-        return e.value if e is not None else None
+        """An option's value: an Enum member's value, a default given as a plain string, or None."""
+        return e.value if isinstance(e, Enum) else e
 
     @app.command("index")
     def index_cmd(
@@ -591,7 +592,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         db: Db = None, root: Root = None,
     ) -> None:
         """Find cards: every given filter must hold. Unknown ids and codes are errors with the nearest matches."""
-        _run(do_query, db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, limit=limit, model=model, scenario=scenario,
+        _run(do_query, db=db, root=root, fmt=_v(fmt), limit=limit, model=model, scenario=scenario,
              category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
              status=_v(status), min_severity=_v(min_severity))
 
@@ -602,14 +603,14 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         db: Db = None, root: Root = None,
     ) -> None:
         """Show one card, with its placements, scenarios and guard outcomes resolved to names."""
-        _run(do_show, card_id, db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+        _run(do_show, card_id, db=db, root=root, fmt=_v(fmt))
 
     ListFmt = Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")]  # noqa: N806
 
     @app.command("taxonomies")
     def taxonomies_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
         """List the taxonomies with their category and card counts."""
-        _run(do_listing, "taxonomies", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+        _run(do_listing, "taxonomies", db=db, root=root, fmt=_v(fmt))
 
     @app.command("taxonomy")
     def taxonomy_cmd(
@@ -617,17 +618,17 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         fmt: ListFmt = "table", db: Db = None, root: Root = None,
     ) -> None:
         """Show a taxonomy's category tree with card counts; categories with no card are marked."""
-        _run(do_listing, "taxonomy", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, arg=taxonomy_id)
+        _run(do_listing, "taxonomy", db=db, root=root, fmt=_v(fmt), arg=taxonomy_id)
 
     @app.command("models")
     def models_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
         """List language models and guard models with example and verdict counts."""
-        _run(do_listing, "models", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+        _run(do_listing, "models", db=db, root=root, fmt=_v(fmt))
 
     @app.command("scenarios")
     def scenarios_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
         """List deployment scenarios with card counts by severity."""
-        _run(do_listing, "scenarios", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+        _run(do_listing, "scenarios", db=db, root=root, fmt=_v(fmt))
 
     @app.command("crosswalk")
     def crosswalk_cmd(
@@ -636,12 +637,12 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         fmt: ListFmt = "table", db: Db = None, root: Root = None,
     ) -> None:
         """Show how the categories of taxonomies A and B relate (from crosswalks in either direction)."""
-        _run(do_listing, "crosswalk", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, arg=a, arg2=b)
+        _run(do_listing, "crosswalk", db=db, root=root, fmt=_v(fmt), arg=a, arg2=b)
 
     @app.command("stats")
     def stats_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
         """Counts of cards, examples, placements, verdicts and more."""
-        _run(do_listing, "stats", db=db, root=root, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt)
+        _run(do_listing, "stats", db=db, root=root, fmt=_v(fmt))
 
     @app.command("export")
     def export_cmd(
@@ -653,6 +654,6 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         db: Db = None, root: Root = None,
     ) -> None:
         """Export the whole knowledge base, or the cards a query finds (same filters as `query`)."""
-        _run(do_export, fmt=_v(fmt) if isinstance(fmt, Enum) else fmt, out=out, db=db, root=root, model=model, scenario=scenario,
+        _run(do_export, fmt=_v(fmt), out=out, db=db, root=root, model=model, scenario=scenario,
              category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
              status=_v(status), min_severity=_v(min_severity))
