@@ -26,6 +26,10 @@ class Settings:
     chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
+UNPROMPTED_MODES = ("moderation", "python")
+"""Modes in which the text goes to a classifier as it is, with no prompt template around it."""
+
+
 class Adapter:
     """Base class. Subclasses set the class attributes and implement ``requests`` and ``parse``."""
 
@@ -48,6 +52,8 @@ class Adapter:
 
     def template(self, settings: Settings) -> tuple[str, str | None]:
         """(template id, sha256 of the template source plus the policy text it embeds, or None)."""
+        if settings.mode in UNPROMPTED_MODES:
+            return "none", None
         if settings.mode == "chat":
             return "hf-chat-template", None
         return f"client:{self.name}", None

@@ -63,9 +63,6 @@ class OpenAIModeration(Adapter):
     codes = CODES
     description = "OpenAI's /v1/moderations (or any server speaking it): flagged, 13 categories, scores; no conversation context."
 
-    def template(self, settings: Settings) -> tuple[str, str | None]:
-        return "none", None
-
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         return [Request("moderation", prompt=inp.judged_text)]
 

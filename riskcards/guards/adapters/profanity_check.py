@@ -41,9 +41,6 @@ class ProfanityCheck(Adapter):
     default_params = {"threshold": 0.5}
     description = "Offline CPU profanity/offensive-language classifier (alt-profanity-check); not a safety guard."
 
-    def template(self, settings: Settings) -> tuple[str, str | None]:
-        return "none", None
-
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         return [Request("python", prompt=inp.judged_text)]
 
