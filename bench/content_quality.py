@@ -27,14 +27,16 @@ from riskcards.validate import validate  # noqa: E402
 RULES = (q.placement_problems, q.example_problems, q.reference_problems, q.scenario_problems, q.minors_problems)
 
 
-
-
 def main(sizes: list[int]) -> None:
     print(f"{'cards':>6} {'load':>8} {'coverage':>9} {'per-card':>9} {'pairs':>10} {'near-dup':>9} {'closest10':>9}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "kb"
-            subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), str(n), str(root)], check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, str(REPO / "bench" / "generate.py"), str(n), str(root)],
+                check=True,
+                capture_output=True,
+            )
             t0 = time.perf_counter()
             kb = validate(root).kb
             load = time.perf_counter() - t0
@@ -44,7 +46,9 @@ def main(sizes: list[int]) -> None:
             dup, _ = best(lambda cards=cards: q.near_duplicates(cards), runs=1 if n > 2000 else 3)
             top, _ = best(lambda cards=cards: q.closest_pairs(cards), runs=1 if n > 2000 else 3)
             pairs = len(cards) * (len(cards) - 1) // 2
-            print(f"{len(kb.cards):>6} {load:>7.2f}s {cov * 1000:>7.1f}ms {per * 1000:>7.1f}ms {pairs:>10} {dup:>8.2f}s {top:>8.2f}s")
+            print(
+                f"{len(kb.cards):>6} {load:>7.2f}s {cov * 1000:>7.1f}ms {per * 1000:>7.1f}ms {pairs:>10} {dup:>8.2f}s {top:>8.2f}s"
+            )
 
 
 if __name__ == "__main__":

@@ -23,27 +23,135 @@ SEED = 20261128
 COPY = ("taxonomies", "vocab", "models", "scenarios")
 
 # Taxonomies cards are placed in, most used first (codes are read from the copied files).
-PLACE_IN = ["weidinger-2021", "llama-guard-3", "mlcommons-ailuminate-v1.0", "owasp-llm-top10-2025", "nist-ai-600-1",
-            "air-2024", "shelby-2023", "mit-ai-risk-domain-taxonomy", "aegis-2.0", "sorry-bench-2025-44"]
+PLACE_IN = [
+    "weidinger-2021",
+    "llama-guard-3",
+    "mlcommons-ailuminate-v1.0",
+    "owasp-llm-top10-2025",
+    "nist-ai-600-1",
+    "air-2024",
+    "shelby-2023",
+    "mit-ai-risk-domain-taxonomy",
+    "aegis-2.0",
+    "sorry-bench-2025-44",
+]
 
-SUBJECTS = ["medication doses", "loan eligibility", "election dates", "security patches", "tenancy rights", "vaccine schedules",
-            "tax deadlines", "job applicants", "customer refunds", "school admissions", "insurance claims", "food allergies",
-            "password resets", "court filings", "travel visas", "pension rules", "product recalls", "exam grading"]
-BEHAVIOURS = ["states a wrong figure with confidence", "invents a policy that does not exist", "repeats a stereotype as fact",
-              "follows instructions hidden in a document", "discloses details from earlier conversations",
-              "gives advice outside its competence", "agrees with a false premise", "fabricates a citation",
-              "treats groups of users unequally", "escalates a user's distress", "takes an action without confirmation"]
-WORDS = ["the", "model", "answer", "user", "request", "context", "policy", "output", "risk", "harm", "person", "group", "service", "deployment", "evidence", "claim", "source", "review", "check", "figure", "advice", "record", "system", "tool", "document", "message", "account", "decision", "outcome", "error", "pattern", "language", "reader", "provider", "operator", "assistant", "conversation", "instruction", "response", "summary", "detail", "example", "case"]
-TAGS = ["health", "finance", "elections", "security", "privacy", "bias", "agents", "code", "misinformation", "children",
-        "legal", "education", "employment", "multilingual", "retrieval", "tools"]
+SUBJECTS = [
+    "medication doses",
+    "loan eligibility",
+    "election dates",
+    "security patches",
+    "tenancy rights",
+    "vaccine schedules",
+    "tax deadlines",
+    "job applicants",
+    "customer refunds",
+    "school admissions",
+    "insurance claims",
+    "food allergies",
+    "password resets",
+    "court filings",
+    "travel visas",
+    "pension rules",
+    "product recalls",
+    "exam grading",
+]
+BEHAVIOURS = [
+    "states a wrong figure with confidence",
+    "invents a policy that does not exist",
+    "repeats a stereotype as fact",
+    "follows instructions hidden in a document",
+    "discloses details from earlier conversations",
+    "gives advice outside its competence",
+    "agrees with a false premise",
+    "fabricates a citation",
+    "treats groups of users unequally",
+    "escalates a user's distress",
+    "takes an action without confirmation",
+]
+WORDS = [
+    "the",
+    "model",
+    "answer",
+    "user",
+    "request",
+    "context",
+    "policy",
+    "output",
+    "risk",
+    "harm",
+    "person",
+    "group",
+    "service",
+    "deployment",
+    "evidence",
+    "claim",
+    "source",
+    "review",
+    "check",
+    "figure",
+    "advice",
+    "record",
+    "system",
+    "tool",
+    "document",
+    "message",
+    "account",
+    "decision",
+    "outcome",
+    "error",
+    "pattern",
+    "language",
+    "reader",
+    "provider",
+    "operator",
+    "assistant",
+    "conversation",
+    "instruction",
+    "response",
+    "summary",
+    "detail",
+    "example",
+    "case",
+]
+TAGS = [
+    "health",
+    "finance",
+    "elections",
+    "security",
+    "privacy",
+    "bias",
+    "agents",
+    "code",
+    "misinformation",
+    "children",
+    "legal",
+    "education",
+    "employment",
+    "multilingual",
+    "retrieval",
+    "tools",
+]
 LANGS = ["en", "en", "en", "de", "fr", "es", "pt-BR", "sw"]
 REFERENCES = [
     ("Ethical and social risks of harm from Language Models", "https://arxiv.org/abs/2112.04359", None),
     ("Assessing Language Model Deployment with Risk Cards", "https://arxiv.org/abs/2303.18190", None),
-    ("Sociotechnical Harms of Algorithmic Systems: Scoping a Taxonomy for Harm Reduction", "https://arxiv.org/abs/2210.05791", None),
-    ("Llama Guard: LLM-based Input-Output Safeguard for Human-AI Conversations", "https://arxiv.org/abs/2312.06674", None),
+    (
+        "Sociotechnical Harms of Algorithmic Systems: Scoping a Taxonomy for Harm Reduction",
+        "https://arxiv.org/abs/2210.05791",
+        None,
+    ),
+    (
+        "Llama Guard: LLM-based Input-Output Safeguard for Human-AI Conversations",
+        "https://arxiv.org/abs/2312.06674",
+        None,
+    ),
     ("Large language models encode clinical knowledge", None, "10.1038/s41586-023-06291-2"),
-    ("Artificial Intelligence Risk Management Framework: Generative Artificial Intelligence Profile", "https://doi.org/10.6028/NIST.AI.600-1", None),
+    (
+        "Artificial Intelligence Risk Management Framework: Generative Artificial Intelligence Profile",
+        "https://doi.org/10.6028/NIST.AI.600-1",
+        None,
+    ),
 ]
 SEVERITIES = ["low", "medium", "high", "critical"]
 RELATIONS = ["exact", "exact", "broader", "broader", "narrower", "related"]
@@ -105,14 +213,21 @@ def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
     kind = rng.random()
     lines = [f"  - id: example-{i + 1}", f"    language: {rng.choice(LANGS)}"]
     if kind < 0.25 and src.language_models:
-        lines += ["    provenance:", "      kind: observed", f"      model: {rng.choice(src.language_models)}",
-                  f"      date: \"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}\"",
-                  f"      source: {q('Recorded during an internal red-teaming session on ' + subject)}"]
+        lines += [
+            "    provenance:",
+            "      kind: observed",
+            f"      model: {rng.choice(src.language_models)}",
+            f'      date: "2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"',
+            f"      source: {q('Recorded during an internal red-teaming session on ' + subject)}",
+        ]
     else:
         lines += ["    provenance:", "      kind: illustrative", "      author: RiskCards benchmark generator"]
     mode = rng.random()
     if mode < 0.08:
-        lines += ["    sensitivity: withheld", f"    withheld_reason: {q('The output would give operational detail about ' + subject + '.')}"]
+        lines += [
+            "    sensitivity: withheld",
+            f"    withheld_reason: {q('The output would give operational detail about ' + subject + '.')}",
+        ]
         return "\n".join(lines)
     defanged = mode < 0.45
     lines.append(f"    sensitivity: {'defanged' if defanged else 'full'}")
@@ -121,11 +236,17 @@ def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
         lines.append("    turns:")
         for t in range(rng.choice([2, 2, 4])):
             role = "user" if t % 2 == 0 else "assistant"
-            content = f"A question about {subject}. {sentence(rng, 9)}" if role == "user" else f"{sentence(rng, 11)}{redacted}"
+            content = (
+                f"A question about {subject}. {sentence(rng, 9)}"
+                if role == "user"
+                else f"{sentence(rng, 11)}{redacted}"
+            )
             lines += [f"      - role: {role}", f"        content: {q(content)}"]
     else:
-        lines += [f"    prompt: {q(f'Can you tell me about {subject}? ' + sentence(rng, 14))}",
-                  f"    output: {q(sentence(rng, 16) + redacted + ' ' + sentence(rng, 8))}"]
+        lines += [
+            f"    prompt: {q(f'Can you tell me about {subject}? ' + sentence(rng, 14))}",
+            f"    output: {q(sentence(rng, 16) + redacted + ' ' + sentence(rng, 8))}",
+        ]
     if rng.random() < 0.3:
         lines.append(f"    context: {q('Deployed as an assistant for ' + subject + '. ' + sentence(rng, 8))}")
     lines.append(f"    note: {q(sentence(rng, 12))}")
@@ -135,7 +256,11 @@ def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
     for g in guards[: rng.randint(0, len(guards))]:
         if rng.random() < 0.6 and src.guards[g]:
             cats = sorted(set(rng.sample(src.guards[g], k=min(len(src.guards[g]), rng.randint(1, 2)))))
-            exp += [f"      - guard: {g}", "        verdict: unsafe", f"        categories: [{', '.join(q(c) for c in cats)}]"]
+            exp += [
+                f"      - guard: {g}",
+                "        verdict: unsafe",
+                f"        categories: [{', '.join(q(c) for c in cats)}]",
+            ]
         else:
             exp += [f"      - guard: {g}", "        verdict: safe"]
     if exp:
@@ -166,7 +291,11 @@ def card(rng: random.Random, src: Sources, n: int, max_examples: int = 3) -> tup
     examples = [example(rng, src, i, subject) for i in range(min(max_examples, rng.choice([1, 2, 2, 3])))]
     scen = []
     for sid in rng.sample(src.scenarios, k=min(len(src.scenarios), rng.randint(1, 3))):
-        scen += [f"  - scenario: {sid}", f"    severity: {rng.choice(SEVERITIES)}", f"    rationale: {q(sentence(rng, 15))}"]
+        scen += [
+            f"  - scenario: {sid}",
+            f"    severity: {rng.choice(SEVERITIES)}",
+            f"    rationale: {q(sentence(rng, 15))}",
+        ]
     refs = []
     for title_, url, doi in rng.sample(REFERENCES, k=rng.randint(1, 3)):
         refs.append(f"  - title: {q(title_)}")
@@ -174,30 +303,36 @@ def card(rng: random.Random, src: Sources, n: int, max_examples: int = 3) -> tup
         if rng.random() < 0.5:
             refs.append(f"    note: {q(sentence(rng, 12))}")
     status = "reviewed" if rng.random() < 0.3 else "draft"
-    text = "\n".join([
-        "# yaml-language-server: $schema=../schema/card.schema.json",
-        f"id: {cid}",
-        f"title: {q(title)}",
-        f"summary: {q(f'The model {behaviour} when asked about {subject}, and people act on it.')}",
-        "description: |",
-        block(f"Asked about {subject}, the model {behaviour}. " + paragraph(rng, 3)),
-        "actions_required: |",
-        block(paragraph(rng, 2)),
-        "harm_types:",
-        *[f"  - actor: {a}\n    category: {c}" for a, c in sorted(pairs)],
-        "placements:", *placements,
-        "examples:", *examples,
-        "scenarios:", *scen,
-        "references:", *refs,
-        f"tags: [{', '.join(sorted(set(rng.sample(TAGS, k=rng.randint(1, 4)))))}]",
-        f"status: {status}",
-        "version: 1.0.0",
-        'created: "2025-06-01"',
-        *(['last_reviewed: "2025-09-01"', "reviewers: [Benchmark Reviewer]"] if status == "reviewed" else []),
-        "contributors: [RiskCards benchmark generator]",
-        "license: CC-BY-4.0",
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# yaml-language-server: $schema=../schema/card.schema.json",
+            f"id: {cid}",
+            f"title: {q(title)}",
+            f"summary: {q(f'The model {behaviour} when asked about {subject}, and people act on it.')}",
+            "description: |",
+            block(f"Asked about {subject}, the model {behaviour}. " + paragraph(rng, 3)),
+            "actions_required: |",
+            block(paragraph(rng, 2)),
+            "harm_types:",
+            *[f"  - actor: {a}\n    category: {c}" for a, c in sorted(pairs)],
+            "placements:",
+            *placements,
+            "examples:",
+            *examples,
+            "scenarios:",
+            *scen,
+            "references:",
+            *refs,
+            f"tags: [{', '.join(sorted(set(rng.sample(TAGS, k=rng.randint(1, 4)))))}]",
+            f"status: {status}",
+            "version: 1.0.0",
+            'created: "2025-06-01"',
+            *(['last_reviewed: "2025-09-01"', "reviewers: [Benchmark Reviewer]"] if status == "reviewed" else []),
+            "contributors: [RiskCards benchmark generator]",
+            "license: CC-BY-4.0",
+            "",
+        ]
+    )
     return cid, text
 
 
@@ -224,7 +359,10 @@ def main(argv: list[str]) -> int:
     if len(argv) == 4 and argv[2] == "--max-examples" and argv[3].isdigit():
         max_examples, argv = int(argv[3]), argv[:2]
     if len(argv) != 2 or not argv[0].isdigit():
-        print("usage: python bench/generate.py N OUTDIR [--max-examples K]   (K=1 gives cards of about 3 KB)", file=sys.stderr)
+        print(
+            "usage: python bench/generate.py N OUTDIR [--max-examples K]   (K=1 gives cards of about 3 KB)",
+            file=sys.stderr,
+        )
         return 2
     out = generate(int(argv[0]), Path(argv[1]), max_examples=max_examples)
     size = sum(p.stat().st_size for p in (out / "cards").iterdir())

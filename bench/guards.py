@@ -45,7 +45,9 @@ def bare_loop(base: str, n: int, concurrency: int) -> float:
     from urllib.parse import urlsplit
 
     parts = urlsplit(base)
-    body = json.dumps({"model": "meta-llama/Llama-Guard-3-8B", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    body = json.dumps(
+        {"model": "meta-llama/Llama-Guard-3-8B", "messages": [{"role": "user", "content": "hi"}]}
+    ).encode()
     left = iter(range(n))
     lock = threading.Lock()
 
@@ -55,7 +57,9 @@ def bare_loop(base: str, n: int, concurrency: int) -> float:
             with lock:
                 if next(left, None) is None:
                     return
-            conn.request("POST", parts.path + "/chat/completions", body=body, headers={"Content-Type": "application/json"})
+            conn.request(
+                "POST", parts.path + "/chat/completions", body=body, headers={"Content-Type": "application/json"}
+            )
             conn.getresponse().read()
 
     threads = [threading.Thread(target=work) for _ in range(concurrency)]
@@ -88,16 +92,31 @@ def main() -> None:
     kb_dir = args.out / "kb"
     if kb_dir.exists():
         shutil.rmtree(kb_dir)
-    subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), str(args.cards), str(kb_dir)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "generate.py"), str(args.cards), str(kb_dir)],
+        check=True,
+        capture_output=True,
+    )
     results_dir = args.out / "results"
     if results_dir.exists():
         shutil.rmtree(results_dir)
 
-    server = subprocess.Popen([sys.executable, str(REPO / "tests" / "guard_server.py"), "--latency", str(args.latency),
-                               "--rule", "[redacted=unsafe\\nS2"], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "tests" / "guard_server.py"),
+            "--latency",
+            str(args.latency),
+            "--rule",
+            "[redacted=unsafe\\nS2",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = server.stdout.readline().strip()
-        (kb_dir / "guards.yaml").write_text(f"""guards:
+        (kb_dir / "guards.yaml").write_text(
+            f"""guards:
   lg3-bench:
     adapter: llama-guard-3
     model: llama-guard-3-8b
@@ -106,7 +125,9 @@ def main() -> None:
     base_url: {base}
     concurrency: {args.concurrency}
     timeout: 30
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         t0 = time.perf_counter()
         res = load_kb(kb_dir)
         kb = res.kb
@@ -135,20 +156,34 @@ def main() -> None:
     ideal = args.concurrency / args.latency
     rate = first.classified / first_s
     print(f"knowledge base: {args.cards} cards, {len(kb.cards)} valid, {first.planned} jobs (loaded in {load_s:.2f} s)")
-    print(f"first run : {first.classified} classified in {first_s:.2f} s = {rate:.0f} req/s at concurrency {args.concurrency}, "
-          f"latency {args.latency * 1000:.0f} ms; ideal {ideal:.0f} req/s -> {100 * rate / ideal:.1f} % (target >= 80 %)")
-    print(f"           of which planning {first_s - send_s:.2f} s; sending and recording alone: {first.classified / send_s:.0f} req/s "
-          f"({100 * first.classified / send_s / ideal:.1f} % of ideal)")
-    print(f"           server saw {after_first - before} requests (1 GET /v1/models, 1 GET /version, {first.requests} POST); "
-          f"labels {first.labels}; transport errors {first.transport_errors}")
-    lat = sorted(r.run.latency_ms for r in __import__("riskcards.guards.store", fromlist=["x"]).read_file(first.out_path))
-    print(f"           latency per request: median {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms; "
-          f"CPU per request: runner {1000 * client_cpu / first.classified:.2f} ms, server {1000 * server_cpu / first.classified:.2f} ms; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"second run: {second.cached} cached, {second.classified} classified in {second_s:.3f} s; "
-          f"server saw {after_second - after_first} requests")
-    print(f"reference : a bare http.client loop (no runner) against the same server now reaches {ceiling:.0f} req/s "
-          f"({100 * ceiling / ideal:.1f} % of ideal): the ceiling of this machine under its current load")
+    print(
+        f"first run : {first.classified} classified in {first_s:.2f} s = {rate:.0f} req/s at concurrency {args.concurrency}, "
+        f"latency {args.latency * 1000:.0f} ms; ideal {ideal:.0f} req/s -> {100 * rate / ideal:.1f} % (target >= 80 %)"
+    )
+    print(
+        f"           of which planning {first_s - send_s:.2f} s; sending and recording alone: {first.classified / send_s:.0f} req/s "
+        f"({100 * first.classified / send_s / ideal:.1f} % of ideal)"
+    )
+    print(
+        f"           server saw {after_first - before} requests (1 GET /v1/models, 1 GET /version, {first.requests} POST); "
+        f"labels {first.labels}; transport errors {first.transport_errors}"
+    )
+    lat = sorted(
+        r.run.latency_ms for r in __import__("riskcards.guards.store", fromlist=["x"]).read_file(first.out_path)
+    )
+    print(
+        f"           latency per request: median {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms; "
+        f"CPU per request: runner {1000 * client_cpu / first.classified:.2f} ms, server {1000 * server_cpu / first.classified:.2f} ms; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"second run: {second.cached} cached, {second.classified} classified in {second_s:.3f} s; "
+        f"server saw {after_second - after_first} requests"
+    )
+    print(
+        f"reference : a bare http.client loop (no runner) against the same server now reaches {ceiling:.0f} req/s "
+        f"({100 * ceiling / ideal:.1f} % of ideal): the ceiling of this machine under its current load"
+    )
     ok = rate >= 0.8 * ideal and after_second == after_first
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)

@@ -93,15 +93,20 @@ def ms(seconds: float) -> str:
 
 def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     root = tmp / f"kb{n}"
-    subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(root)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(HERE / "generate.py"), str(n), str(root)], check=True, stdout=subprocess.DEVNULL
+    )
     env = {**ENV, "RISKCARDS_ROOT": str(root)}
     out = [f"### {n:,} cards", ""]
 
     cmd = [RISKCARDS, "index", "--full", "--root", str(root)]
     best, med = timed(cmd, builds)
     db = root / "build" / "riskcards.db"
-    out += ["| step | best wall | median wall | median CPU |", "|---|---|---|---|",
-            f"| `riskcards index --full` (validate + index written anew, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |"]
+    out += [
+        "| step | best wall | median wall | median CPU |",
+        "|---|---|---|---|",
+        f"| `riskcards index --full` (validate + index written anew, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
+    ]
     cmd = [RISKCARDS, "index", "--root", str(root)]
     card = sorted((root / "cards").glob("*.yaml"))[n // 2]
     times, cpus = [], []
@@ -115,30 +120,47 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         assert "1 changed cards replaced" in proc.stdout, proc.stdout
-    out.append(f"| `riskcards index` after one card changed (updated in place) | {min(times):.2f} s | {statistics.median(times):.2f} s | "
-               f"{statistics.median(cpus):.2f} s |")
+    out.append(
+        f"| `riskcards index` after one card changed (updated in place) | {min(times):.2f} s | {statistics.median(times):.2f} s | "
+        f"{statistics.median(cpus):.2f} s |"
+    )
     cmd = [RISKCARDS, "validate", "--root", str(root)]
     best, med = timed(cmd, builds)
-    out += [f"| `riskcards validate` alone (for reference) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
-            f"| database size | {db.stat().st_size / 1e6:.1f} MB | | |", ""]
+    out += [
+        f"| `riskcards validate` alone (for reference) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
+        f"| database size | {db.stat().st_size / 1e6:.1f} MB | | |",
+        "",
+    ]
 
     sql_file = tmp / f"q{n}.sql"
     sql_file.write_text("\n;;\n".join(captured_sql(db, CATEGORY)))
     bare = [sys.executable, "-c", BARE, str(db), str(sql_file)]
     b_best, b_med = timed(bare, runs)
-    count = subprocess.run([RISKCARDS, "query", "--category", CATEGORY, "--db", str(db), "-f", "ids"],
-                           capture_output=True, text=True, check=True).stdout.count("\n")
-    out += [f"`riskcards query --category {CATEGORY}` ({count} cards) vs bare `python -c \"import sqlite3; ...\"` running the "
-            f"same {len(sql_file.read_text().split(';;'))} statements:", "",
-            "| command | best wall | median wall | median / bare | median CPU | CPU / bare |", "|---|---|---|---|---|---|",
-            f"| bare python + sqlite3 | {ms(b_best)} | {ms(b_med)} | 1.00 | {ms(cpu(bare))} | 1.00 |"]
-    for label, extra in (("--db DB -f ids", ["--db", str(db), "-f", "ids"]),
-                         ("--db DB -f json", ["--db", str(db), "-f", "json"]),
-                         ("--db DB -f table (piped: plain columns)", ["--db", str(db), "-f", "table"]),
-                         ("default index -f ids (staleness check)", ["-f", "ids"])):
+    count = subprocess.run(
+        [RISKCARDS, "query", "--category", CATEGORY, "--db", str(db), "-f", "ids"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.count("\n")
+    out += [
+        f'`riskcards query --category {CATEGORY}` ({count} cards) vs bare `python -c "import sqlite3; ..."` running the '
+        f"same {len(sql_file.read_text().split(';;'))} statements:",
+        "",
+        "| command | best wall | median wall | median / bare | median CPU | CPU / bare |",
+        "|---|---|---|---|---|---|",
+        f"| bare python + sqlite3 | {ms(b_best)} | {ms(b_med)} | 1.00 | {ms(cpu(bare))} | 1.00 |",
+    ]
+    for label, extra in (
+        ("--db DB -f ids", ["--db", str(db), "-f", "ids"]),
+        ("--db DB -f json", ["--db", str(db), "-f", "json"]),
+        ("--db DB -f table (piped: plain columns)", ["--db", str(db), "-f", "table"]),
+        ("default index -f ids (staleness check)", ["-f", "ids"]),
+    ):
         cmd = [RISKCARDS, "query", "--category", CATEGORY, *extra]
         best, med = timed(cmd, runs, env=env)
-        out.append(f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | {med / b_med:.2f} | {ms(cpu(cmd))} | {cpu(cmd) / cpu(bare):.2f} |")
+        out.append(
+            f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | {med / b_med:.2f} | {ms(cpu(cmd))} | {cpu(cmd) / cpu(bare):.2f} |"
+        )
     # On a terminal the table is drawn with rich: run both under `script` (a pseudo-terminal).
     import shlex
 
@@ -148,14 +170,22 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     pb_best, pb_med = timed(pty(bare), runs)
     cmd = pty([RISKCARDS, "query", "--category", CATEGORY, "--db", str(db)])
     best, med = timed(cmd, runs, env=env)
-    out += [f"| on a terminal (both under `script`): bare | {ms(pb_best)} | {ms(pb_med)} | 1.00 | {ms(cpu(pty(bare)))} | 1.00 |",
-            f"| on a terminal: `riskcards query --db DB` (rich table) | {ms(best)} | {ms(med)} | {med / pb_med:.2f} | {ms(cpu(cmd))} | "
-            f"{cpu(cmd) / cpu(pty(bare)):.2f} |", ""]
+    out += [
+        f"| on a terminal (both under `script`): bare | {ms(pb_best)} | {ms(pb_med)} | 1.00 | {ms(cpu(pty(bare)))} | 1.00 |",
+        f"| on a terminal: `riskcards query --db DB` (rich table) | {ms(best)} | {ms(med)} | {med / pb_med:.2f} | {ms(cpu(cmd))} | "
+        f"{cpu(cmd) / cpu(pty(bare)):.2f} |",
+        "",
+    ]
 
     from riskcards import query as Q
 
     conn = Q.connect(db)
-    out += ["Full-text queries inside one process (median of 50):", "", "| query | hits | search() | find_cards(text=) |", "|---|---|---|---|"]
+    out += [
+        "Full-text queries inside one process (median of 50):",
+        "",
+        "| query | hits | search() | find_cards(text=) |",
+        "|---|---|---|---|",
+    ]
     for words in FTS_WORDS:
         t_search, t_find = [], []
         hits = 0
@@ -166,7 +196,9 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
             t = time.perf_counter()
             hits = len(Q.find_cards(conn, Q.Query(text=words)))
             t_find.append(time.perf_counter() - t)
-        out.append(f"| `{words}` | {hits} cards | {ms(statistics.median(t_search))} | {ms(statistics.median(t_find))} |")
+        out.append(
+            f"| `{words}` | {hits} cards | {ms(statistics.median(t_search))} | {ms(statistics.median(t_find))} |"
+        )
     out.append("")
     return out
 
@@ -177,9 +209,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20, help="Query process runs per command.")
     ap.add_argument("--builds", type=int, default=3, help="Index builds per size.")
     args = ap.parse_args()
-    lines = [f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-             f"{json.loads(subprocess.run([sys.executable, '-c', 'import sqlite3, json; print(json.dumps(sqlite3.sqlite_version))'], capture_output=True, text=True).stdout)} SQLite; "
-             f"load average {os.getloadavg()[0]:.1f} at start.", ""]
+    lines = [
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{json.loads(subprocess.run([sys.executable, '-c', 'import sqlite3, json; print(json.dumps(sqlite3.sqlite_version))'], capture_output=True, text=True).stdout)} SQLite; "
+        f"load average {os.getloadavg()[0]:.1f} at start.",
+        "",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.cards or [1000, 10000]:
             lines += bench(n, args.runs, args.builds, Path(tmp))

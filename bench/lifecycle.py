@@ -32,8 +32,15 @@ from riskcards import gitbase  # noqa: E402
 from riskcards.lifecycle import validate_changed  # noqa: E402
 from riskcards.validate import validate  # noqa: E402
 
-ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.org", "GIT_COMMITTER_NAME": "bench",
-       "GIT_COMMITTER_EMAIL": "bench@example.org", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.org",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(root: Path, *args: str) -> None:
@@ -60,11 +67,14 @@ def prepare(n: int) -> Path:
         text += f'changelog:\n  - version: {new}\n    date: "2026-11-28"\n    note: Revised.\n'
         path.write_text(text, encoding="utf-8")
     tax = root / "taxonomies" / "llama-guard-3.yaml"
-    tax.write_text(tax.read_text(encoding="utf-8").replace("\n- code: S1\n", "\n- code: X-bench\n  name: Bench only\n  level: 1\n- code: S1\n", 1), encoding="utf-8")
+    tax.write_text(
+        tax.read_text(encoding="utf-8").replace(
+            "\n- code: S1\n", "\n- code: X-bench\n  name: Bench only\n  level: 1\n- code: S1\n", 1
+        ),
+        encoding="utf-8",
+    )
     git(root, "commit", "-q", "-am", "change")
     return root
-
-
 
 
 def main(argv: list[str]) -> None:
@@ -80,9 +90,12 @@ def main(argv: list[str]) -> None:
             return changes
 
         t_git, changes = best(git_part)
-        print(f"N={n}: validate {t_all:.2f} s ({len(full.problems)} problems); validate --changed {t_changed:.2f} s "
-              f"({res.checked} changed files, {len(res.problems)} problems); git part {t_git * 1000:.0f} ms "
-              f"({len(changes)} changes)", flush=True)
+        print(
+            f"N={n}: validate {t_all:.2f} s ({len(full.problems)} problems); validate --changed {t_changed:.2f} s "
+            f"({res.checked} changed files, {len(res.problems)} problems); git part {t_git * 1000:.0f} ms "
+            f"({len(changes)} changes)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -60,15 +60,26 @@ def full_build(kb: Path) -> dict:
     shutil.rmtree(kb / "build", ignore_errors=True)
     shutil.rmtree(kb / "public", ignore_errors=True)
     cpu0, t0 = _children_cpu(), time.perf_counter()
-    proc = subprocess.run([PY, "-m", "riskcards", "build", "--root", str(kb)], capture_output=True, text=True,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    proc = subprocess.run(
+        [PY, "-m", "riskcards", "build", "--root", str(kb)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"build of {kb} failed:\n{proc.stdout}\n{proc.stderr}")
     steps = [float(x) for x in re.findall(r"\(([\d.]+) s\)", proc.stdout)]
     pages = sum(1 for _ in (kb / "public").rglob("index.html"))
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "index_s": steps[0], "dumps_s": steps[1], "site_s": steps[2],
-            "pages": pages, "search_index_mb": round((kb / "public" / "search" / "search_index.json").stat().st_size / 1e6, 1)}
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "index_s": steps[0],
+        "dumps_s": steps[1],
+        "site_s": steps[2],
+        "pages": pages,
+        "search_index_mb": round((kb / "public" / "search" / "search_index.json").stat().st_size / 1e6, 1),
+    }
 
 
 def _edit_one_card(kb: Path, round_: int) -> Path:
@@ -118,8 +129,12 @@ def serve_rebuild(kb: Path, dirty: bool) -> dict:
         cfg.plugins.on_shutdown()
     finally:
         shutil.rmtree(site_dir, ignore_errors=True)
-    return {"first_wall_s": round(first[0], 2), "first_cpu_s": round(first[1], 2),
-            "rebuild_wall_s": round(again[0], 2), "rebuild_cpu_s": round(again[1], 2)}
+    return {
+        "first_wall_s": round(first[0], 2),
+        "first_cpu_s": round(first[1], 2),
+        "rebuild_wall_s": round(again[0], 2),
+        "rebuild_cpu_s": round(again[1], 2),
+    }
 
 
 def main() -> None:
@@ -148,13 +163,17 @@ def main() -> None:
         row["rebuild_share_cpu"] = round(row["dirty_rebuild"]["rebuild_cpu_s"] / row["full"]["cpu_s"], 3)
         results[str(n)] = row
         path.write_text(json.dumps(results, indent=2) + "\n")
-    print("\n| cards | pages | full build wall (cpu) | index | site step | per page | one-card rebuild, dirty wall (cpu) | share | plain rebuild |")
+    print(
+        "\n| cards | pages | full build wall (cpu) | index | site step | per page | one-card rebuild, dirty wall (cpu) | share | plain rebuild |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, r in sorted(results.items(), key=lambda kv: int(kv[0])):
         f, d, p = r["full"], r["dirty_rebuild"], r.get("plain_rebuild")
-        print(f"| {n} | {f['pages']} | {f['wall_s']} s ({f['cpu_s']} s) | {f['index_s']} s | {f['site_s']} s | "
-              f"{1000 * f['site_s'] / f['pages']:.1f} ms | {d['rebuild_wall_s']} s ({d['rebuild_cpu_s']} s) | "
-              f"{100 * r['rebuild_share']:.1f}% ({100 * r['rebuild_share_cpu']:.1f}% cpu) | {p['rebuild_wall_s'] if p else '-'} s |")
+        print(
+            f"| {n} | {f['pages']} | {f['wall_s']} s ({f['cpu_s']} s) | {f['index_s']} s | {f['site_s']} s | "
+            f"{1000 * f['site_s'] / f['pages']:.1f} ms | {d['rebuild_wall_s']} s ({d['rebuild_cpu_s']} s) | "
+            f"{100 * r['rebuild_share']:.1f}% ({100 * r['rebuild_share_cpu']:.1f}% cpu) | {p['rebuild_wall_s'] if p else '-'} s |"
+        )
 
 
 if __name__ == "__main__":

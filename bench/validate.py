@@ -57,8 +57,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cards", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--third-party", action="store_true", help="also time check-jsonschema and a PyYAML+jsonschema loop")
-    ap.add_argument("--max-examples", type=int, default=3, help="examples per card at most (1 gives cards of about 3 KB)")
+    ap.add_argument(
+        "--third-party", action="store_true", help="also time check-jsonschema and a PyYAML+jsonschema loop"
+    )
+    ap.add_argument(
+        "--max-examples", type=int, default=3, help="examples per card at most (1 gives cards of about 3 KB)"
+    )
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,9 +74,17 @@ def main() -> None:
             rows.append((n, f"{size / 1024:.1f} KB", "riskcards validate (schema + cross-record checks)", best, med))
             if args.third_party:
                 cards = sorted(str(p) for p in (root / "cards").glob("*.yaml"))
-                best, med, _ = timed([str(BIN / "check-jsonschema"), "--schemafile", str(REPO / "schema" / "card.schema.json"), *cards], root, 1)
+                best, med, _ = timed(
+                    [str(BIN / "check-jsonschema"), "--schemafile", str(REPO / "schema" / "card.schema.json"), *cards],
+                    root,
+                    1,
+                )
                 rows.append((n, "", "check-jsonschema (schema only)", best, med))
-                best, med, _ = timed([sys.executable, "-c", PLAIN_LOOP, str(REPO / "schema" / "card.schema.json"), str(root / "cards")], root, 1)
+                best, med, _ = timed(
+                    [sys.executable, "-c", PLAIN_LOOP, str(REPO / "schema" / "card.schema.json"), str(root / "cards")],
+                    root,
+                    1,
+                )
                 rows.append((n, "", "PyYAML C loader + jsonschema loop (schema only)", best, med))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print("| cards | avg card | command | best (s) | median (s) |")

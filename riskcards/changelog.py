@@ -172,8 +172,9 @@ def section(root: Path, since: str | None = None, until: str = "HEAD", heading: 
 def _card_change(out: Section, before: dict, after: dict) -> None:
     cid = _s(after, "id") or "?"
     old_id = _s(before, "id")
-    entry = CardEntry(cid, _s(after, "title") or cid, _s(after, "version"), _s(before, "version"),
-                      notes=_new_notes(before, after))
+    entry = CardEntry(
+        cid, _s(after, "title") or cid, _s(after, "version"), _s(before, "version"), notes=_new_notes(before, after)
+    )
     if old_id and old_id != cid:
         entry.old_id = old_id
         out.renamed.append(entry)
@@ -235,12 +236,25 @@ def render(sec: Section) -> str:
             lines.extend(fmt(e) for e in entries)
             lines.append("")
 
-    group("Added", sec.added, lambda e: f"- `{e.id}`" + (f" {e.version}" if e.version else "") + f": {_one_line(e.title)}")
-    group("Renamed", sec.renamed, lambda e: "\n".join([f"- `{e.old_id}` is now `{e.id}`: {_one_line(e.title)}",
-                                                         *(f"  - {_one_line(n)}" for n in e.notes)]))
-    group("Deprecated", sec.deprecated, lambda e: f"- `{e.id}`: {_one_line(e.title)}"
-          + (f". {_one_line(e.reason)}" if e.reason else "")
-          + (f" Superseded by `{e.superseded_by}`." if e.superseded_by else ""))
+    group(
+        "Added", sec.added, lambda e: f"- `{e.id}`" + (f" {e.version}" if e.version else "") + f": {_one_line(e.title)}"
+    )
+    group(
+        "Renamed",
+        sec.renamed,
+        lambda e: "\n".join(
+            [f"- `{e.old_id}` is now `{e.id}`: {_one_line(e.title)}", *(f"  - {_one_line(n)}" for n in e.notes)]
+        ),
+    )
+    group(
+        "Deprecated",
+        sec.deprecated,
+        lambda e: (
+            f"- `{e.id}`: {_one_line(e.title)}"
+            + (f". {_one_line(e.reason)}" if e.reason else "")
+            + (f" Superseded by `{e.superseded_by}`." if e.superseded_by else "")
+        ),
+    )
 
     def changed(e: CardEntry) -> str:
         if e.version != e.old_version:

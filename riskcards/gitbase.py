@@ -93,7 +93,9 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
         else:
             commit = commit_of(root, "HEAD")
             if commit is None:
-                raise GitError("the repository has no commits yet, so there is no base to compare with; commit first or drop --changed")
+                raise GitError(
+                    "the repository has no commits yet, so there is no base to compare with; commit first or drop --changed"
+                )
             named = "HEAD"
     head = commit_of(root, "HEAD")
     if head and head != commit:
@@ -107,7 +109,9 @@ def changed_files(root: Path, base: str, head: str | None = None, *, renames: bo
     """Record files changed between ``base`` and ``head`` (default: the work tree, untracked files included).
     With ``renames=False`` a renamed file is a deletion and an addition (git pairs near-identical files)."""
     rng = [base] if head is None else [base, head]
-    proc = _git(root, "diff", "--name-status", "-z", "--find-renames" if renames else "--no-renames", "--relative", *rng, "--")
+    proc = _git(
+        root, "diff", "--name-status", "-z", "--find-renames" if renames else "--no-renames", "--relative", *rng, "--"
+    )
     fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
     out: list[Change] = []
     i = 0
@@ -173,7 +177,7 @@ def list_records_at(root: Path, ref: str) -> list[str]:
     out = []
     for path in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if path and path.startswith(prefix):
-            rel = path[len(prefix):]
+            rel = path[len(prefix) :]
             if is_record_path(rel):
                 out.append(rel)
     return sorted(out)

@@ -51,7 +51,9 @@ class KnowledgeBase:
 
     def guard_codes(self) -> dict[str, dict[str, Category]]:
         """Guard id -> the categories of its taxonomy by code."""
-        return self._memo("guard_codes", lambda: {gid: self.codes(m.guard.taxonomy) for gid, m in self.guards().items()})
+        return self._memo(
+            "guard_codes", lambda: {gid: self.codes(m.guard.taxonomy) for gid, m in self.guards().items()}
+        )
 
     def _memo(self, name: str, make):
         """Derived lookups, computed once: the knowledge base does not change after it is built."""

@@ -41,8 +41,19 @@ from .validate import Result, validate
 __all__ = ["GitError", "validate_changed", "CROSS_CHECKS"]
 
 CROSS_CHECKS = frozenset(
-    {"unknown-code", "unknown-taxonomy", "unknown-model", "unknown-guard", "unknown-scenario", "unknown-card",
-     "alias", "vocabulary", "lifecycle", "duplicate-id", "removed-in-use"}
+    {
+        "unknown-code",
+        "unknown-taxonomy",
+        "unknown-model",
+        "unknown-guard",
+        "unknown-scenario",
+        "unknown-card",
+        "alias",
+        "vocabulary",
+        "lifecycle",
+        "duplicate-id",
+        "removed-in-use",
+    }
 )
 """Checks whose outcome in one file depends on other records; kept for unchanged files the change touches."""
 
@@ -94,7 +105,11 @@ class _Run:
     def locator(self, shown: str) -> Locator:
         if shown not in self._locators:
             try:
-                text = (self.root / shown).read_text(encoding="utf-8") if not Path(shown).is_absolute() else Path(shown).read_text(encoding="utf-8")
+                text = (
+                    (self.root / shown).read_text(encoding="utf-8")
+                    if not Path(shown).is_absolute()
+                    else Path(shown).read_text(encoding="utf-8")
+                )
             except OSError:
                 text = ""
             self._locators[shown] = Locator(text)
@@ -258,28 +273,56 @@ def _check_cards(run: _Run) -> None:
         if old_id and old_id not in head_owner:
             if after is not None and after.id and after.id != old_id:
                 how = "renamed" if c.status == "R" else "changed its id"
-                hint = (f"add 'aliases: [{old_id}]'" if c.status == "R" else
-                        f"keep 'id: {old_id}', or rename properly: move the file to cards/{after.id}.yaml and add 'aliases: [{old_id}]'")
-                run.at(c.path, ("id",), f"card '{old_id}' {how} to '{after.id}' without keeping the old id; ids never disappear: {hint}", "renamed-id")
+                hint = (
+                    f"add 'aliases: [{old_id}]'"
+                    if c.status == "R"
+                    else f"keep 'id: {old_id}', or rename properly: move the file to cards/{after.id}.yaml and add 'aliases: [{old_id}]'"
+                )
+                run.at(
+                    c.path,
+                    ("id",),
+                    f"card '{old_id}' {how} to '{after.id}' without keeping the old id; ids never disappear: {hint}",
+                    "renamed-id",
+                )
             elif after is None:
                 target = _find_rename(run, before, added, paired)
                 if target is not None:
                     paired.add(target.path)
                     new_id = run.head[target.path].id
-                    run.at(target.path, ("id",), f"card '{old_id}' ({c.old_path}) seems renamed to '{new_id}' without keeping the old id; ids never disappear: add 'aliases: [{old_id}]'", "renamed-id")
+                    run.at(
+                        target.path,
+                        ("id",),
+                        f"card '{old_id}' ({c.old_path}) seems renamed to '{new_id}' without keeping the old id; ids never disappear: add 'aliases: [{old_id}]'",
+                        "renamed-id",
+                    )
                 else:
-                    run.at_deleted(c.old_path, f"card '{old_id}' was removed; ids never disappear: restore {c.old_path} with status: deprecated and a deprecated_reason (and superseded_by, if another card replaces it)", "removed-id")
+                    run.at_deleted(
+                        c.old_path,
+                        f"card '{old_id}' was removed; ids never disappear: restore {c.old_path} with status: deprecated and a deprecated_reason (and superseded_by, if another card replaces it)",
+                        "removed-id",
+                    )
         # 2. Former ids (aliases) stay reserved.
         if after is not None:
             for alias in before.names()[1:]:
                 if alias not in head_owner:
-                    run.at(c.path, ("aliases",), f"alias '{alias}' was dropped; former ids stay reserved: keep it in 'aliases'", "removed-id", key="aliases" in (after.data or {}))
+                    run.at(
+                        c.path,
+                        ("aliases",),
+                        f"alias '{alias}' was dropped; former ids stay reserved: keep it in 'aliases'",
+                        "removed-id",
+                        key="aliases" in (after.data or {}),
+                    )
         if after is None or after.record is None or before.record is None:
             continue
         old, new = before.record, after.record
         # 3. A deprecated card stays deprecated.
         if old.status == "deprecated" and new.status != "deprecated":
-            run.at(c.path, ("status",), f"card '{old.id}' is deprecated at {run.named}; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)", "reused-id")
+            run.at(
+                c.path,
+                ("status",),
+                f"card '{old.id}' is deprecated at {run.named}; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)",
+                "reused-id",
+            )
         # 4. Versions and the changelog.
         _check_version(run, c.path, old, new, after)
 
@@ -288,7 +331,12 @@ def _check_cards(run: _Run) -> None:
         side = run.head[c.path]
         new_id = side.id
         if new_id and alias_owner.get(new_id, new_id) != new_id:
-            run.at(c.path, ("id",), f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' (in its aliases); ids are never reused: choose another id", "reused-id")
+            run.at(
+                c.path,
+                ("id",),
+                f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' (in its aliases); ids are never reused: choose another id",
+                "reused-id",
+            )
 
 
 def _check_placeholders(run: _Run) -> None:
@@ -308,7 +356,12 @@ def _check_placeholders(run: _Run) -> None:
                 found.append(path)
         for path in sorted(found, key=lambda p: run.locator(run.shown(rel)).find(p)):
             name = next((str(x) for x in reversed(path) if isinstance(x, str)), "value")
-            run.at(rel, path, f"'{name}' still holds the template's TODO placeholder; write the real text (see CONTRIBUTING.md)", "placeholder")
+            run.at(
+                rel,
+                path,
+                f"'{name}' still holds the template's TODO placeholder; write the real text (see CONTRIBUTING.md)",
+                "placeholder",
+            )
 
 
 def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
@@ -316,20 +369,40 @@ def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
     changed = _content(before_side) != _content(after)
     old_v, new_v = _semver(old.version), _semver(new.version)
     if new_v < old_v:
-        run.at(rel, ("version",), f"version {new.version} is lower than {old.version} at {run.named}; versions only go up", "version")
+        run.at(
+            rel,
+            ("version",),
+            f"version {new.version} is lower than {old.version} at {run.named}; versions only go up",
+            "version",
+        )
         return
     if changed and new_v == old_v:
-        run.at(rel, ("version",), f"the card's content changed since {run.named} but its version is still {old.version}; bump it ({_bumps(old.version)}) and add a changelog entry for the new version", "version")
+        run.at(
+            rel,
+            ("version",),
+            f"the card's content changed since {run.named} but its version is still {old.version}; bump it ({_bumps(old.version)}) and add a changelog entry for the new version",
+            "version",
+        )
     elif new_v > old_v and not any(e.version == new.version for e in new.changelog):
         today = _dt.date.today().isoformat()
         has_key = "changelog" in (after.data or {})
-        run.at(rel, ("changelog",) if has_key else ("version",),
-               f"version {new.version} needs a changelog entry saying what changed: add '- {{version: {new.version}, date: \"{today}\", note: ...}}' under 'changelog'",
-               "changelog", key=has_key)
+        run.at(
+            rel,
+            ("changelog",) if has_key else ("version",),
+            f"version {new.version} needs a changelog entry saying what changed: add '- {{version: {new.version}, date: \"{today}\", note: ...}}' under 'changelog'",
+            "changelog",
+            key=has_key,
+        )
     for i, entry in enumerate(old.changelog):
         if i >= len(new.changelog) or new.changelog[i] != entry:
             path = ("changelog", i) if i < len(new.changelog) else ("changelog",)
-            run.at(rel, path, f"changelog entry {i + 1} ({entry.version}, {entry.date}) was changed or removed since {run.named}; the changelog is append-only: restore it and add a new entry at the end", "changelog", key=path == ("changelog",))
+            run.at(
+                rel,
+                path,
+                f"changelog entry {i + 1} ({entry.version}, {entry.date}) was changed or removed since {run.named}; the changelog is append-only: restore it and add a new entry at the end",
+                "changelog",
+                key=path == ("changelog",),
+            )
             break
 
 
@@ -367,13 +440,20 @@ def _provided(kind: str | None, record: Any) -> set[tuple]:
     if kind in ("scenario", "model"):
         return {(kind, record.id)}
     if kind == "harm-types":
-        return {("actor", t.id) for t in _items(record.actors)} | {("harm-category", t.id) for t in _items(record.categories)}
+        return {("actor", t.id) for t in _items(record.actors)} | {
+            ("harm-category", t.id) for t in _items(record.categories)
+        }
     return set()
 
 
 def _describe(name: tuple) -> str:
-    what = {"taxonomy": "taxonomy", "scenario": "scenario", "model": "model", "actor": "harm-type actor",
-            "harm-category": "harm category"}
+    what = {
+        "taxonomy": "taxonomy",
+        "scenario": "scenario",
+        "model": "model",
+        "actor": "harm-type actor",
+        "harm-category": "harm category",
+    }
     if name[0] == "code":
         return f"code '{name[2]}' of {name[1]}"
     return f"{what[name[0]]} '{name[1]}'"
@@ -407,7 +487,9 @@ def _uses(kb: KnowledgeBase, wanted: set[tuple]) -> dict[tuple, list[tuple[str, 
                 guard = kb.models.get(exp.guard)
                 if guard is not None and guard.guard is not None:
                     for k, code in _enum(exp.categories):
-                        add(("code", guard.guard.taxonomy, code), shown, ("examples", i, "expected", j, "categories", k))
+                        add(
+                            ("code", guard.guard.taxonomy, code), shown, ("examples", i, "expected", j, "categories", k)
+                        )
     for cwid, cw in kb.crosswalks.items():
         shown = kb.paths[("crosswalk", cwid)]
         add(("taxonomy", cw.source), shown, ("source",))
@@ -453,8 +535,10 @@ def _check_removed_in_use(run: _Run) -> None:
                 continue
             listed = ", ".join(run.where(s, p) for s, p in places[:_MAX_LISTED])
             more = f" and {len(places) - _MAX_LISTED} more" if len(places) > _MAX_LISTED else ""
-            message = (f"{_describe(name)} was removed but is still used at {listed}{more}; "
-                       "keep it, or change those records in the same change")
+            message = (
+                f"{_describe(name)} was removed but is still used at {listed}{more}; "
+                "keep it, or change those records in the same change"
+            )
             if after is None or after.data is None:
                 run.at_deleted(c.old_path, message, "removed-in-use")
             else:

@@ -101,13 +101,29 @@ def discover(root: Path) -> list[tuple[Path, str, str]]:
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     """The file's text, or a located problem: missing, a directory, a broken link, too large, not UTF-8."""
     if path.is_symlink() and not path.exists():
-        return None, [Problem(shown, 1, 1, f"broken symbolic link (points to {os.readlink(path)!s}); remove it or point it at a record file", "file")]
+        return None, [
+            Problem(
+                shown,
+                1,
+                1,
+                f"broken symbolic link (points to {os.readlink(path)!s}); remove it or point it at a record file",
+                "file",
+            )
+        ]
     if path.is_dir():
         return None, [Problem(shown, 1, 1, "is a directory, not a record file; records are single .yaml files", "file")]
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, [Problem(shown, 1, 1, f"file is {size / 1e6:.1f} MB; a record may be at most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it", "file")]
+            return None, [
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    f"file is {size / 1e6:.1f} MB; a record may be at most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it",
+                    "file",
+                )
+            ]
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, [Problem(shown, 1, 1, "no such file", "file")]
@@ -120,11 +136,21 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [Problem(shown, line, col, f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8", "encoding")]
+        return None, [
+            Problem(shown, line, col, f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8", "encoding")
+        ]
     if "\x00" in text:
         off = text.index("\x00")
         line = text.count("\n", 0, off) + 1
-        return None, [Problem(shown, line, off - (text.rfind("\n", 0, off) + 1) + 1, "NUL character in the file; records are text", "encoding")]
+        return None, [
+            Problem(
+                shown,
+                line,
+                off - (text.rfind("\n", 0, off) + 1) + 1,
+                "NUL character in the file; records are text",
+                "encoding",
+            )
+        ]
     return text, []
 
 
@@ -155,7 +181,11 @@ def yaml_error(exc: Exception, text: str) -> tuple[int, int, str]:
     if "Invalid tag" in msg or "tag" in detail.lower():
         return line, col, f"{detail}: YAML tags are not allowed in records; write a plain value"
     if "mapping values are not allowed" in detail:
-        return line, col, "': ' inside an unquoted value starts a mapping; put the whole value in quotes (e.g. \"[redacted: detail]\") or use a block scalar '|'"
+        return (
+            line,
+            col,
+            "': ' inside an unquoted value starts a mapping; put the whole value in quotes (e.g. \"[redacted: detail]\") or use a block scalar '|'",
+        )
     if "found character that cannot start any token" in detail or "tab" in detail.lower():
         return line, col, f"{detail}; indent with spaces, and quote values that start with '@', '`' or '%'"
     return line, col, f"invalid YAML: {detail}"
@@ -201,14 +231,26 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
         tag = _find_tag(text)
         if tag:
             line, col, name = tag
-            rec.problem(line, col, f"YAML tag '{name}' is not allowed in records; write a plain value (quote it if it starts with '!')", "yaml-syntax")
+            rec.problem(
+                line,
+                col,
+                f"YAML tag '{name}' is not allowed in records; write a plain value (quote it if it starts with '!')",
+                "yaml-syntax",
+            )
             return rec
     if isinstance(data, list) and _is_multi_document(text):
         rec.problem(1, 1, "file holds several YAML documents ('---'); a record file holds exactly one", "structure")
         return rec
     if not isinstance(data, dict):
-        got = {list: "a list", str: "a single string", int: "a number", float: "a number", bool: "a boolean"}.get(type(data), type(data).__name__)
-        rec.problem(1, 1, f"the file holds {got}; a record is a mapping of fields such as 'id: ...' at the top level", "structure")
+        got = {list: "a list", str: "a single string", int: "a number", float: "a number", bool: "a boolean"}.get(
+            type(data), type(data).__name__
+        )
+        rec.problem(
+            1,
+            1,
+            f"the file holds {got}; a record is a mapping of fields such as 'id: ...' at the top level",
+            "structure",
+        )
         return rec
     try:
         rec.payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)

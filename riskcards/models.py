@@ -55,7 +55,9 @@ class HarmType(Record):
     """Who is harmed (actor) and how (category), from the vocabulary in vocab/harm-types.yaml."""
 
     actor: Id = Field(description="Who is harmed: an actor id from vocab/harm-types.yaml, e.g. 'reader'.")
-    category: Id = Field(description="The kind of harm: a category id from vocab/harm-types.yaml, e.g. 'psychological'.")
+    category: Id = Field(
+        description="The kind of harm: a category id from vocab/harm-types.yaml, e.g. 'psychological'."
+    )
 
 
 class Placement(Record):
@@ -86,7 +88,9 @@ class Observed(Record):
     model: Id = Field(
         description="The model record id (models/<id>.yaml) that produced the output, or 'unknown' when the source does not say."
     )
-    model_name: Text | None = Field(None, description="The model's name as the source gives it, when no model record fits.")
+    model_name: Text | None = Field(
+        None, description="The model's name as the source gives it, when no model record fits."
+    )
     date: Date | None = Field(None, description="When the output was produced or recorded, YYYY-MM-DD.")
     source: Text = Field(description="Where the output was recorded: a URL, a paper, or a short description.")
 
@@ -107,7 +111,8 @@ class Expectation(Record):
     guard: Id = Field(description="The guard model record id, e.g. 'llama-guard-3-8b'.")
     verdict: Verdict = Field(description="The verdict expected from the guard: 'safe' or 'unsafe'.")
     categories: list[Code] = Field(
-        default_factory=list, description="The guard's own category codes expected with an 'unsafe' verdict, e.g. ['S6']."
+        default_factory=list,
+        description="The guard's own category codes expected with an 'unsafe' verdict, e.g. ['S6'].",
     )
     target: Literal["prompt", "response"] = Field(
         "response",
@@ -129,10 +134,18 @@ class Example(Record):
     )
     prompt: Text | None = Field(None, description="The user's prompt (single-turn examples).")
     output: Text | None = Field(None, description="The model's output for the prompt (single-turn examples).")
-    turns: list[Turn] | None = Field(None, min_length=2, description="A multi-turn conversation, instead of prompt and output.")
-    context: Text | None = Field(None, description="Setting needed to read the example (system prompt, deployment, tool results).")
-    note: Text | None = Field(None, description="Why the output is harmful, or what the correct answer would have been.")
-    withheld_reason: Text | None = Field(None, description="Why the example text is withheld (required when sensitivity is 'withheld').")
+    turns: list[Turn] | None = Field(
+        None, min_length=2, description="A multi-turn conversation, instead of prompt and output."
+    )
+    context: Text | None = Field(
+        None, description="Setting needed to read the example (system prompt, deployment, tool results)."
+    )
+    note: Text | None = Field(
+        None, description="Why the output is harmful, or what the correct answer would have been."
+    )
+    withheld_reason: Text | None = Field(
+        None, description="Why the example text is withheld (required when sensitivity is 'withheld')."
+    )
     expected: list[Expectation] = Field(default_factory=list, description="Expected guard verdicts for this example.")
 
 
@@ -167,7 +180,9 @@ class UnmappedItem(Record):
     field: Text = Field(description="The source field it comes from, as the source names it, e.g. 'Categorisation'.")
     raw: Text = Field(description="The text exactly as written in the source.")
     line: int | None = Field(None, ge=1, description="The line of the source file where it starts.")
-    reason: Text = Field(description="Why it was not mapped, as a short code, e.g. 'placeholder_code', 'unknown_category'.")
+    reason: Text = Field(
+        description="Why it was not mapped, as a short code, e.g. 'placeholder_code', 'unknown_category'."
+    )
 
 
 class ImportNotes(Record):
@@ -175,13 +190,16 @@ class ImportNotes(Record):
 
     format: Text = Field(description="The source format, e.g. 'lm-risk-cards/yaml-2024'.")
     source: Text = Field(description="The source file, written '<folder>/<file name>'.")
-    source_id: Text = Field(description="The card's identifier in the source, exactly as written (e.g. the legacy file stem).")
+    source_id: Text = Field(
+        description="The card's identifier in the source, exactly as written (e.g. the legacy file stem)."
+    )
     sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
         description="sha256 of the source text after normalising line endings to LF, Unicode to NFC and removing a BOM.",
     )
     unmapped: list[UnmappedItem] = Field(
-        default_factory=list, description="Source text that could not be mapped to a card field; remove an item once resolved."
+        default_factory=list,
+        description="Source text that could not be mapped to a card field; remove an item once resolved.",
     )
 
 
@@ -196,17 +214,27 @@ class Card(Record):
         description="How the risk turns into harm: who must do what, or what conditions must hold, for harm to happen."
     )
     harm_types: list[HarmType] = Field(min_length=1, description="Who could be harmed, and how.")
-    placements: list[Placement] = Field(default_factory=list, description="Where the risk sits in existing harm taxonomies.")
-    examples: list[Example] = Field(default_factory=list, description="Prompt and output pairs, or conversations, showing the risk.")
-    scenarios: list[ScenarioLink] = Field(default_factory=list, description="Deployment scenarios the risk applies to, with severity.")
+    placements: list[Placement] = Field(
+        default_factory=list, description="Where the risk sits in existing harm taxonomies."
+    )
+    examples: list[Example] = Field(
+        default_factory=list, description="Prompt and output pairs, or conversations, showing the risk."
+    )
+    scenarios: list[ScenarioLink] = Field(
+        default_factory=list, description="Deployment scenarios the risk applies to, with severity."
+    )
     references: list[Reference] = Field(default_factory=list, description="Works that document the risk.")
     tags: list[Id] = Field(default_factory=list, description="Free keywords for browsing, e.g. 'agents', 'code'.")
     status: Status = Field(description="Lifecycle status: draft, reviewed or deprecated.")
     version: SemVer = Field(description="Version of this card, MAJOR.MINOR.PATCH; bump it when the content changes.")
     created: Date = Field(description="When the card was first written, YYYY-MM-DD.")
     last_reviewed: Date | None = Field(None, description="When the card was last reviewed, YYYY-MM-DD.")
-    reviewers: list[Text] = Field(default_factory=list, description="Who reviewed the card (required for status 'reviewed').")
-    deprecated_reason: Text | None = Field(None, description="Why the card is deprecated (required for status 'deprecated').")
+    reviewers: list[Text] = Field(
+        default_factory=list, description="Who reviewed the card (required for status 'reviewed')."
+    )
+    deprecated_reason: Text | None = Field(
+        None, description="Why the card is deprecated (required for status 'deprecated')."
+    )
     superseded_by: Id | None = Field(None, description="The card that replaces this one, if any.")
     aliases: list[Id] = Field(default_factory=list, description="Former ids of this card; they stay reserved.")
     contributors: list[Text] = Field(default_factory=list, description="Who wrote or edited the card.")
@@ -229,9 +257,13 @@ class Category(Record):
     name: Text = Field(description="The category name exactly as the source gives it.")
     parent: Code | None = Field(None, description="Code of the parent category, or null for a top-level category.")
     level: int = Field(ge=1, le=6, description="Depth in the hierarchy; top-level categories are level 1.")
-    also_parent: Code | None = Field(None, description="A second parent, where the source places the category under two.")
+    also_parent: Code | None = Field(
+        None, description="A second parent, where the source places the category under two."
+    )
     short_name: Text | None = Field(None, description="A short label the source also uses.")
-    official_id: Text | None = Field(None, description="The publisher's own identifier, where it differs from the code.")
+    official_id: Text | None = Field(
+        None, description="The publisher's own identifier, where it differs from the code."
+    )
     alt_names: list[Text] = Field(default_factory=list, description="Other wordings of the name found in the sources.")
     description: Text | None = Field(None, description="What the category covers, in RiskCards' own words.")
     attributes: dict[str, str | int | bool] = Field(
@@ -256,7 +288,9 @@ class Taxonomy(Record):
         description="'exact' when codes and names come from a primary source; 'partial' when some come from secondary copies."
     )
     license: Text = Field(description="Licence and reuse notes for the taxonomy's codes and names.")
-    code_convention: Text | None = Field(None, description="Where codes are a convention rather than the publisher's own.")
+    code_convention: Text | None = Field(
+        None, description="Where codes are a convention rather than the publisher's own."
+    )
     notes: Text | None = Field(None, description="Caveats about the list.")
     description: Text | None = Field(None, description="What the taxonomy is for, in RiskCards' own words.")
     categories: list[Category] = Field(min_length=1, description="Every category, parents before children.")
@@ -318,8 +352,12 @@ class Scenario(Record):
     summary: Line = Field(description="One sentence describing the deployment.")
     description: Text = Field(description="What the deployment does and how the model is reached.")
     users: Text = Field(description="Who uses it, and who else is affected by its output.")
-    raises_severity: list[Text] = Field(default_factory=list, description="Conditions that make risks more severe here.")
-    lowers_severity: list[Text] = Field(default_factory=list, description="Conditions that make risks less severe here.")
+    raises_severity: list[Text] = Field(
+        default_factory=list, description="Conditions that make risks more severe here."
+    )
+    lowers_severity: list[Text] = Field(
+        default_factory=list, description="Conditions that make risks less severe here."
+    )
     tags: list[Id] = Field(default_factory=list, description="Free keywords.")
 
 
@@ -358,7 +396,9 @@ class ResultExample(Record):
 
     card: Id = Field(description="The card id.")
     example: Id = Field(description="The example id within the card.")
-    target: Literal["prompt", "response"] = Field(description="Whether the prompt alone or the response was classified.")
+    target: Literal["prompt", "response"] = Field(
+        description="Whether the prompt alone or the response was classified."
+    )
     input_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
         description="sha256 of the canonical JSON of the exact input sent (messages), so an edited example invalidates the result.",
@@ -372,17 +412,25 @@ class ResultGuard(Record):
     adapter: Id = Field(description="The adapter name, e.g. 'llama-guard-3'.")
     model: Id = Field(description="The model record id (models/<id>.yaml).")
     model_name: Text = Field(description="The model name the server was asked for.")
-    revision: Text | None = Field(None, description="The model revision (commit hash), or null when unknown (not reproducible).")
+    revision: Text | None = Field(
+        None, description="The model revision (commit hash), or null when unknown (not reproducible)."
+    )
     taxonomy: Id = Field(description="The taxonomy of the native category codes.")
     transport: Text = Field(description="How the guard was reached, e.g. 'openai-chat', 'openai-completions', 'local'.")
-    template_sha256: str | None = Field(None, description="sha256 of the prompt template, or null when the server applied it.")
-    params: dict[str, str | int | float | bool | None] = Field(default_factory=dict, description="Sampling and policy parameters.")
+    template_sha256: str | None = Field(
+        None, description="sha256 of the prompt template, or null when the server applied it."
+    )
+    params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="Sampling and policy parameters."
+    )
 
 
 class ResultVerdict(Record):
     """The parsed verdict."""
 
-    label: Literal["safe", "unsafe", "error"] = Field(description="safe, unsafe, or error (unparsable or failed; never counted as safe).")
+    label: Literal["safe", "unsafe", "error"] = Field(
+        description="safe, unsafe, or error (unparsable or failed; never counted as safe)."
+    )
     categories: list[Code] = Field(default_factory=list, description="The guard's native category codes.")
     scores: dict[str, float] = Field(default_factory=dict, description="Scores the guard gives, by name.")
     parse_error: str | None = Field(None, description="Why the output could not be parsed, for 'error'.")
@@ -408,7 +456,9 @@ class GuardResult(Record):
     """One recorded guard verdict with full provenance."""
 
     schema_: Literal["riskcards.guard-result/1"] = Field(alias="schema", description="Record format version.")
-    key: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="Cache key: hash of everything that determines the verdict.")
+    key: str = Field(
+        pattern=r"^sha256:[0-9a-f]{64}$", description="Cache key: hash of everything that determines the verdict."
+    )
     example: ResultExample = Field(description="What was classified.")
     guard: ResultGuard = Field(description="Which guard, exactly.")
     verdict: ResultVerdict = Field(description="What it said, parsed.")

@@ -61,7 +61,9 @@ def render(problems: list[Problem], fmt: str, checked: int) -> str:
     lines = [p.text() for p in problems]
     files = len({p.path for p in problems})
     if problems:
-        lines.append(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} file{'s' * (files != 1)} ({checked} checked)")
+        lines.append(
+            f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} file{'s' * (files != 1)} ({checked} checked)"
+        )
     else:
         lines.append(f"ok: {checked} files checked, no problems")
     return "\n".join(lines)

@@ -151,11 +151,15 @@ def connect(db_path: Path | str) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
         row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise BadIndex(f"{path} is not a RiskCards index ({exc}); rebuild it with `riskcards index --db {path}`") from None
+        raise BadIndex(
+            f"{path} is not a RiskCards index ({exc}); rebuild it with `riskcards index --db {path}`"
+        ) from None
     if row is None or row[0] != str(SCHEMA_VERSION):
         found = row[0] if row else "none"
-        raise BadIndex(f"{path} has index schema version {found}; this riskcards reads version {SCHEMA_VERSION}: "
-                          f"rebuild it with `riskcards index --db {path}`")
+        raise BadIndex(
+            f"{path} has index schema version {found}; this riskcards reads version {SCHEMA_VERSION}: "
+            f"rebuild it with `riskcards index --db {path}`"
+        )
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -170,7 +174,9 @@ def meta(conn: sqlite3.Connection) -> dict:
 
 
 def _loads(text):
-    if not text or text == "[]":  # most list columns are empty: skip the decoder (a third of cards_full at 10,000 cards)
+    if (
+        not text or text == "[]"
+    ):  # most list columns are empty: skip the decoder (a third of cards_full at 10,000 cards)
         return []
     return json.loads(text)
 
@@ -194,7 +200,12 @@ def resolve_category(conn, ref: str) -> str:
     """Check 'taxonomy-id:code' and return it; raise UnknownId naming the nearest taxonomy or code."""
     tax, sep, code = ref.partition(":")
     if not sep or not tax or not code:
-        raise UnknownId("category", ref, _col(conn, "SELECT ref FROM categories"), "; write it as 'taxonomy-id:code', e.g. 'llama-guard-3:S6'")
+        raise UnknownId(
+            "category",
+            ref,
+            _col(conn, "SELECT ref FROM categories"),
+            "; write it as 'taxonomy-id:code', e.g. 'llama-guard-3:S6'",
+        )
     _known(conn, "taxonomy", tax, "SELECT id FROM taxonomies")
     codes = _col(conn, "SELECT code FROM categories WHERE taxonomy_id = ? ORDER BY position", tax)
     if code not in codes:
@@ -213,11 +224,33 @@ def resolve_category(conn, ref: str) -> str:
 class Query:
     """Filters of ``find_cards``; every given filter must hold (AND)."""
 
-    FIELDS = ("model", "scenario", "category", "via_crosswalk", "taxonomy", "harm_type", "text", "status", "min_severity", "limit")
+    FIELDS = (
+        "model",
+        "scenario",
+        "category",
+        "via_crosswalk",
+        "taxonomy",
+        "harm_type",
+        "text",
+        "status",
+        "min_severity",
+        "limit",
+    )
     __slots__ = FIELDS
 
-    def __init__(self, model=None, scenario=None, category=None, via_crosswalk=False, taxonomy=None, harm_type=None,
-                 text=None, status=None, min_severity=None, limit=None) -> None:
+    def __init__(
+        self,
+        model=None,
+        scenario=None,
+        category=None,
+        via_crosswalk=False,
+        taxonomy=None,
+        harm_type=None,
+        text=None,
+        status=None,
+        min_severity=None,
+        limit=None,
+    ) -> None:
         self.model, self.scenario, self.category, self.via_crosswalk = model, scenario, category, via_crosswalk
         self.taxonomy, self.harm_type, self.text, self.status = taxonomy, harm_type, text, status
         self.min_severity, self.limit = min_severity, limit
@@ -250,8 +283,12 @@ def _check(conn, q: Query) -> str | None:
             if category not in cats:
                 raise UnknownId("harm-type category", category, cats, f"; categories: {', '.join(cats)}")
         elif q.harm_type not in actors and q.harm_type not in cats:
-            raise UnknownId("harm type", q.harm_type, actors + cats,
-                            "; write an actor, a category, or 'actor:category' (e.g. 'reader:psychological')")
+            raise UnknownId(
+                "harm type",
+                q.harm_type,
+                actors + cats,
+                "; write an actor, a category, or 'actor:category' (e.g. 'reader:psychological')",
+            )
     if q.status and q.status not in STATUSES:
         raise UnknownId("status", q.status, STATUSES, f"; one of: {', '.join(STATUSES)}")
     if q.min_severity and q.min_severity not in SEVERITY_RANK:
@@ -318,7 +355,9 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
     if text:
         ctes.append(_TEXT_SCORES)
         params["text"] = text
-        joins.append("JOIN (SELECT card_id, MIN(score) AS score FROM text_scores GROUP BY card_id) th ON th.card_id = c.id")
+        joins.append(
+            "JOIN (SELECT card_id, MIN(score) AS score FROM text_scores GROUP BY card_id) th ON th.card_id = c.id"
+        )
         cols.append("th.score AS text_score")
         order = ["th.score", "c.id"]
     if q.scenario:
@@ -351,13 +390,19 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         if model_kind == "language-model":
             where.append("c.id IN (SELECT card_id FROM examples WHERE model_id = :model)")
         else:
-            where.append("(c.id IN (SELECT card_id FROM guard_results WHERE model_id = :model) "
-                         "OR c.id IN (SELECT card_id FROM expectations WHERE guard_id = :model))")
+            where.append(
+                "(c.id IN (SELECT card_id FROM guard_results WHERE model_id = :model) "
+                "OR c.id IN (SELECT card_id FROM expectations WHERE guard_id = :model))"
+            )
     sql = ""
     if ctes:
         sql = "WITH " + ",".join(c.strip().removeprefix("WITH ") for c in ctes) + "\n"
-    sql += ("SELECT c.id, c.title, c.summary, c.status, c.max_severity, c.tags, c.path"
-            + "".join(", " + c for c in cols) + " FROM cards c " + " ".join(joins))
+    sql += (
+        "SELECT c.id, c.title, c.summary, c.status, c.max_severity, c.tags, c.path"
+        + "".join(", " + c for c in cols)
+        + " FROM cards c "
+        + " ".join(joins)
+    )
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY " + ", ".join(order)
@@ -366,8 +411,15 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
     rows = conn.execute(sql, params).fetchall()
     out = []
     for r in rows:
-        item = {"id": r["id"], "title": r["title"], "summary": r["summary"], "status": r["status"],
-                "max_severity": r["max_severity"], "tags": _loads(r["tags"]), "path": r["path"]}
+        item = {
+            "id": r["id"],
+            "title": r["title"],
+            "summary": r["summary"],
+            "status": r["status"],
+            "max_severity": r["max_severity"],
+            "tags": _loads(r["tags"]),
+            "path": r["path"],
+        }
         if q.scenario:
             item["scenario"] = {"id": q.scenario, "severity": r["s_severity"], "rationale": r["s_rationale"]}
         if text:
@@ -409,20 +461,26 @@ def _add_snippets(conn, text: str, by_id: dict) -> None:
     for table, rows in chosen.items():
         if not rows:
             continue
-        snips = dict(conn.execute(
-            f"SELECT rowid, snippet({table}, -1, '[', ']', '…', 12) FROM {table} "
-            f"WHERE {table} MATCH :text AND rowid IN (SELECT value FROM json_each(:ids))",
-            {"text": text, "ids": json.dumps([r for r, _h in rows])}))
+        snips = dict(
+            conn.execute(
+                f"SELECT rowid, snippet({table}, -1, '[', ']', '…', 12) FROM {table} "
+                f"WHERE {table} MATCH :text AND rowid IN (SELECT value FROM json_each(:ids))",
+                {"text": text, "ids": json.dumps([r for r, _h in rows])},
+            )
+        )
         for rowid, hit in rows:
             hit["snippet"] = snips.get(rowid, "")
 
 
 def _add_matches(conn, q: Query, params: dict, by_id: dict) -> None:
-    sql = ("WITH " + _CATEGORY_MATCHES.strip().removeprefix("WITH ") +
-           """ SELECT m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
+    sql = (
+        "WITH "
+        + _CATEGORY_MATCHES.strip().removeprefix("WITH ")
+        + """ SELECT m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
                FROM matches m JOIN categories cat ON cat.ref = m.ref
                LEFT JOIN crosswalk_relations cw ON cw.id = m.via
-               ORDER BY m.card_id, m.inferred, m.ref""")
+               ORDER BY m.card_id, m.inferred, m.ref"""
+    )
     seen: set = set()  # (card, ref): a direct match wins over inferred ones, and one path per category is enough
     for r in conn.execute(sql, {"cat": params["cat"], "xw": params["xw"]}):
         item = by_id.get(r[0])
@@ -430,7 +488,9 @@ def _add_matches(conn, q: Query, params: dict, by_id: dict) -> None:
             continue
         seen.add((r[0], r[1]))
         via = {"crosswalk": r[5], "from": r[6], "relation": r[7], "to": r[8]} if r[5] else None
-        item.setdefault("matches", []).append({"ref": r[1], "name": r[2], "relation": r[3], "inferred": bool(r[4]), "via": via})
+        item.setdefault("matches", []).append(
+            {"ref": r[1], "name": r[2], "relation": r[3], "inferred": bool(r[4]), "via": via}
+        )
     for item in by_id.values():
         item["inferred"] = all(m["inferred"] for m in item.get("matches", []))
 
@@ -443,25 +503,53 @@ def _add_model(conn, model: str, kind: str | None, by_id: dict) -> None:
                     UNION SELECT card_id, example_id FROM guard_results WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))"""
         wanted = {(r[0], r[1]) for r in conn.execute(ex_sql, {"m": model, "ids": ids})}
     else:
-        wanted = {(r[0], r[1]) for r in conn.execute(
-            "SELECT card_id, example_id FROM examples WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))",
-            {"m": model, "ids": ids})}
+        wanted = {
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT card_id, example_id FROM examples WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))",
+                {"m": model, "ids": ids},
+            )
+        }
     exs: dict = {}
-    for r in conn.execute("""SELECT card_id, example_id, provenance, observed_date FROM examples
-                             WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY card_id, position""", (ids,)):
+    for r in conn.execute(
+        """SELECT card_id, example_id, provenance, observed_date FROM examples
+                             WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY card_id, position""",
+        (ids,),
+    ):
         if (r[0], r[1]) in wanted:
-            exs[(r[0], r[1])] = {"example_id": r[1], "provenance": r[2], "observed_date": r[3], "expected": [], "results": []}
-    for r in conn.execute("""SELECT card_id, example_id, guard_id, target, verdict, categories FROM expectations
-                             WHERE card_id IN (SELECT value FROM json_each(?))""", (ids,)):
+            exs[(r[0], r[1])] = {
+                "example_id": r[1],
+                "provenance": r[2],
+                "observed_date": r[3],
+                "expected": [],
+                "results": [],
+            }
+    for r in conn.execute(
+        """SELECT card_id, example_id, guard_id, target, verdict, categories FROM expectations
+                             WHERE card_id IN (SELECT value FROM json_each(?))""",
+        (ids,),
+    ):
         ex = exs.get((r[0], r[1]))
         if ex is not None and (not guard or r[2] == model):
             ex["expected"].append({"guard": r[2], "target": r[3], "verdict": r[4], "categories": _loads(r[5])})
-    for r in conn.execute("""SELECT card_id, example_id, model_id, guard_config_id, target, label, categories, input_status, run_at
-                             FROM guard_results WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY run_at""", (ids,)):
+    for r in conn.execute(
+        """SELECT card_id, example_id, model_id, guard_config_id, target, label, categories, input_status, run_at
+                             FROM guard_results WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY run_at""",
+        (ids,),
+    ):
         ex = exs.get((r[0], r[1]))
         if ex is not None and (not guard or r[2] == model):
-            ex["results"].append({"guard": r[2], "guard_config": r[3], "target": r[4], "label": r[5],
-                                  "categories": _loads(r[6]), "input_status": r[7], "run_at": r[8]})
+            ex["results"].append(
+                {
+                    "guard": r[2],
+                    "guard_config": r[3],
+                    "target": r[4],
+                    "label": r[5],
+                    "categories": _loads(r[6]),
+                    "input_status": r[7],
+                    "run_at": r[8],
+                }
+            )
     for cid, item in by_id.items():
         item["model"] = {"id": model, "kind": kind, "examples": [v for (c, _e), v in exs.items() if c == cid]}
 
@@ -478,11 +566,17 @@ def query_result(conn: sqlite3.Connection, q: Query) -> dict:
 
 
 def resolve_card_id(conn, card_id: str) -> str:
-    row = conn.execute("SELECT id FROM cards WHERE id = ? UNION ALL SELECT card_id FROM card_aliases WHERE alias = ?",
-                       (card_id, card_id)).fetchone()
+    row = conn.execute(
+        "SELECT id FROM cards WHERE id = ? UNION ALL SELECT card_id FROM card_aliases WHERE alias = ?",
+        (card_id, card_id),
+    ).fetchone()
     if row is None:
-        raise UnknownId("card", card_id, _col(conn, "SELECT id FROM cards UNION ALL SELECT alias FROM card_aliases"),
-                        "; `riskcards query --text WORDS` searches the cards")
+        raise UnknownId(
+            "card",
+            card_id,
+            _col(conn, "SELECT id FROM cards UNION ALL SELECT alias FROM card_aliases"),
+            "; `riskcards query --text WORDS` searches the cards",
+        )
     return row[0]
 
 
@@ -496,7 +590,9 @@ def _group(conn, sql: str, ids, build) -> dict:
     if ids is None:
         rows = conn.execute(sql.replace("{filter}", "1"))
     else:
-        rows = conn.execute(sql.replace("{filter}", "x.card_id IN (SELECT value FROM json_each(?))"), (_ids_param(ids),))
+        rows = conn.execute(
+            sql.replace("{filter}", "x.card_id IN (SELECT value FROM json_each(?))"), (_ids_param(ids),)
+        )
     for r in rows:
         out.setdefault(r["card_id"], []).append(build(r))
     return out
@@ -505,8 +601,13 @@ def _group(conn, sql: str, ids, build) -> dict:
 def _example(r) -> dict:
     ex = {"id": r["example_id"], "language": r["language"], "sensitivity": r["sensitivity"]}
     if r["provenance"] == "observed":
-        ex["provenance"] = {"kind": "observed", "model": r["model_id"] or "unknown", "model_name": r["model_name"],
-                            "date": r["observed_date"], "source": r["source"]}
+        ex["provenance"] = {
+            "kind": "observed",
+            "model": r["model_id"] or "unknown",
+            "model_name": r["model_name"],
+            "date": r["observed_date"],
+            "source": r["source"],
+        }
     else:
         ex["provenance"] = {"kind": "illustrative", "author": r["author"]}
     for f in ("prompt", "output", "context", "note", "withheld_reason"):
@@ -522,27 +623,78 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     filt = "1" if ids is None else "c.id IN (SELECT value FROM json_each(?))"
     args = () if ids is None else (_ids_param(ids),)
     rows = conn.execute(f"SELECT * FROM cards c WHERE {filt} ORDER BY c.id", args).fetchall()
-    placements = _group(conn, """SELECT x.card_id, x.ref, x.relation, x.rationale, cat.name, cat.taxonomy_id, t.short_name, t.name AS tname
+    placements = _group(
+        conn,
+        """SELECT x.card_id, x.ref, x.relation, x.rationale, cat.name, cat.taxonomy_id, t.short_name, t.name AS tname
         FROM placements x JOIN categories cat ON cat.ref = x.ref JOIN taxonomies t ON t.id = x.taxonomy_id
-        WHERE {filter} ORDER BY x.card_id, x.position""", ids,
-        lambda r: {"ref": r["ref"], "name": r["name"], "taxonomy": r["taxonomy_id"], "taxonomy_name": r["short_name"] or r["tname"],
-                   "relation": r["relation"], "rationale": r["rationale"]})
-    harm = _group(conn, "SELECT x.card_id, x.actor, x.category FROM harm_types x WHERE {filter} ORDER BY x.card_id, x.position",
-                  ids, lambda r: {"actor": r["actor"], "category": r["category"]})
+        WHERE {filter} ORDER BY x.card_id, x.position""",
+        ids,
+        lambda r: {
+            "ref": r["ref"],
+            "name": r["name"],
+            "taxonomy": r["taxonomy_id"],
+            "taxonomy_name": r["short_name"] or r["tname"],
+            "relation": r["relation"],
+            "rationale": r["rationale"],
+        },
+    )
+    harm = _group(
+        conn,
+        "SELECT x.card_id, x.actor, x.category FROM harm_types x WHERE {filter} ORDER BY x.card_id, x.position",
+        ids,
+        lambda r: {"actor": r["actor"], "category": r["category"]},
+    )
     exs = _group(conn, "SELECT * FROM examples x WHERE {filter} ORDER BY x.card_id, x.position", ids, _example)
-    expected = _group(conn, "SELECT x.card_id, x.example_id, x.guard_id, x.target, x.verdict, x.categories FROM expectations x WHERE {filter}",
-                      ids, lambda r: (r["example_id"], {"guard": r["guard_id"], "verdict": r["verdict"],
-                                                        "categories": _loads(r["categories"]), "target": r["target"]}))
-    results = _group(conn, """SELECT x.card_id, x.example_id, x.model_id, x.guard_config_id, x.target, x.label, x.categories,
-        x.input_status, x.run_at FROM guard_results x WHERE {filter} ORDER BY x.run_at""", ids,
-        lambda r: (r["example_id"], {"guard": r["model_id"], "guard_config": r["guard_config_id"], "target": r["target"],
-                                     "label": r["label"], "categories": _loads(r["categories"]),
-                                     "input_status": r["input_status"], "run_at": r["run_at"]}))
-    scen = _group(conn, """SELECT x.card_id, x.scenario_id, s.name, x.severity, x.rationale FROM card_scenarios x
-        JOIN scenarios s ON s.id = x.scenario_id WHERE {filter} ORDER BY x.card_id, x.position""", ids,
-        lambda r: {"scenario": r["scenario_id"], "name": r["name"], "severity": r["severity"], "rationale": r["rationale"]})
-    refs = _group(conn, "SELECT * FROM card_references x WHERE {filter} ORDER BY x.card_id, x.position", ids,
-                  lambda r: {k: r[k] for k in ("title", "url", "doi", "note") if r[k] is not None})
+    expected = _group(
+        conn,
+        "SELECT x.card_id, x.example_id, x.guard_id, x.target, x.verdict, x.categories FROM expectations x WHERE {filter}",
+        ids,
+        lambda r: (
+            r["example_id"],
+            {
+                "guard": r["guard_id"],
+                "verdict": r["verdict"],
+                "categories": _loads(r["categories"]),
+                "target": r["target"],
+            },
+        ),
+    )
+    results = _group(
+        conn,
+        """SELECT x.card_id, x.example_id, x.model_id, x.guard_config_id, x.target, x.label, x.categories,
+        x.input_status, x.run_at FROM guard_results x WHERE {filter} ORDER BY x.run_at""",
+        ids,
+        lambda r: (
+            r["example_id"],
+            {
+                "guard": r["model_id"],
+                "guard_config": r["guard_config_id"],
+                "target": r["target"],
+                "label": r["label"],
+                "categories": _loads(r["categories"]),
+                "input_status": r["input_status"],
+                "run_at": r["run_at"],
+            },
+        ),
+    )
+    scen = _group(
+        conn,
+        """SELECT x.card_id, x.scenario_id, s.name, x.severity, x.rationale FROM card_scenarios x
+        JOIN scenarios s ON s.id = x.scenario_id WHERE {filter} ORDER BY x.card_id, x.position""",
+        ids,
+        lambda r: {
+            "scenario": r["scenario_id"],
+            "name": r["name"],
+            "severity": r["severity"],
+            "rationale": r["rationale"],
+        },
+    )
+    refs = _group(
+        conn,
+        "SELECT * FROM card_references x WHERE {filter} ORDER BY x.card_id, x.position",
+        ids,
+        lambda r: {k: r[k] for k in ("title", "url", "doi", "note") if r[k] is not None},
+    )
     out = []
     for r in rows:
         cid = r["id"]
@@ -551,13 +703,30 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
             ex["expected"] = [e for (eid, e) in expected.get(cid, []) if eid == ex["id"]]
             ex["results"] = [e for (eid, e) in results.get(cid, []) if eid == ex["id"]]
         item = {
-            "id": cid, "title": r["title"], "summary": r["summary"], "description": r["description"],
-            "actions_required": r["actions_required"], "harm_types": harm.get(cid, []), "placements": placements.get(cid, []),
-            "examples": examples_, "scenarios": scen.get(cid, []), "references": refs.get(cid, []), "tags": _loads(r["tags"]),
-            "status": r["status"], "version": r["version"], "created": r["created"], "last_reviewed": r["last_reviewed"],
-            "reviewers": _loads(r["reviewers"]), "deprecated_reason": r["deprecated_reason"], "superseded_by": r["superseded_by"],
-            "aliases": _loads(r["aliases"]), "contributors": _loads(r["contributors"]), "license": r["license"],
-            "changelog": _loads(r["changelog"]), "max_severity": r["max_severity"], "path": r["path"],
+            "id": cid,
+            "title": r["title"],
+            "summary": r["summary"],
+            "description": r["description"],
+            "actions_required": r["actions_required"],
+            "harm_types": harm.get(cid, []),
+            "placements": placements.get(cid, []),
+            "examples": examples_,
+            "scenarios": scen.get(cid, []),
+            "references": refs.get(cid, []),
+            "tags": _loads(r["tags"]),
+            "status": r["status"],
+            "version": r["version"],
+            "created": r["created"],
+            "last_reviewed": r["last_reviewed"],
+            "reviewers": _loads(r["reviewers"]),
+            "deprecated_reason": r["deprecated_reason"],
+            "superseded_by": r["superseded_by"],
+            "aliases": _loads(r["aliases"]),
+            "contributors": _loads(r["contributors"]),
+            "license": r["license"],
+            "changelog": _loads(r["changelog"]),
+            "max_severity": r["max_severity"],
+            "path": r["path"],
         }
         out.append(item)
     if ids is not None:
@@ -571,8 +740,15 @@ def examples(conn: sqlite3.Connection, ids=None) -> list[dict]:
     out = []
     for c in cards_full(conn, ids):
         for ex in c["examples"]:
-            out.append({"card": c["id"], "card_title": c["title"], "placements": [p["ref"] for p in c["placements"]],
-                        "harm_types": [f"{h['actor']}:{h['category']}" for h in c["harm_types"]], **ex})
+            out.append(
+                {
+                    "card": c["id"],
+                    "card_title": c["title"],
+                    "placements": [p["ref"] for p in c["placements"]],
+                    "harm_types": [f"{h['actor']}:{h['category']}" for h in c["harm_types"]],
+                    **ex,
+                }
+            )
     return out
 
 
@@ -593,18 +769,44 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
     """A taxonomy with its categories in file order (parents first): level, direct and subtree card counts."""
     row = conn.execute("SELECT * FROM taxonomies WHERE id = ?", (taxonomy_id,)).fetchone()
     if row is None:
-        raise UnknownId("taxonomy", taxonomy_id, _col(conn, "SELECT id FROM taxonomies"), "; `riskcards taxonomies` lists them")
+        raise UnknownId(
+            "taxonomy", taxonomy_id, _col(conn, "SELECT id FROM taxonomies"), "; `riskcards taxonomies` lists them"
+        )
     cats = []
-    for r in conn.execute("""SELECT cat.ref, cat.code, cat.name, cat.level, cat.parent_ref, cat.also_parent_ref,
+    for r in conn.execute(
+        """SELECT cat.ref, cat.code, cat.name, cat.level, cat.parent_ref, cat.also_parent_ref,
                (SELECT COUNT(*) FROM placements p WHERE p.ref = cat.ref) AS direct_cards,
                (SELECT COUNT(DISTINCT p.card_id) FROM category_ancestors a JOIN placements p ON p.ref = a.ref
                  WHERE a.ancestor_ref = cat.ref) AS cards
-             FROM categories cat WHERE cat.taxonomy_id = ? ORDER BY cat.position""", (taxonomy_id,)):
-        cats.append({"ref": r[0], "code": r[1], "name": r[2], "level": r[3],
-                     "parent": r[4].split(":", 1)[1] if r[4] else None,
-                     "also_parent": r[5].split(":", 1)[1] if r[5] else None,
-                     "direct_cards": r[6], "cards": r[7], "empty": r[7] == 0})
-    keys = ("id", "name", "short_name", "kind", "edition", "source", "url", "confidence", "license", "notes", "description")
+             FROM categories cat WHERE cat.taxonomy_id = ? ORDER BY cat.position""",
+        (taxonomy_id,),
+    ):
+        cats.append(
+            {
+                "ref": r[0],
+                "code": r[1],
+                "name": r[2],
+                "level": r[3],
+                "parent": r[4].split(":", 1)[1] if r[4] else None,
+                "also_parent": r[5].split(":", 1)[1] if r[5] else None,
+                "direct_cards": r[6],
+                "cards": r[7],
+                "empty": r[7] == 0,
+            }
+        )
+    keys = (
+        "id",
+        "name",
+        "short_name",
+        "kind",
+        "edition",
+        "source",
+        "url",
+        "confidence",
+        "license",
+        "notes",
+        "description",
+    )
     return {**{k: row[k] for k in keys}, "categories": cats}
 
 
@@ -621,7 +823,9 @@ def scenarios(conn: sqlite3.Connection) -> list[dict]:
     out = []
     for r in conn.execute("SELECT id, name, summary FROM scenarios ORDER BY id"):
         counts = {k: 0 for k in SEVERITY_RANK}
-        for sev, n in conn.execute("SELECT severity, COUNT(*) FROM card_scenarios WHERE scenario_id = ? GROUP BY severity", (r[0],)):
+        for sev, n in conn.execute(
+            "SELECT severity, COUNT(*) FROM card_scenarios WHERE scenario_id = ? GROUP BY severity", (r[0],)
+        ):
             counts[sev] = n
         out.append({"id": r[0], "name": r[1], "summary": r[2], "cards": sum(counts.values()), "by_severity": counts})
     return out
@@ -639,17 +843,43 @@ def crosswalk(conn: sqlite3.Connection, a: str, b: str) -> dict:
     flip = {"broader": "narrower", "narrower": "broader", "exact": "exact", "related": "related"}
     rows = []
     files = []
-    for cw in conn.execute("SELECT id, source_taxonomy, target_taxonomy FROM crosswalks WHERE (source_taxonomy = ? AND target_taxonomy = ?) "
-                           "OR (source_taxonomy = ? AND target_taxonomy = ?) ORDER BY id", (a, b, b, a)).fetchall():
+    for cw in conn.execute(
+        "SELECT id, source_taxonomy, target_taxonomy FROM crosswalks WHERE (source_taxonomy = ? AND target_taxonomy = ?) "
+        "OR (source_taxonomy = ? AND target_taxonomy = ?) ORDER BY id",
+        (a, b, b, a),
+    ).fetchall():
         files.append(cw[0])
         reverse = cw[1] != a
-        for r in conn.execute("""SELECT r.source_ref, s.name, r.relation, r.target_ref, t.name, r.rationale
+        for r in conn.execute(
+            """SELECT r.source_ref, s.name, r.relation, r.target_ref, t.name, r.rationale
                                  FROM crosswalk_relations r JOIN categories s ON s.ref = r.source_ref
-                                 JOIN categories t ON t.ref = r.target_ref WHERE r.crosswalk_id = ? ORDER BY r.id""", (cw[0],)):
+                                 JOIN categories t ON t.ref = r.target_ref WHERE r.crosswalk_id = ? ORDER BY r.id""",
+            (cw[0],),
+        ):
             if reverse:
-                rows.append({"a": r[3], "a_name": r[4], "relation": flip[r[2]], "b": r[0], "b_name": r[1], "rationale": r[5], "crosswalk": cw[0]})
+                rows.append(
+                    {
+                        "a": r[3],
+                        "a_name": r[4],
+                        "relation": flip[r[2]],
+                        "b": r[0],
+                        "b_name": r[1],
+                        "rationale": r[5],
+                        "crosswalk": cw[0],
+                    }
+                )
             else:
-                rows.append({"a": r[0], "a_name": r[1], "relation": r[2], "b": r[3], "b_name": r[4], "rationale": r[5], "crosswalk": cw[0]})
+                rows.append(
+                    {
+                        "a": r[0],
+                        "a_name": r[1],
+                        "relation": r[2],
+                        "b": r[3],
+                        "b_name": r[4],
+                        "rationale": r[5],
+                        "crosswalk": cw[0],
+                    }
+                )
     return {"a": a, "b": b, "crosswalks": files, "relations": rows}
 
 
@@ -657,10 +887,16 @@ def stats(conn: sqlite3.Connection) -> dict:
     one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
     return {
         "cards": one("SELECT COUNT(*) FROM cards"),
-        "cards_by_status": {r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM cards GROUP BY status ORDER BY status")},
+        "cards_by_status": {
+            r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM cards GROUP BY status ORDER BY status")
+        },
         "examples": one("SELECT COUNT(*) FROM examples"),
-        "examples_by_provenance": {r[0]: r[1] for r in conn.execute("SELECT provenance, COUNT(*) FROM examples GROUP BY provenance")},
-        "examples_by_sensitivity": {r[0]: r[1] for r in conn.execute("SELECT sensitivity, COUNT(*) FROM examples GROUP BY sensitivity")},
+        "examples_by_provenance": {
+            r[0]: r[1] for r in conn.execute("SELECT provenance, COUNT(*) FROM examples GROUP BY provenance")
+        },
+        "examples_by_sensitivity": {
+            r[0]: r[1] for r in conn.execute("SELECT sensitivity, COUNT(*) FROM examples GROUP BY sensitivity")
+        },
         "placements": one("SELECT COUNT(*) FROM placements"),
         "taxonomies": one("SELECT COUNT(*) FROM taxonomies"),
         "categories": one("SELECT COUNT(*) FROM categories"),
@@ -671,7 +907,9 @@ def stats(conn: sqlite3.Connection) -> dict:
         "models": one("SELECT COUNT(*) FROM models"),
         "expectations": one("SELECT COUNT(*) FROM expectations"),
         "guard_results": one("SELECT COUNT(*) FROM guard_results"),
-        "guard_results_by_status": {r[0]: r[1] for r in conn.execute("SELECT input_status, COUNT(*) FROM guard_results GROUP BY input_status")},
+        "guard_results_by_status": {
+            r[0]: r[1] for r in conn.execute("SELECT input_status, COUNT(*) FROM guard_results GROUP BY input_status")
+        },
         "built_at": meta(conn).get("built_at"),
         "source_commit": meta(conn).get("source_commit"),
     }
@@ -679,8 +917,12 @@ def stats(conn: sqlite3.Connection) -> dict:
 
 def search(conn: sqlite3.Connection, text: str, limit: int = 20) -> list[dict]:
     """Full-text hits over cards and examples, best first: [{"card", "title", "in", "snippet", "score"}]."""
-    sql = "WITH " + _TEXT_HITS.strip() + """ SELECT h.card_id, c.title, h.place, h.snip, h.score FROM text_hits h
+    sql = (
+        "WITH "
+        + _TEXT_HITS.strip()
+        + """ SELECT h.card_id, c.title, h.place, h.snip, h.score FROM text_hits h
              JOIN cards c ON c.id = h.card_id ORDER BY h.score LIMIT :limit"""
+    )
     try:
         rows = conn.execute(sql, {"text": text, "limit": limit}).fetchall()
     except sqlite3.OperationalError:
@@ -696,8 +938,8 @@ _COMPLETE = {
     "taxonomy": "SELECT id FROM taxonomies WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
     "category": "SELECT ref FROM categories WHERE ref LIKE :p ESCAPE '\\' ORDER BY taxonomy_id, position",
     "harm-type": "SELECT id FROM harm_type_terms WHERE id LIKE :p ESCAPE '\\' "
-                 "UNION SELECT a.id || ':' || c.id FROM harm_type_terms a, harm_type_terms c "
-                 "WHERE a.term_group = 'actor' AND c.term_group = 'category' AND a.id || ':' || c.id LIKE :p ESCAPE '\\'",
+    "UNION SELECT a.id || ':' || c.id FROM harm_type_terms a, harm_type_terms c "
+    "WHERE a.term_group = 'actor' AND c.term_group = 'category' AND a.id || ':' || c.id LIKE :p ESCAPE '\\'",
 }
 
 
@@ -721,12 +963,18 @@ def _record(r: sqlite3.Row, json_cols=()) -> dict:
 
 def model_records(conn: sqlite3.Connection) -> list[dict]:
     """Every model record with all its fields (open_weights as a bool), by kind then id."""
-    return [{**_record(r), "open_weights": bool(r["open_weights"])} for r in conn.execute("SELECT * FROM models ORDER BY kind, id")]
+    return [
+        {**_record(r), "open_weights": bool(r["open_weights"])}
+        for r in conn.execute("SELECT * FROM models ORDER BY kind, id")
+    ]
 
 
 def scenario_records(conn: sqlite3.Connection) -> list[dict]:
     """Every scenario record with all its fields, by id."""
-    return [_record(r, ("raises_severity", "lowers_severity", "tags")) for r in conn.execute("SELECT * FROM scenarios ORDER BY id")]
+    return [
+        _record(r, ("raises_severity", "lowers_severity", "tags"))
+        for r in conn.execute("SELECT * FROM scenarios ORDER BY id")
+    ]
 
 
 def harm_type_terms(conn: sqlite3.Connection) -> list[dict]:
@@ -741,7 +989,11 @@ def crosswalk_list(conn: sqlite3.Connection) -> list[dict]:
 
 def category_records(conn: sqlite3.Connection, taxonomy_id: str | None = None) -> dict[str, dict]:
     """Categories by ref with all their fields (alt_names and attributes decoded), in file order."""
-    sql = "SELECT * FROM categories" + (" WHERE taxonomy_id = ?" if taxonomy_id else "") + " ORDER BY taxonomy_id, position"
+    sql = (
+        "SELECT * FROM categories"
+        + (" WHERE taxonomy_id = ?" if taxonomy_id else "")
+        + " ORDER BY taxonomy_id, position"
+    )
     out = {}
     for r in conn.execute(sql, (taxonomy_id,) if taxonomy_id else ()):
         rec = _record(r, ("alt_names",))

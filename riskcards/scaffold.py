@@ -20,8 +20,16 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def card_text(card_id: str, *, title: str, summary: str, author: str, placements: list[str],
-              scenarios: list[str], today: str | None = None) -> str:
+def card_text(
+    card_id: str,
+    *,
+    title: str,
+    summary: str,
+    author: str,
+    placements: list[str],
+    scenarios: list[str],
+    today: str | None = None,
+) -> str:
     today = today or _dt.date.today().isoformat()
     lines = [
         SCHEMA_LINE,
@@ -51,20 +59,20 @@ def card_text(card_id: str, *, title: str, summary: str, author: str, placements
         "      kind: illustrative  # or: kind: observed, with model, date and source",
         f"      author: {_q(author)}",
         "    sensitivity: full  # defanged: mark removed detail as [redacted: what]; withheld: give withheld_reason",
-        "    prompt: \"TODO: the prompt\"",
-        "    output: \"TODO: the output that shows the risk\"",
+        '    prompt: "TODO: the prompt"',
+        '    output: "TODO: the output that shows the risk"',
     ]
     if scenarios:
         lines.append("scenarios:")
         for sid in scenarios:
-            lines += [f"  - scenario: {sid}", "    severity: medium", "    rationale: \"TODO: why this severity here\""]
+            lines += [f"  - scenario: {sid}", "    severity: medium", '    rationale: "TODO: why this severity here"']
     else:
         lines.append("scenarios: []  # e.g. - {scenario: customer-support-bot, severity: medium, rationale: ...}")
     lines += [
         "references: []  # - title: ...  url: https://...",
         "status: draft",
         "version: 0.1.0",
-        f"created: \"{today}\"",
+        f'created: "{today}"',
         f"contributors: [{_q(author)}]",
         "license: CC-BY-4.0",
         "",
@@ -72,8 +80,17 @@ def card_text(card_id: str, *, title: str, summary: str, author: str, placements
     return "\n".join(lines)
 
 
-def write_card(root: Path, card_id: str, *, title: str, summary: str, author: str,
-               placements: list[str], scenarios: list[str], force: bool = False) -> Path:
+def write_card(
+    root: Path,
+    card_id: str,
+    *,
+    title: str,
+    summary: str,
+    author: str,
+    placements: list[str],
+    scenarios: list[str],
+    force: bool = False,
+) -> Path:
     if not ids.is_id(card_id):
         raise ScaffoldError(f"{card_id!r} is not a valid id: write {ids.ID_HINT}")
     if "\n" in title or "\n" in summary:
@@ -90,6 +107,8 @@ def write_card(root: Path, card_id: str, *, title: str, summary: str, author: st
     if path.exists() and not force:
         raise ScaffoldError(f"{path} exists; choose another id or pass --force")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(card_text(card_id, title=title, summary=summary, author=author,
-                              placements=placements, scenarios=scenarios), encoding="utf-8")
+    path.write_text(
+        card_text(card_id, title=title, summary=summary, author=author, placements=placements, scenarios=scenarios),
+        encoding="utf-8",
+    )
     return path

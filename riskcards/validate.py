@@ -177,7 +177,10 @@ def schema_message(err: dict, model: type[BaseModel], data: Any, path: tuple) ->
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
-        return f"{_describe(value)} is not allowed for '{name}'{ids.did_you_mean(str(value), options)}; write one of: {', '.join(options)}", False
+        return (
+            f"{_describe(value)} is not allowed for '{name}'{ids.did_you_mean(str(value), options)}; write one of: {', '.join(options)}",
+            False,
+        )
     if kind == "string_pattern_mismatch":
         hint = ids.PATTERN_HINTS.get(ctx.get("pattern", ""), f"a string matching {ctx.get('pattern')}")
         return f"{_describe(value)} is not valid for '{name}': write {hint}", False
@@ -194,7 +197,10 @@ def schema_message(err: dict, model: type[BaseModel], data: Any, path: tuple) ->
     if kind == "union_tag_invalid":
         return f"'kind' {_describe(ctx.get('tag'))} is not known; write one of: {ctx.get('expected_tags')}", False
     if kind == "union_tag_not_found":
-        return f"'{name}' needs 'kind: illustrative' (written by a contributor) or 'kind: observed' (real model output)", False
+        return (
+            f"'{name}' needs 'kind: illustrative' (written by a contributor) or 'kind: observed' (real model output)",
+            False,
+        )
     return f"'{name}': {err['msg']}", False
 
 
@@ -370,7 +376,9 @@ def _record(files: _Files, rec: Loaded) -> tuple[Any, list[Problem]]:
     if rec.payload is None:
         return None, []
     if rec.kind is None:
-        folders = ", ".join(k + "/" for k in ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab"))
+        folders = ", ".join(
+            k + "/" for k in ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab")
+        )
         return None, [Problem(rec.shown, 1, 1, f"not in a record folder; records live in {folders}", "file")]
     model = KINDS[rec.kind]
     try:
@@ -396,7 +404,14 @@ def _collect(kb: KnowledgeBase, typed: dict, files: _Files, problems: list[Probl
     for shown, (rec, obj) in typed.items():
         if isinstance(obj, HarmTypeVocabulary):
             if kb.vocab is not None:
-                problems.append(files.at(shown, ("id",), "a second harm-type vocabulary; keep exactly one, vocab/harm-types.yaml", "duplicate-id"))
+                problems.append(
+                    files.at(
+                        shown,
+                        ("id",),
+                        "a second harm-type vocabulary; keep exactly one, vocab/harm-types.yaml",
+                        "duplicate-id",
+                    )
+                )
             kb.vocab = obj
             kb.paths[("harm-types", obj.id)] = shown
             continue
@@ -404,16 +419,38 @@ def _collect(kb: KnowledgeBase, typed: dict, files: _Files, problems: list[Probl
         if obj.id is None:
             continue
         if obj.id != stem:
-            problems.append(files.at(shown, ("id",), f"id '{obj.id}' differs from the file name '{rec.path.name}'; rename the file to '{obj.id}{rec.path.suffix}' or set 'id: {stem}'", "file-name"))
+            problems.append(
+                files.at(
+                    shown,
+                    ("id",),
+                    f"id '{obj.id}' differs from the file name '{rec.path.name}'; rename the file to '{obj.id}{rec.path.suffix}' or set 'id: {stem}'",
+                    "file-name",
+                )
+            )
         table = targets[type(obj)]
         if obj.id in table:
             first = kb.paths[(kind_names[type(obj)], obj.id)]
-            problems.append(files.at(shown, ("id",), f"{kind_names[type(obj)]} id '{obj.id}' is already used by {first}; ids are unique and never reused", "duplicate-id"))
+            problems.append(
+                files.at(
+                    shown,
+                    ("id",),
+                    f"{kind_names[type(obj)]} id '{obj.id}' is already used by {first}; ids are unique and never reused",
+                    "duplicate-id",
+                )
+            )
             continue
         table[obj.id] = obj
         kb.paths[(kind_names[type(obj)], obj.id)] = shown
     if kb.vocab is None and kb.cards:
-        problems.append(Problem(display_path(kb.root / "vocab" / "harm-types.yaml", kb.root), 1, 1, "the harm-type vocabulary is missing; cards' harm types are checked against it", "missing-file"))
+        problems.append(
+            Problem(
+                display_path(kb.root / "vocab" / "harm-types.yaml", kb.root),
+                1,
+                1,
+                "the harm-type vocabulary is missing; cards' harm types are checked against it",
+                "missing-file",
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -470,7 +507,14 @@ def _check_taxonomy(tax: Taxonomy, shown: str, files: _Files, add) -> None:
         if cat is None:
             continue
         if cat.code in seen:
-            add(files.at(shown, ("categories", i, "code"), f"code '{cat.code}' appears twice (first at category {seen[cat.code] + 1}); codes are unique within a taxonomy", "duplicate-code"))
+            add(
+                files.at(
+                    shown,
+                    ("categories", i, "code"),
+                    f"code '{cat.code}' appears twice (first at category {seen[cat.code] + 1}); codes are unique within a taxonomy",
+                    "duplicate-code",
+                )
+            )
         seen.setdefault(cat.code, i)
     levels = {c.code: c.level for c in cats}
     for i, cat in enumerate(tax.categories or []):
@@ -481,11 +525,32 @@ def _check_taxonomy(tax: Taxonomy, shown: str, files: _Files, add) -> None:
             if parent is None:
                 continue
             if parent not in levels:
-                add(files.at(shown, ("categories", i, fld), f"{fld} '{parent}' is not a code of this taxonomy{ids.did_you_mean(parent, levels)}", "unknown-code"))
+                add(
+                    files.at(
+                        shown,
+                        ("categories", i, fld),
+                        f"{fld} '{parent}' is not a code of this taxonomy{ids.did_you_mean(parent, levels)}",
+                        "unknown-code",
+                    )
+                )
             elif fld == "parent" and levels[parent] != cat.level - 1:
-                add(files.at(shown, ("categories", i, "level"), f"level {cat.level} does not follow its parent '{parent}' (level {levels[parent]}); write level: {levels[parent] + 1}", "hierarchy"))
+                add(
+                    files.at(
+                        shown,
+                        ("categories", i, "level"),
+                        f"level {cat.level} does not follow its parent '{parent}' (level {levels[parent]}); write level: {levels[parent] + 1}",
+                        "hierarchy",
+                    )
+                )
         if cat.parent is None and cat.level != 1:
-            add(files.at(shown, ("categories", i, "level"), f"a category without a parent is level 1, not {cat.level}", "hierarchy"))
+            add(
+                files.at(
+                    shown,
+                    ("categories", i, "level"),
+                    f"a category without a parent is level 1, not {cat.level}",
+                    "hierarchy",
+                )
+            )
 
 
 def _check_vocab(vocab: HarmTypeVocabulary, shown: str, files: _Files, add) -> None:
@@ -498,18 +563,36 @@ def _check_vocab(vocab: HarmTypeVocabulary, shown: str, files: _Files, add) -> N
                 add(files.at(shown, (group, i, "id"), f"'{term.id}' appears twice in {group}", "duplicate-id"))
             seen.add(term.id)
             if term.synonym_of and term.synonym_of not in known:
-                add(files.at(shown, (group, i, "synonym_of"), f"synonym_of '{term.synonym_of}' is not one of the {group}{ids.did_you_mean(term.synonym_of, known)}", "unknown-id"))
+                add(
+                    files.at(
+                        shown,
+                        (group, i, "synonym_of"),
+                        f"synonym_of '{term.synonym_of}' is not one of the {group}{ids.did_you_mean(term.synonym_of, known)}",
+                        "unknown-id",
+                    )
+                )
 
 
 def _check_ref(kb: KnowledgeBase, ref: str, shown: str, path: tuple, files: _Files, add) -> bool:
     taxonomy_id, _, code = ref.partition(":")
     if taxonomy_id not in kb.taxonomies:
-        add(files.at(shown, path, f"unknown taxonomy '{taxonomy_id}'{ids.did_you_mean(taxonomy_id, kb.taxonomies)}; taxonomies are the files in taxonomies/", "unknown-taxonomy"))
+        add(
+            files.at(
+                shown,
+                path,
+                f"unknown taxonomy '{taxonomy_id}'{ids.did_you_mean(taxonomy_id, kb.taxonomies)}; taxonomies are the files in taxonomies/",
+                "unknown-taxonomy",
+            )
+        )
         return False
     codes = kb.codes(taxonomy_id)
     if code not in codes:
         near = ids.closest(code, codes, n=3)
-        hint = f"; closest valid codes: {', '.join(near)}" if near else f"; valid codes start {', '.join(list(codes)[:6])} ..."
+        hint = (
+            f"; closest valid codes: {', '.join(near)}"
+            if near
+            else f"; valid codes start {', '.join(list(codes)[:6])} ..."
+        )
         add(files.at(shown, path, f"'{code}' is not a code of {taxonomy_id}{hint}", "unknown-code"))
         return False
     return True
@@ -524,10 +607,32 @@ def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -
             if ht is None:
                 continue
             if ht.actor not in actors:
-                add(files.at(shown, ("harm_types", i, "actor"), f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}; actors: {', '.join(sorted(actors))}", "vocabulary"))
+                add(
+                    files.at(
+                        shown,
+                        ("harm_types", i, "actor"),
+                        f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}; actors: {', '.join(sorted(actors))}",
+                        "vocabulary",
+                    )
+                )
             if ht.category not in cats:
-                add(files.at(shown, ("harm_types", i, "category"), f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}; categories: {', '.join(sorted(cats))}", "vocabulary"))
-        _dupes(card.harm_types or [], lambda h: (h.actor, h.category), lambda i: ("harm_types", i), "harm type", shown, files, add)
+                add(
+                    files.at(
+                        shown,
+                        ("harm_types", i, "category"),
+                        f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}; categories: {', '.join(sorted(cats))}",
+                        "vocabulary",
+                    )
+                )
+        _dupes(
+            card.harm_types or [],
+            lambda h: (h.actor, h.category),
+            lambda i: ("harm_types", i),
+            "harm type",
+            shown,
+            files,
+            add,
+        )
 
     for i, pl in enumerate(card.placements):
         if pl is None:
@@ -543,27 +648,84 @@ def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -
         has_text = [f for f in ("prompt", "output", "turns") if getattr(ex, f) is not None]
         if ex.sensitivity == "withheld":
             for f in has_text:
-                add(files.at(shown, (*base, f), f"a withheld example carries no text; remove '{f}' and keep only 'withheld_reason'", "withheld"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, f),
+                        f"a withheld example carries no text; remove '{f}' and keep only 'withheld_reason'",
+                        "withheld",
+                    )
+                )
             if not ex.withheld_reason:
-                add(files.at(shown, (*base, "sensitivity"), "a withheld example needs 'withheld_reason': say why the text is not published", "withheld"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "sensitivity"),
+                        "a withheld example needs 'withheld_reason': say why the text is not published",
+                        "withheld",
+                    )
+                )
         else:
             if ex.withheld_reason:
-                add(files.at(shown, (*base, "withheld_reason"), f"'withheld_reason' is only for withheld examples; this one is '{ex.sensitivity}'", "withheld"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "withheld_reason"),
+                        f"'withheld_reason' is only for withheld examples; this one is '{ex.sensitivity}'",
+                        "withheld",
+                    )
+                )
             if ex.turns is not None and (ex.prompt is not None or ex.output is not None):
-                add(files.at(shown, (*base, "turns"), "write either 'prompt' and 'output' or 'turns', not both", "example-text"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "turns"),
+                        "write either 'prompt' and 'output' or 'turns', not both",
+                        "example-text",
+                    )
+                )
             elif ex.turns is None and (ex.prompt is None or ex.output is None):
                 missing = "prompt" if ex.prompt is None else "output"
-                add(files.at(shown, base, f"example needs '{missing}' (or a conversation in 'turns', or sensitivity: withheld)", "example-text"))
+                add(
+                    files.at(
+                        shown,
+                        base,
+                        f"example needs '{missing}' (or a conversation in 'turns', or sensitivity: withheld)",
+                        "example-text",
+                    )
+                )
             elif ex.turns is not None and not any(t.role == "assistant" for t in ex.turns):
-                add(files.at(shown, (*base, "turns"), "a conversation needs at least one 'assistant' turn showing the model's behaviour", "example-text", key=True))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "turns"),
+                        "a conversation needs at least one 'assistant' turn showing the model's behaviour",
+                        "example-text",
+                        key=True,
+                    )
+                )
             if ex.sensitivity == "defanged":
                 texts = [ex.prompt or "", ex.output or "", *(t.content for t in ex.turns or [])]
                 if not any("[redacted" in t for t in texts):
-                    add(files.at(shown, (*base, "sensitivity"), "a defanged example marks what was removed with '[redacted: what]'; add the marker or use sensitivity: full", "defanged"))
+                    add(
+                        files.at(
+                            shown,
+                            (*base, "sensitivity"),
+                            "a defanged example marks what was removed with '[redacted: what]'; add the marker or use sensitivity: full",
+                            "defanged",
+                        )
+                    )
         prov = ex.provenance
         if prov.kind == "observed":
             if prov.model != "unknown" and prov.model not in kb.models:
-                add(files.at(shown, (*base, "provenance", "model"), f"unknown model '{prov.model}'{ids.did_you_mean(prov.model, kb.models)}; add models/{prov.model}.yaml or write 'model: unknown' with 'model_name'", "unknown-model"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "provenance", "model"),
+                        f"unknown model '{prov.model}'{ids.did_you_mean(prov.model, kb.models)}; add models/{prov.model}.yaml or write 'model: unknown' with 'model_name'",
+                        "unknown-model",
+                    )
+                )
             if prov.date and _date(prov.date) is None:
                 add(files.at(shown, (*base, "provenance", "date"), f"'{prov.date}' is not a real date", "date"))
         seen_exp: set = set()
@@ -572,33 +734,79 @@ def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -
             codes = guard_codes.get(exp.guard)
             if codes is None:
                 hint = ids.did_you_mean(exp.guard, guards)
-                add(files.at(shown, (*base, "expected", j, "guard"), f"'{exp.guard}' is not a guard model{hint}; guards are model records with a 'guard' section", "unknown-guard"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "expected", j, "guard"),
+                        f"'{exp.guard}' is not a guard model{hint}; guards are model records with a 'guard' section",
+                        "unknown-guard",
+                    )
+                )
             elif exp.categories:
                 for k, code in enumerate(exp.categories):
                     if code not in codes:
                         taxonomy = guards[exp.guard].guard.taxonomy
-                        add(files.at(shown, (*base, "expected", j, "categories", k), f"'{code}' is not a category of {taxonomy} (the taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}", "unknown-code"))
+                        add(
+                            files.at(
+                                shown,
+                                (*base, "expected", j, "categories", k),
+                                f"'{code}' is not a category of {taxonomy} (the taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}",
+                                "unknown-code",
+                            )
+                        )
             if exp.categories and exp.verdict == "safe":
-                add(files.at(shown, (*base, "expected", j, "categories"), "categories go with verdict 'unsafe'; remove them or expect 'unsafe'", "expectation"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "expected", j, "categories"),
+                        "categories go with verdict 'unsafe'; remove them or expect 'unsafe'",
+                        "expectation",
+                    )
+                )
             key = (exp.guard, exp.target)
             if key in seen_exp:
-                add(files.at(shown, (*base, "expected", j, "guard"), f"a second expectation for guard '{exp.guard}' on the {exp.target}; keep one", "expectation"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "expected", j, "guard"),
+                        f"a second expectation for guard '{exp.guard}' on the {exp.target}; keep one",
+                        "expectation",
+                    )
+                )
             seen_exp.add(key)
             if withheld:
-                add(files.at(shown, (*base, "expected", j, "guard"), "a withheld example has no text for a guard to classify; remove 'expected'", "expectation"))
+                add(
+                    files.at(
+                        shown,
+                        (*base, "expected", j, "guard"),
+                        "a withheld example has no text for a guard to classify; remove 'expected'",
+                        "expectation",
+                    )
+                )
 
     for i, link in enumerate(card.scenarios):
         if link is None:
             continue
         if link.scenario not in kb.scenarios:
-            add(files.at(shown, ("scenarios", i, "scenario"), f"unknown scenario '{link.scenario}'{ids.did_you_mean(link.scenario, kb.scenarios)}; scenarios are the files in scenarios/", "unknown-scenario"))
+            add(
+                files.at(
+                    shown,
+                    ("scenarios", i, "scenario"),
+                    f"unknown scenario '{link.scenario}'{ids.did_you_mean(link.scenario, kb.scenarios)}; scenarios are the files in scenarios/",
+                    "unknown-scenario",
+                )
+            )
     _dupes(card.scenarios, lambda s: s.scenario, lambda i: ("scenarios", i, "scenario"), "scenario", shown, files, add)
 
     for i, ref in enumerate(card.references):
         if ref is None:
             continue
         if ref.url is None and ref.doi is None:
-            add(files.at(shown, ("references", i), "a reference needs a 'url' or a 'doi' so readers can find it", "reference"))
+            add(
+                files.at(
+                    shown, ("references", i), "a reference needs a 'url' or a 'doi' so readers can find it", "reference"
+                )
+            )
         if ref.url is not None and (why := url_problem(ref.url)):
             add(files.at(shown, ("references", i, "url"), f"URL {why}", "url"))
 
@@ -614,34 +822,87 @@ def _check_lifecycle(kb: KnowledgeBase, card: Card, shown: str, files: _Files, a
         if reviewed is None:
             add(files.at(shown, ("last_reviewed",), f"'{card.last_reviewed}' is not a real date", "date"))
         elif created and reviewed < created:
-            add(files.at(shown, ("last_reviewed",), f"last_reviewed {card.last_reviewed} is before created {card.created}", "date"))
+            add(
+                files.at(
+                    shown,
+                    ("last_reviewed",),
+                    f"last_reviewed {card.last_reviewed} is before created {card.created}",
+                    "date",
+                )
+            )
     if card.status == "reviewed":
         if not card.reviewers:
             add(files.at(shown, ("status",), "status 'reviewed' needs 'reviewers' (who reviewed it)", "lifecycle"))
         if card.last_reviewed is None:
             add(files.at(shown, ("status",), "status 'reviewed' needs 'last_reviewed' (when, YYYY-MM-DD)", "lifecycle"))
     if card.status == "deprecated" and not card.deprecated_reason:
-        add(files.at(shown, ("status",), "status 'deprecated' needs 'deprecated_reason' (why it was retired)", "lifecycle"))
+        add(
+            files.at(
+                shown, ("status",), "status 'deprecated' needs 'deprecated_reason' (why it was retired)", "lifecycle"
+            )
+        )
     if card.status != "deprecated" and card.deprecated_reason:
-        add(files.at(shown, ("deprecated_reason",), f"'deprecated_reason' is only for deprecated cards; this one is '{card.status}'", "lifecycle"))
+        add(
+            files.at(
+                shown,
+                ("deprecated_reason",),
+                f"'deprecated_reason' is only for deprecated cards; this one is '{card.status}'",
+                "lifecycle",
+            )
+        )
     if card.superseded_by is not None:
         target = kb.cards.get(card.superseded_by)
         if card.superseded_by == card.id:
             add(files.at(shown, ("superseded_by",), "a card cannot supersede itself", "lifecycle"))
         elif target is None:
-            add(files.at(shown, ("superseded_by",), f"superseded_by '{card.superseded_by}' is not a card{ids.did_you_mean(card.superseded_by, kb.cards)}", "unknown-card"))
+            add(
+                files.at(
+                    shown,
+                    ("superseded_by",),
+                    f"superseded_by '{card.superseded_by}' is not a card{ids.did_you_mean(card.superseded_by, kb.cards)}",
+                    "unknown-card",
+                )
+            )
         elif target.status == "deprecated":
-            add(files.at(shown, ("superseded_by",), f"superseded_by '{card.superseded_by}' is itself deprecated; point at a live card", "lifecycle"))
+            add(
+                files.at(
+                    shown,
+                    ("superseded_by",),
+                    f"superseded_by '{card.superseded_by}' is itself deprecated; point at a live card",
+                    "lifecycle",
+                )
+            )
         if card.status != "deprecated":
-            add(files.at(shown, ("superseded_by",), "only a deprecated card has 'superseded_by'; set status: deprecated with a reason", "lifecycle"))
+            add(
+                files.at(
+                    shown,
+                    ("superseded_by",),
+                    "only a deprecated card has 'superseded_by'; set status: deprecated with a reason",
+                    "lifecycle",
+                )
+            )
     versions = [e.version for e in card.changelog]
     for i, entry in enumerate(card.changelog):
         if _date(entry.date) is None:
             add(files.at(shown, ("changelog", i, "date"), f"'{entry.date}' is not a real date", "date"))
         if versions.count(entry.version) > 1 and versions.index(entry.version) != i:
-            add(files.at(shown, ("changelog", i, "version"), f"version {entry.version} appears twice in the changelog", "lifecycle"))
+            add(
+                files.at(
+                    shown,
+                    ("changelog", i, "version"),
+                    f"version {entry.version} appears twice in the changelog",
+                    "lifecycle",
+                )
+            )
     if versions and card.version is not None and _semver(versions[-1]) > _semver(card.version):
-        add(files.at(shown, ("version",), f"version {card.version} is older than the newest changelog entry ({versions[-1]}); bump it", "lifecycle"))
+        add(
+            files.at(
+                shown,
+                ("version",),
+                f"version {card.version} is older than the newest changelog entry ({versions[-1]}); bump it",
+                "lifecycle",
+            )
+        )
 
 
 def _semver(v: str) -> tuple[int, ...]:
@@ -653,7 +914,11 @@ def _check_crosswalk(kb: KnowledgeBase, cw: Crosswalk, shown: str, files: _Files
     for end in ("source", "target"):
         tid = getattr(cw, end)
         if tid not in kb.taxonomies:
-            add(files.at(shown, (end,), f"unknown taxonomy '{tid}'{ids.did_you_mean(tid, kb.taxonomies)}", "unknown-taxonomy"))
+            add(
+                files.at(
+                    shown, (end,), f"unknown taxonomy '{tid}'{ids.did_you_mean(tid, kb.taxonomies)}", "unknown-taxonomy"
+                )
+            )
             ok = False
     if cw.source == cw.target:
         add(files.at(shown, ("target",), "a crosswalk relates two different taxonomies", "crosswalk"))
@@ -664,7 +929,15 @@ def _check_crosswalk(kb: KnowledgeBase, cw: Crosswalk, shown: str, files: _Files
             continue
         _check_ref(kb, f"{cw.source}:{row.source}", shown, ("relations", i, "source"), files, add)
         _check_ref(kb, f"{cw.target}:{row.target}", shown, ("relations", i, "target"), files, add)
-    _dupes(cw.relations or [], lambda r: (r.source, r.target), lambda i: ("relations", i, "source"), "relation", shown, files, add)
+    _dupes(
+        cw.relations or [],
+        lambda r: (r.source, r.target),
+        lambda i: ("relations", i, "source"),
+        "relation",
+        shown,
+        files,
+        add,
+    )
     for i, ref in enumerate(cw.references):
         if ref is not None and ref.url is not None and (why := url_problem(ref.url)):
             add(files.at(shown, ("references", i, "url"), f"URL {why}", "url"))
@@ -672,11 +945,32 @@ def _check_crosswalk(kb: KnowledgeBase, cw: Crosswalk, shown: str, files: _Files
 
 def _check_model(kb: KnowledgeBase, model: Model, shown: str, files: _Files, add) -> None:
     if model.kind in ("guard-model", "classifier") and model.guard is None:
-        add(files.at(shown, ("kind",), f"a {model.kind} needs a 'guard' section naming the taxonomy of its categories", "model"))
+        add(
+            files.at(
+                shown,
+                ("kind",),
+                f"a {model.kind} needs a 'guard' section naming the taxonomy of its categories",
+                "model",
+            )
+        )
     if model.kind == "language-model" and model.guard is not None:
-        add(files.at(shown, ("guard",), "only guard models and classifiers have a 'guard' section; set kind: guard-model", "model"))
+        add(
+            files.at(
+                shown,
+                ("guard",),
+                "only guard models and classifiers have a 'guard' section; set kind: guard-model",
+                "model",
+            )
+        )
     if model.guard is not None and model.guard.taxonomy not in kb.taxonomies:
-        add(files.at(shown, ("guard", "taxonomy"), f"unknown taxonomy '{model.guard.taxonomy}'{ids.did_you_mean(model.guard.taxonomy, kb.taxonomies)}", "unknown-taxonomy"))
+        add(
+            files.at(
+                shown,
+                ("guard", "taxonomy"),
+                f"unknown taxonomy '{model.guard.taxonomy}'{ids.did_you_mean(model.guard.taxonomy, kb.taxonomies)}",
+                "unknown-taxonomy",
+            )
+        )
     if model.url is not None and (why := url_problem(model.url)):
         add(files.at(shown, ("url",), f"URL {why}", "url"))
     if model.released is not None and _date(model.released) is None:
@@ -694,7 +988,14 @@ def _check_aliases(kb: KnowledgeBase, files: _Files, add) -> None:
             elif alias in owner and owner[alias] != cid:
                 other = owner[alias]
                 what = "the id of card" if alias == other else "already an alias of card"
-                add(files.at(shown, ("aliases", i), f"alias '{alias}' is {what} '{other}'; ids and aliases are unique across the knowledge base", "alias"))
+                add(
+                    files.at(
+                        shown,
+                        ("aliases", i),
+                        f"alias '{alias}' is {what} '{other}'; ids and aliases are unique across the knowledge base",
+                        "alias",
+                    )
+                )
             else:
                 owner[alias] = cid
 
@@ -706,7 +1007,14 @@ def _dupes(items, key, path, what: str, shown: str, files: _Files, add) -> None:
             continue
         k = key(item)
         if k in seen:
-            add(files.at(shown, path(i), f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} (also item {seen[k] + 1}); remove one", "duplicate"))
+            add(
+                files.at(
+                    shown,
+                    path(i),
+                    f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} (also item {seen[k] + 1}); remove one",
+                    "duplicate",
+                )
+            )
         else:
             seen[k] = i
 

@@ -16,8 +16,12 @@ BASE_MODELS = ("llama-guard-3-8b", "omni-moderation-latest", "llama-3.1-8b-instr
 BASE_SCENARIOS = ("medical-question-answering", "customer-support-bot")
 
 
-def make_kb(dest: Path, cards: tuple[str, ...] = (BASE_CARD,), models: tuple[str, ...] | None = None,
-            scenarios: tuple[str, ...] | None = None) -> Path:
+def make_kb(
+    dest: Path,
+    cards: tuple[str, ...] = (BASE_CARD,),
+    models: tuple[str, ...] | None = None,
+    scenarios: tuple[str, ...] | None = None,
+) -> Path:
     """A knowledge-base root in ``dest`` with the repo's taxonomies, vocabulary and schemas, the named
     repo cards, and the named model and scenario records (default: all of them)."""
     for sub in ("taxonomies", "vocab", "schema"):

@@ -42,16 +42,22 @@ def make_kb(tmp_path: Path, *, cards: tuple[str, ...] = ("guard-test-card",), cr
     for f in (REPO / "taxonomies").glob("*.yaml"):
         shutil.copy(f, root / "taxonomies" / f.name)
     if crosswalk:
-        (root / "taxonomies" / "crosswalks" / "llama-guard-3--mlcommons-ailuminate-v1.0.yaml").write_text(CROSSWALK, encoding="utf-8")
+        (root / "taxonomies" / "crosswalks" / "llama-guard-3--mlcommons-ailuminate-v1.0.yaml").write_text(
+            CROSSWALK, encoding="utf-8"
+        )
     (root / "cards").mkdir()
     (root / "checks").mkdir()
     for cid in cards:
         shutil.copy(DATA / "cards" / f"{cid}.yaml", root / "cards" / f"{cid}.yaml")
-    shutil.copy(REPO / "cards" / "confident-wrong-dosage-advice.yaml", root / "cards" / "confident-wrong-dosage-advice.yaml")
+    shutil.copy(
+        REPO / "cards" / "confident-wrong-dosage-advice.yaml", root / "cards" / "confident-wrong-dosage-advice.yaml"
+    )
     return root
 
 
-def write_config(root: Path, url: str, *, timeout: float = 1.0, retries: int = 3, concurrency: int = 4, extra: str = "") -> Path:
+def write_config(
+    root: Path, url: str, *, timeout: float = 1.0, retries: int = 3, concurrency: int = 4, extra: str = ""
+) -> Path:
     text = f"""guards:
   lg3-chat:
     adapter: llama-guard-3

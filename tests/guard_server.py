@@ -42,8 +42,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODERATION_KEYS = (
-    "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent", "self-harm",
-    "self-harm/instructions", "self-harm/intent", "sexual", "sexual/minors", "violence", "violence/graphic",
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
 )
 IMAGE_KEYS = {"self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "violence", "violence/graphic"}
 
@@ -60,9 +71,18 @@ class Fault:
 class GuardServer:
     """Start with ``start()`` (or as a context manager); ``url`` is the /v1 base URL."""
 
-    def __init__(self, model: str = "meta-llama/Llama-Guard-3-8B", *, style: str = "vllm-lg3", latency: float = 0.0,
-                 api_key: str | None = None, rules: list[tuple[str, str]] | None = None, port: int = 0,
-                 moderation_model: str = "omni-moderation-2024-09-26", record: bool = True) -> None:
+    def __init__(
+        self,
+        model: str = "meta-llama/Llama-Guard-3-8B",
+        *,
+        style: str = "vllm-lg3",
+        latency: float = 0.0,
+        api_key: str | None = None,
+        rules: list[tuple[str, str]] | None = None,
+        port: int = 0,
+        moderation_model: str = "omni-moderation-2024-09-26",
+        record: bool = True,
+    ) -> None:
         self.model = model
         self.moderation_model = moderation_model
         self.style = style
@@ -133,7 +153,9 @@ def judged_text(path: str, body: dict[str, Any]) -> str:
         parts = []
         for m in msgs:
             c = m.get("content")
-            parts.append(c if isinstance(c, str) else " ".join(p.get("text", "") for p in c or [] if isinstance(p, dict)))
+            parts.append(
+                c if isinstance(c, str) else " ".join(p.get("text", "") for p in c or [] if isinstance(p, dict))
+            )
         return "\n".join(parts)
     if path.endswith("/completions"):
         return str(body.get("prompt", ""))
@@ -190,8 +212,15 @@ def _handler(server: GuardServer):
                 server.count += 1
                 server.by_path[self.path] = server.by_path.get(self.path, 0) + 1
                 if server.record:
-                    server.requests.append({"method": self.command, "path": self.path, "body": body, "t": time.monotonic(),
-                                            "headers": {k.lower(): v for k, v in self.headers.items()}})
+                    server.requests.append(
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "body": body,
+                            "t": time.monotonic(),
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                        }
+                    )
 
         # ---- routes -------------------------------------------------------------------------------
 
@@ -200,8 +229,17 @@ def _handler(server: GuardServer):
                 return self._send(200, {"requests": server.count, "by_path": server.by_path})
             self._note(None)
             if self.path == "/v1/models":
-                data = [{"id": server.model, "object": "model", "created": 0, "owned_by": "vllm", "root": server.model,
-                         "parent": None, "max_model_len": 8192}]
+                data = [
+                    {
+                        "id": server.model,
+                        "object": "model",
+                        "created": 0,
+                        "owned_by": "vllm",
+                        "root": server.model,
+                        "parent": None,
+                        "max_model_len": 8192,
+                    }
+                ]
                 self._send(200, {"object": "list", "data": data})
             elif self.path == "/version":
                 self._send(200, {"version": "0.0.0+test-double"})
@@ -230,12 +268,25 @@ def _handler(server: GuardServer):
                 elif fault.kind in ("500", "503"):
                     return self._vllm_error(int(fault.kind), "Internal server error (injected)", "InternalServerError")
                 elif fault.kind == "429":
-                    return self._send(429, {"object": "error", "message": "Too many requests", "type": "RateLimitError",
-                                            "param": None, "code": 429}, {"Retry-After": fault.retry_after})
+                    return self._send(
+                        429,
+                        {
+                            "object": "error",
+                            "message": "Too many requests",
+                            "type": "RateLimitError",
+                            "param": None,
+                            "code": 429,
+                        },
+                        {"Retry-After": fault.retry_after},
+                    )
                 elif fault.kind == "400":
-                    return self._vllm_error(400, "This model's maximum context length is 8192 tokens.", "BadRequestError")
+                    return self._vllm_error(
+                        400, "This model's maximum context length is 8192 tokens.", "BadRequestError"
+                    )
                 elif fault.kind == "malformed":
-                    return self._send(200, b'{"id": "cmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess')
+                    return self._send(
+                        200, b'{"id": "cmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess'
+                    )
             if self.path == "/v1/moderations":
                 return self._moderation(body, text)
             if self.path not in ("/v1/chat/completions", "/v1/completions"):
@@ -245,7 +296,9 @@ def _handler(server: GuardServer):
             if self.path == "/v1/chat/completions":
                 roles = [m.get("role") for m in body.get("messages") or []]
                 if any(r != ("user" if i % 2 == 0 else "assistant") for i, r in enumerate(roles)):
-                    return self._vllm_error(400, "Conversation roles must alternate user/assistant/user/assistant/...", "BadRequestError")
+                    return self._vllm_error(
+                        400, "Conversation roles must alternate user/assistant/user/assistant/...", "BadRequestError"
+                    )
             raw, finish = server.verdict_for(text), "stop"
             if fault is not None and fault.kind == "truncated":
                 raw, finish = "unsafe", "length"
@@ -258,31 +311,73 @@ def _handler(server: GuardServer):
             if self.path == "/v1/chat/completions":
                 logprobs = None
                 if body.get("logprobs"):
-                    logprobs = {"content": [{"token": t, "logprob": c[max(c, key=c.get)] if t not in c else c[t], "bytes": None,
-                                             "top_logprobs": [{"token": k, "logprob": v, "bytes": None} for k, v in c.items()]}
-                                            for t, c in _logprob_positions(raw, p_unsafe)]}
-                choice = {"index": 0, "message": {"role": "assistant", "content": raw, "tool_calls": []}, "logprobs": logprobs,
-                          "finish_reason": finish, "stop_reason": None}
-                self._send(200, {"id": f"chatcmpl-{server.count}", "object": "chat.completion", "created": int(time.time()),
-                                 "model": server.model, "choices": [choice], "usage": usage})
+                    logprobs = {
+                        "content": [
+                            {
+                                "token": t,
+                                "logprob": c[max(c, key=c.get)] if t not in c else c[t],
+                                "bytes": None,
+                                "top_logprobs": [{"token": k, "logprob": v, "bytes": None} for k, v in c.items()],
+                            }
+                            for t, c in _logprob_positions(raw, p_unsafe)
+                        ]
+                    }
+                choice = {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": raw, "tool_calls": []},
+                    "logprobs": logprobs,
+                    "finish_reason": finish,
+                    "stop_reason": None,
+                }
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{server.count}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": server.model,
+                        "choices": [choice],
+                        "usage": usage,
+                    },
+                )
             else:
                 logprobs = None
                 if body.get("logprobs"):
                     pos = _logprob_positions(raw, p_unsafe)
-                    logprobs = {"tokens": [t for t, _ in pos], "token_logprobs": [c.get(t, -0.01) for t, c in pos],
-                                "top_logprobs": [c for _, c in pos], "text_offset": [0] * len(pos)}
+                    logprobs = {
+                        "tokens": [t for t, _ in pos],
+                        "token_logprobs": [c.get(t, -0.01) for t, c in pos],
+                        "top_logprobs": [c for _, c in pos],
+                        "text_offset": [0] * len(pos),
+                    }
                 choice = {"index": 0, "text": raw, "logprobs": logprobs, "finish_reason": finish, "stop_reason": None}
-                self._send(200, {"id": f"cmpl-{server.count}", "object": "text_completion", "created": int(time.time()),
-                                 "model": server.model, "choices": [choice], "usage": usage})
+                self._send(
+                    200,
+                    {
+                        "id": f"cmpl-{server.count}",
+                        "object": "text_completion",
+                        "created": int(time.time()),
+                        "model": server.model,
+                        "choices": [choice],
+                        "usage": usage,
+                    },
+                )
 
         def _moderation(self, body: dict[str, Any], text: str) -> None:
             if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
-                return self._openai_error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+                return self._openai_error(
+                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+                )
             flagged_keys = [k for needle, k in server.rules if needle in text and k in MODERATION_KEYS]
             cats = {k: k in flagged_keys for k in MODERATION_KEYS}
             scores = {k: (0.9731 if k in flagged_keys else 0.0012) for k in MODERATION_KEYS}
             applied = {k: (["text", "image"] if k in IMAGE_KEYS else ["text"]) for k in MODERATION_KEYS}
-            result = {"flagged": bool(flagged_keys), "categories": cats, "category_scores": scores, "category_applied_input_types": applied}
+            result = {
+                "flagged": bool(flagged_keys),
+                "categories": cats,
+                "category_scores": scores,
+                "category_applied_input_types": applied,
+            }
             self._send(200, {"id": f"modr-{server.count}", "model": server.moderation_model, "results": [result]})
 
     return Handler

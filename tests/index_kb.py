@@ -209,14 +209,24 @@ def make_index_kb(dest: Path, cards: dict[str, str] | None = None, results: bool
     return dest
 
 
-def guard_result(card: str, example: str, input_sha256: str, label: str = "unsafe", categories=("S10",), n: int = 1) -> dict:
+def guard_result(
+    card: str, example: str, input_sha256: str, label: str = "unsafe", categories=("S10",), n: int = 1
+) -> dict:
     return {
         "schema": "riskcards.guard-result/1",
         "key": "sha256:" + f"{n:064x}",
         "example": {"card": card, "example": example, "target": "response", "input_sha256": input_sha256},
-        "guard": {"id": "llama-guard-3-8b-test", "adapter": "llama-guard-3", "model": "llama-guard-3-8b",
-                  "model_name": "meta-llama/Llama-Guard-3-8B", "revision": None, "taxonomy": "llama-guard-3",
-                  "transport": "openai-chat", "template_sha256": None, "params": {"temperature": 0}},
+        "guard": {
+            "id": "llama-guard-3-8b-test",
+            "adapter": "llama-guard-3",
+            "model": "llama-guard-3-8b",
+            "model_name": "meta-llama/Llama-Guard-3-8B",
+            "revision": None,
+            "taxonomy": "llama-guard-3",
+            "transport": "openai-chat",
+            "template_sha256": None,
+            "params": {"temperature": 0},
+        },
         "verdict": {"label": label, "categories": list(categories)},
         "raw": f"{label}\n{','.join(categories)}",
         "run": {"at": f"2026-11-0{n}T10:00:00Z", "host": "test-host", "latency_ms": 12.5, "source": "live"},
@@ -240,10 +250,14 @@ def write_results(root: Path) -> None:
     (root / "checks" / "llama-guard-3-8b-test.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
 
 
-def run(*args: str, root: Path | None = None, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run(
+    *args: str, root: Path | None = None, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the installed `riskcards` command as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("RISKCARDS_ROOT", None)
     if root is not None:
         full_env["RISKCARDS_ROOT"] = str(root)
-    return subprocess.run([RISKCARDS, *args], capture_output=True, text=True, cwd=cwd or root or REPO, env=full_env, timeout=120)
+    return subprocess.run(
+        [RISKCARDS, *args], capture_output=True, text=True, cwd=cwd or root or REPO, env=full_env, timeout=120
+    )

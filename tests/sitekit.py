@@ -43,7 +43,9 @@ def riskcards_build(root: Path) -> subprocess.CompletedProcess:
     return run(["-m", "riskcards", "build", "--root", str(root)], cwd=root)
 
 
-def add_verdict(root: Path, card_id: str, example_id: str, guard_model: str, label: str, categories=(), target: str = "response") -> None:
+def add_verdict(
+    root: Path, card_id: str, example_id: str, guard_model: str, label: str, categories=(), target: str = "response"
+) -> None:
     """Append a live-looking verdict for the example as it is now to <root>/checks/<guard>.jsonl (tmp only)."""
     from riskcards.guards.hashing import cache_key, current_input_sha256
     from riskcards.validate import load_kb
@@ -52,16 +54,36 @@ def add_verdict(root: Path, card_id: str, example_id: str, guard_model: str, lab
     ex = next(e for e in kb.cards[card_id].examples if e.id == example_id)
     model = kb.models[guard_model]
     input_hash = current_input_sha256(ex, target)
-    guard = {"id": f"{guard_model}-test", "adapter": model.guard.adapter or model.guard.taxonomy, "model": guard_model,
-             "model_name": model.name, "revision": None, "taxonomy": model.guard.taxonomy, "transport": "openai-chat",
-             "template_sha256": None, "params": {}}
-    key = cache_key(guard_id=guard["id"], model_name=guard["model_name"], revision=None, transport="openai-chat",
-                    template_sha256=None, params={}, target=target, input_hash=input_hash)
-    record = {"schema": "riskcards.guard-result/1", "key": key,
-              "example": {"card": card_id, "example": example_id, "target": target, "input_sha256": input_hash},
-              "guard": guard, "verdict": {"label": label, "categories": list(categories)},
-              "raw": label if not categories else f"{label}\n{','.join(categories)}",
-              "run": {"at": "2026-11-28T12:00:00Z", "host": "test-host", "latency_ms": 12.5, "source": "live"}}
+    guard = {
+        "id": f"{guard_model}-test",
+        "adapter": model.guard.adapter or model.guard.taxonomy,
+        "model": guard_model,
+        "model_name": model.name,
+        "revision": None,
+        "taxonomy": model.guard.taxonomy,
+        "transport": "openai-chat",
+        "template_sha256": None,
+        "params": {},
+    }
+    key = cache_key(
+        guard_id=guard["id"],
+        model_name=guard["model_name"],
+        revision=None,
+        transport="openai-chat",
+        template_sha256=None,
+        params={},
+        target=target,
+        input_hash=input_hash,
+    )
+    record = {
+        "schema": "riskcards.guard-result/1",
+        "key": key,
+        "example": {"card": card_id, "example": example_id, "target": target, "input_sha256": input_hash},
+        "guard": guard,
+        "verdict": {"label": label, "categories": list(categories)},
+        "raw": label if not categories else f"{label}\n{','.join(categories)}",
+        "run": {"at": "2026-11-28T12:00:00Z", "host": "test-host", "latency_ms": 12.5, "source": "live"},
+    }
     (root / "checks").mkdir(exist_ok=True)
     with (root / "checks" / f"{guard['id']}.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
@@ -98,7 +120,21 @@ class MarkupCheck(HTMLParser):
             src = dict(attrs).get("src") or ""
             if "tracker" in src or src in ("x", ""):
                 self.problems.append(f"<img src={src!r}> from card text")
-        if tag not in ("br", "hr", "img", "input", "meta", "link", "source", "wbr", "col", "area", "path", "circle", "rect"):
+        if tag not in (
+            "br",
+            "hr",
+            "img",
+            "input",
+            "meta",
+            "link",
+            "source",
+            "wbr",
+            "col",
+            "area",
+            "path",
+            "circle",
+            "rect",
+        ):
             self.stack.append(tag)
 
     def handle_startendtag(self, tag, attrs):

@@ -36,9 +36,17 @@ MIN_NON_ENGLISH, MIN_NON_ENGLISH_LANGUAGES, MIN_MULTI_TURN = 3, 2, 3
 # Categories meaning sexual content involving minors, in every taxonomy that has one. The issue names
 # llama-guard-3:S4 and mlcommons-ailuminate-v1.0:cse; the others are the same category elsewhere.
 MINORS_REFS = {
-    "llama-guard-3:S4", "mlcommons-ailuminate-v1.0:cse", "llama-guard-2:S4", "llama-guard-4:S4",
-    "aegis-1.0:O7", "aegis-2.0:S7", "openai-moderation-omni:sexual/minors", "mlcommons-ai-safety-v0.5:cae",
-    "mlcommons-ai-safety-v0.5:cae.1", "mlcommons-ai-safety-v0.5:cae.2", "mlcommons-ai-safety-v0.5:cae.3",
+    "llama-guard-3:S4",
+    "mlcommons-ailuminate-v1.0:cse",
+    "llama-guard-2:S4",
+    "llama-guard-4:S4",
+    "aegis-1.0:O7",
+    "aegis-2.0:S7",
+    "openai-moderation-omni:sexual/minors",
+    "mlcommons-ai-safety-v0.5:cae",
+    "mlcommons-ai-safety-v0.5:cae.1",
+    "mlcommons-ai-safety-v0.5:cae.2",
+    "mlcommons-ai-safety-v0.5:cae.3",
 }
 MINORS_GUARD_CODES = {"llama-guard-3-8b": {"S4"}, "omni-moderation-latest": {"sexual/minors"}}
 
@@ -54,11 +62,74 @@ TITLE_THRESHOLD = 0.6
 TEXT_THRESHOLD = 0.35
 COMBINED_THRESHOLD = 0.4
 _STOP = {
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "by", "with", "from", "as", "at", "is",
-    "are", "be", "it", "its", "that", "this", "their", "they", "them", "than", "into", "via", "not", "no",
-    "can", "could", "may", "might", "will", "would", "should", "about", "when", "what", "which", "who",
-    "whom", "how", "does", "do", "has", "have", "had", "been", "being", "was", "were", "so", "if", "but",
-    "also", "only", "any", "all", "some", "such", "other", "more", "most", "own", "same", "very",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "by",
+    "with",
+    "from",
+    "as",
+    "at",
+    "is",
+    "are",
+    "be",
+    "it",
+    "its",
+    "that",
+    "this",
+    "their",
+    "they",
+    "them",
+    "than",
+    "into",
+    "via",
+    "not",
+    "no",
+    "can",
+    "could",
+    "may",
+    "might",
+    "will",
+    "would",
+    "should",
+    "about",
+    "when",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "how",
+    "does",
+    "do",
+    "has",
+    "have",
+    "had",
+    "been",
+    "being",
+    "was",
+    "were",
+    "so",
+    "if",
+    "but",
+    "also",
+    "only",
+    "any",
+    "all",
+    "some",
+    "such",
+    "other",
+    "more",
+    "most",
+    "own",
+    "same",
+    "very",
 }
 
 
@@ -213,8 +284,14 @@ def closest_pairs(cards: list[Card], n: int = 10) -> list[tuple[float, float, fl
 
 
 def near_duplicates(cards: list[Card]) -> list[str]:
-    hits = [p for p in _scored_pairs(cards) if p[1] >= TITLE_THRESHOLD or p[2] >= TEXT_THRESHOLD or p[0] >= COMBINED_THRESHOLD]
-    return [f"{a} ~ {b} (title {t:.2f}, text {x:.2f}, combined {s:.2f})" for s, t, x, a, b in sorted(hits, reverse=True)]
+    hits = [
+        p
+        for p in _scored_pairs(cards)
+        if p[1] >= TITLE_THRESHOLD or p[2] >= TEXT_THRESHOLD or p[0] >= COMBINED_THRESHOLD
+    ]
+    return [
+        f"{a} ~ {b} (title {t:.2f}, text {x:.2f}, combined {s:.2f})" for s, t, x, a, b in sorted(hits, reverse=True)
+    ]
 
 
 def _multi_turn(e) -> bool:
@@ -233,7 +310,9 @@ def corpus_problems(kb: KnowledgeBase) -> list[str]:
     examples = [e for c in cards for e in c.examples if e.sensitivity != "withheld"]
     foreign = Counter(e.language.split("-")[0] for e in examples if e.language.split("-")[0] != "en")
     if sum(foreign.values()) < MIN_NON_ENGLISH or len(foreign) < MIN_NON_ENGLISH_LANGUAGES:
-        out.append(f"{sum(foreign.values())} published non-English examples in {len(foreign)} languages (at least {MIN_NON_ENGLISH} in {MIN_NON_ENGLISH_LANGUAGES})")
+        out.append(
+            f"{sum(foreign.values())} published non-English examples in {len(foreign)} languages (at least {MIN_NON_ENGLISH} in {MIN_NON_ENGLISH_LANGUAGES})"
+        )
     multi = sum(1 for e in examples if _multi_turn(e))
     if multi < MIN_MULTI_TURN:
         out.append(f"{multi} multi-turn examples with two or more user turns (at least {MIN_MULTI_TURN})")
@@ -259,7 +338,9 @@ def repo():
 
 def test_repo_cards_all_load(repo):
     kb, unloaded = repo
-    assert not unloaded, _report("card files fail validation and are left out of every quality check (run `riskcards validate`)", unloaded)
+    assert not unloaded, _report(
+        "card files fail validation and are left out of every quality check (run `riskcards validate`)", unloaded
+    )
 
 
 def test_every_required_category_is_on_a_live_card(repo):
@@ -305,7 +386,12 @@ def test_no_two_cards_are_near_duplicates(repo):
     table = "\n".join(f"  {s:.2f} (title {t:.2f}, text {x:.2f})  {a} ~ {b}" for s, t, x, a, b in closest)
     print(f"\nclosest card pairs (combined similarity; report at >= {COMBINED_THRESHOLD}):\n{table}")
     dupes = near_duplicates(cards)
-    assert not dupes, _report("near-duplicate card pairs (merge them, or make the titles and descriptions say how they differ)", dupes) + f"\nclosest pairs:\n{table}"
+    assert not dupes, (
+        _report(
+            "near-duplicate card pairs (merge them, or make the titles and descriptions say how they differ)", dupes
+        )
+        + f"\nclosest pairs:\n{table}"
+    )
 
 
 def test_knowledge_base_is_big_and_varied_enough(repo):
@@ -367,9 +453,19 @@ def test_self_examples(small):
     assert example_problems(base) == []
     one = _with(base, examples=base.examples[:1])
     assert example_problems(one) == ["1 example(s) (at least 2, unless one is withheld with a reason)"]
-    withheld = base.examples[0].model_copy(update={"sensitivity": "withheld", "prompt": None, "output": None, "expected": [], "withheld_reason": "Too dangerous."})
+    withheld = base.examples[0].model_copy(
+        update={
+            "sensitivity": "withheld",
+            "prompt": None,
+            "output": None,
+            "expected": [],
+            "withheld_reason": "Too dangerous.",
+        }
+    )
     assert example_problems(_with(base, examples=[withheld])) == []
-    unexpected = base.examples[1].model_copy(update={"expected": [x for x in base.examples[1].expected if x.guard != "omni-moderation-latest"]})
+    unexpected = base.examples[1].model_copy(
+        update={"expected": [x for x in base.examples[1].expected if x.guard != "omni-moderation-latest"]}
+    )
     assert example_problems(_with(base, examples=[base.examples[0], unexpected])) == [
         f"example {unexpected.id}: no expected verdict for omni-moderation-latest"
     ]
@@ -396,29 +492,50 @@ def test_self_minors_rule(small):
     ids = ", ".join(e.id for e in base.examples)
     assert minors_problems(placed) == [f"placed on mlcommons-ailuminate-v1.0:cse but examples {ids} are not withheld"]
     ex = base.examples[0]
-    flagged = ex.model_copy(update={"expected": [x.model_copy(update={"categories": ["S4"]}) if x.guard == "llama-guard-3-8b" else x for x in ex.expected]})
-    assert minors_problems(_with(base, examples=[flagged])) == [f"example {ex.id} expects llama-guard-3-8b to flag S4 but is published"]
+    flagged = ex.model_copy(
+        update={
+            "expected": [
+                x.model_copy(update={"categories": ["S4"]}) if x.guard == "llama-guard-3-8b" else x for x in ex.expected
+            ]
+        }
+    )
+    assert minors_problems(_with(base, examples=[flagged])) == [
+        f"example {ex.id} expects llama-guard-3-8b to flag S4 but is published"
+    ]
 
 
 def test_self_near_duplicates():
     base = Card.model_validate(
         {
-            "id": "phishing-emails", "title": "Personalised phishing emails", "status": "draft", "version": "1.0.0",
-            "created": "2026-11-28", "harm_types": [{"actor": "reader", "category": "financial"}],
+            "id": "phishing-emails",
+            "title": "Personalised phishing emails",
+            "status": "draft",
+            "version": "1.0.0",
+            "created": "2026-11-28",
+            "harm_types": [{"actor": "reader", "category": "financial"}],
             "summary": "The model writes convincing phishing emails tailored to a named target.",
             "description": "Given a few details about a person, the model writes an email that imitates their bank or employer "
             "and asks them to log in through a link, so that the attacker can take their password.",
             "actions_required": "An attacker sends the email and the target follows the link.",
         }
     )
-    copy = base.model_copy(update={
-        "id": "spear-phishing-emails", "title": "Tailored phishing emails",
-        "description": base.description.replace("imitates their bank or employer", "pretends to come from their bank"),
-    })
-    other = base.model_copy(update={
-        "id": "wrong-dosage", "title": "Wrong medication doses", "summary": "The model states unsafe medication doses.",
-        "description": "Asked about a medicine, the model gives a dose that is wrong for the person asking.",
-    })
+    copy = base.model_copy(
+        update={
+            "id": "spear-phishing-emails",
+            "title": "Tailored phishing emails",
+            "description": base.description.replace(
+                "imitates their bank or employer", "pretends to come from their bank"
+            ),
+        }
+    )
+    other = base.model_copy(
+        update={
+            "id": "wrong-dosage",
+            "title": "Wrong medication doses",
+            "summary": "The model states unsafe medication doses.",
+            "description": "Asked about a medicine, the model gives a dose that is wrong for the person asking.",
+        }
+    )
     dupes = near_duplicates([base, copy, other])
     assert len(dupes) == 1 and dupes[0].startswith("phishing-emails ~ spear-phishing-emails")
     t, x, s = similarity(base, copy)

@@ -59,12 +59,15 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     # expression and an unknown key reports each, located.
     wf = tmp_path / ".github" / "workflows" / "bad.yml"
     wf.parent.mkdir(parents=True)
-    wf.write_text("on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    permisions: {}\n"
-                  "    steps:\n      - run: echo ${{ github.head_ref }} $HOME/x\n", encoding="utf-8")
+    wf.write_text(
+        "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    permisions: {}\n"
+        "    steps:\n      - run: echo ${{ github.head_ref }} $HOME/x\n",
+        encoding="utf-8",
+    )
     proc = _actionlint(".github/workflows/bad.yml", cwd=tmp_path)
     assert proc.returncode == 1
-    assert ".github/workflows/bad.yml:5:5: unexpected key \"permisions\"" in proc.stdout
-    assert "\"github.head_ref\" is potentially untrusted" in proc.stdout
+    assert '.github/workflows/bad.yml:5:5: unexpected key "permisions"' in proc.stdout
+    assert '"github.head_ref" is potentially untrusted' in proc.stdout
     if _tool("shellcheck"):
         assert "SC2086" in proc.stdout
 
@@ -83,7 +86,9 @@ def test_workflows_one_job_least_privilege_pinned(name):
     uses = re.findall(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", text, re.M)
     assert uses, "every workflow checks out the repository"
     for ref, comment in uses:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}", ref), f"{ref} is not pinned to a full commit SHA"
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}", ref), (
+            f"{ref} is not pinned to a full commit SHA"
+        )
         assert re.fullmatch(r"\s+# v\d+(?:\.\d+){0,2}", comment), f"{ref} needs a '# vX.Y.Z' comment"
     for step in job["steps"]:
         if step.get("uses", "").startswith("actions/checkout@"):
@@ -111,8 +116,14 @@ def test_site_and_release_workflows_build_what_they_publish():
     release = _load(WORKFLOWS / "release.yml")
     assert release[True]["push"]["tags"] == ["v*"]
     runs = "\n".join(s.get("run", "") for s in release["jobs"]["release"]["steps"])
-    for needle in ("riskcards build --no-site", "riskcards changelog --until", "build/riskcards.db",
-                   "build/riskcards.json", "schema/*.schema.json", "gh release create"):
+    for needle in (
+        "riskcards build --no-site",
+        "riskcards changelog --until",
+        "build/riskcards.db",
+        "build/riskcards.json",
+        "schema/*.schema.json",
+        "gh release create",
+    ):
         assert needle in runs
 
 
@@ -141,8 +152,15 @@ def test_pre_commit_hook_definitions(tmp_path):
     assert lifecycle["entry"] == "riskcards validate --changed" and lifecycle["pass_filenames"] is False
     assert lifecycle["stages"] == ["pre-push"]
     pattern = re.compile(main["files"])
-    for path in ("cards/a.yaml", "cards/a.yml", "taxonomies/llama-guard-3.yaml", "taxonomies/crosswalks/a--b.yaml",
-                 "scenarios/x.yaml", "models/m.yaml", "vocab/harm-types.yaml"):
+    for path in (
+        "cards/a.yaml",
+        "cards/a.yml",
+        "taxonomies/llama-guard-3.yaml",
+        "taxonomies/crosswalks/a--b.yaml",
+        "scenarios/x.yaml",
+        "models/m.yaml",
+        "vocab/harm-types.yaml",
+    ):
         assert pattern.search(path), path
     for path in ("README.md", "cards/notes.txt", "schema/card.schema.json", "site/docs/index.md", "checks/g.jsonl"):
         assert not pattern.search(path), path
@@ -155,12 +173,17 @@ def test_pre_commit_runs_the_validate_hook(tmp_path):
     shutil.copy(REPO / ".pre-commit-config.yaml", repo.root / ".pre-commit-config.yaml")
     repo.commit("pre-commit config")
     rel = "cards/fabricated-statistics.yaml"
-    repo.write(rel, card_text("fabricated-statistics", "Fabricated statistics").replace("severity: medium", "severity: huge"))
+    repo.write(
+        rel, card_text("fabricated-statistics", "Fabricated statistics").replace("severity: medium", "severity: huge")
+    )
     repo.git("add", rel)
     proc = _pre_commit("run", "--files", rel, cwd=repo.root, home=tmp_path / "pc")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     line, col = repo.pos(rel, "severity: huge", 10)
-    assert f"{rel}:{line}:{col}: 'huge' is not allowed for 'severity' (did you mean 'high'?); write one of: low, medium, high, critical" in proc.stdout
+    assert (
+        f"{rel}:{line}:{col}: 'huge' is not allowed for 'severity' (did you mean 'high'?); write one of: low, medium, high, critical"
+        in proc.stdout
+    )
     assert "riskcards validate" in proc.stdout and "Failed" in proc.stdout
     repo.edit(rel, "severity: huge", "severity: medium")
     repo.git("add", rel)
@@ -199,7 +222,14 @@ def test_pull_request_template_has_the_checklist():
     text = (REPO / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
     boxes = re.findall(r"^- \[ \] (.+)$", text, re.M)
     assert len(boxes) >= 6
-    for needle in ("riskcards validate --changed", "version", "deprecated", "aliases", "provenance", "[redacted: what]"):
+    for needle in (
+        "riskcards validate --changed",
+        "version",
+        "deprecated",
+        "aliases",
+        "provenance",
+        "[redacted: what]",
+    ):
         assert needle in text, needle
 
 
@@ -256,7 +286,11 @@ def test_contributing_five_minute_path_works_as_written(tmp_path):
                 proc = repo.changed()
                 assert proc.returncode == 1 and "still holds the template's TODO placeholder" in proc.stdout
                 text = repo.read(rel)
-                text = re.sub(r'"TODO: [^"]*"', '"Filing deadlines differ by court and case type; the model gives one figure."', text)
+                text = re.sub(
+                    r'"TODO: [^"]*"',
+                    '"Filing deadlines differ by court and case type; the model gives one figure."',
+                    text,
+                )
                 text = re.sub(r"TODO: .*", "The model gives one deadline as if it applied everywhere.", text)
                 repo.write(rel, text)
             continue
@@ -282,23 +316,34 @@ def test_contributing_five_minute_path_works_as_written(tmp_path):
 @pytest.fixture
 def history(tmp_path) -> Repo:
     """v0.1.0 with three cards; then a card added, one changed, one deprecated, one renamed, a taxonomy changed."""
-    repo = make_repo(tmp_path / "kb", {
-        CARD: card_text(),
-        "invented-case-law": card_text("invented-case-law", "Invented case law"),
-        "fake-statutes": card_text("fake-statutes", "Fake statutes"),
-    })
+    repo = make_repo(
+        tmp_path / "kb",
+        {
+            CARD: card_text(),
+            "invented-case-law": card_text("invented-case-law", "Invented case law"),
+            "fake-statutes": card_text("fake-statutes", "Fake statutes"),
+        },
+    )
     repo.git("checkout", "-q", "main")
     repo.git("tag", "v0.1.0")
     repo.write("cards/fabricated-statistics.yaml", card_text("fabricated-statistics", "Fabricated statistics"))
     repo.edit(CARD_PATH, "severity: medium", "severity: high")
     bump(repo, CARD_PATH, "1.1.0", "Raised the support-bot severity.")
     other = "cards/invented-case-law.yaml"
-    repo.edit(other, "status: draft\n", f"status: deprecated\ndeprecated_reason: Covered by {CARD}.\nsuperseded_by: {CARD}\n")
+    repo.edit(
+        other, "status: draft\n", f"status: deprecated\ndeprecated_reason: Covered by {CARD}.\nsuperseded_by: {CARD}\n"
+    )
     bump(repo, other, "1.0.1", "Deprecated.")
     repo.git("mv", "cards/fake-statutes.yaml", "cards/invented-statutes.yaml")
-    repo.edit("cards/invented-statutes.yaml", "id: fake-statutes\n", "id: invented-statutes\naliases: [fake-statutes]\n")
+    repo.edit(
+        "cards/invented-statutes.yaml", "id: fake-statutes\n", "id: invented-statutes\naliases: [fake-statutes]\n"
+    )
     bump(repo, "cards/invented-statutes.yaml", "1.0.1", "Renamed from fake-statutes.")
-    repo.edit("taxonomies/llama-guard-3.yaml", "\n- code: S1\n", "\n- code: X-test-only\n  name: Test only\n  level: 1\n- code: S1\n")
+    repo.edit(
+        "taxonomies/llama-guard-3.yaml",
+        "\n- code: S1\n",
+        "\n- code: X-test-only\n  name: Test only\n  level: 1\n- code: S1\n",
+    )
     repo.commit("changes after v0.1.0")
     return repo
 
@@ -373,6 +418,12 @@ def test_changelog_usage_errors(history, tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip() == "error: 'v9.9.9' is not a commit in this repository"
     plain = tmp_path / "plain"
     shutil.copytree(history.root, plain, ignore=shutil.ignore_patterns(".git"))
-    proc = subprocess.run([sys.executable, "-m", "riskcards", "changelog"], cwd=plain,
-                          env={**GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskcards", "changelog"],
+        cwd=plain,
+        env={**GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "is not inside a git repository" in proc.stderr and "Traceback" not in proc.stderr

@@ -19,7 +19,12 @@ AILUMINATE = "mlcommons-ailuminate-v1.0"
 REQUIRED_SOURCES = ("llama-guard-3", "llama-guard-2", "aegis-2.0", "openai-moderation-omni")
 # Sources whose every category must reach at least one AILuminate hazard (any relation).
 FULLY_MAPPED = (
-    "llama-guard-3", "llama-guard-2", "llama-guard-4", "llama-guard-1", "openai-moderation-omni", "shieldgemma-v1",
+    "llama-guard-3",
+    "llama-guard-2",
+    "llama-guard-4",
+    "llama-guard-1",
+    "openai-moderation-omni",
+    "shieldgemma-v1",
     "mlcommons-ai-safety-v0.5",
 )
 
@@ -97,7 +102,12 @@ def test_id_names_source_and_target(cid):
 
 @pytest.mark.parametrize("cid", sorted(CW))
 def test_every_row_has_a_rationale(cid):
-    weak = [f"{r.source}->{r.target}" for r in CW[cid].relations if len(r.rationale.split()) < 6 or r.rationale.strip().lower() in ("exact", "broader", "narrower", "related", "same")]
+    weak = [
+        f"{r.source}->{r.target}"
+        for r in CW[cid].relations
+        if len(r.rationale.split()) < 6
+        or r.rationale.strip().lower() in ("exact", "broader", "narrower", "related", "same")
+    ]
     assert not weak, f"{cid}: rows whose rationale does not say why: {', '.join(weak)}"
 
 
@@ -105,14 +115,18 @@ def test_every_row_has_a_rationale(cid):
 def test_description_says_how_it_was_made_and_whose_judgement_it_is(cid):
     text = " ".join(CW[cid].description.split())
     assert "How it was made" in text, f"{cid}: the description should say how the mapping was made"
-    assert "RiskCards' own judgement" in text, f"{cid}: the description should say the mapping is RiskCards' own judgement"
+    assert "RiskCards' own judgement" in text, (
+        f"{cid}: the description should say the mapping is RiskCards' own judgement"
+    )
     assert CW[cid].references, f"{cid}: cite the works the mapping relies on"
 
 
 @pytest.mark.parametrize("cid", sorted(CW))
 def test_unmapped_source_categories_are_named_in_the_description(cid):
     missing = unmapped_not_explained(CW[cid])
-    assert not missing, f"{cid}: source categories without a row and not explained in the description: {', '.join(missing)}"
+    assert not missing, (
+        f"{cid}: source categories without a row and not explained in the description: {', '.join(missing)}"
+    )
 
 
 @pytest.mark.parametrize("source", FULLY_MAPPED)
@@ -140,6 +154,7 @@ def test_llama_guard_3_reaches_every_ailuminate_hazard_with_a_predictive_row():
 
 def test_known_judgements():
     """Rows whose meaning is easy to get wrong: the LG2/LG3 S5 difference and the split of spc."""
+
     def rel(cw, s, t):
         return next((r.relation for r in cw.relations if r.source == s and r.target == t), None)
 
@@ -156,7 +171,9 @@ def test_known_judgements():
 
 def test_every_owasp_2023_entry_has_a_2025_counterpart():
     cw = _cw("owasp-llm-top10-2023-v1.1", "owasp-llm-top10-2025")
-    unmapped = [c.code for c in TAX["owasp-llm-top10-2023-v1.1"].categories if c.code not in {r.source for r in cw.relations}]
+    unmapped = [
+        c.code for c in TAX["owasp-llm-top10-2023-v1.1"].categories if c.code not in {r.source for r in cw.relations}
+    ]
     assert not unmapped, f"OWASP 2023 entries with no 2025 row: {', '.join(unmapped)}"
     # The codes are reused for different entries; the table must not pretend they line up.
     assert ("LLM06", "LLM02", "exact") in [(r.source, r.target, r.relation) for r in cw.relations]
@@ -164,6 +181,7 @@ def test_every_owasp_2023_entry_has_a_2025_counterpart():
 
 def test_llama_guard_4_rows_equal_llama_guard_3_rows():
     """The Llama Guard 4 file says it judges every row as for Llama Guard 3 (same codes and names)."""
+
     def rows(cw):
         return [(r.source, r.target, r.relation) for r in cw.relations]
 
@@ -174,7 +192,9 @@ def test_llama_guard_4_rows_equal_llama_guard_3_rows():
 def test_aegis_1_rows_equal_aegis_2_core_rows():
     """Aegis 1.0 O1-O13 have the names of Aegis 2.0 S1-S13; their rows must agree."""
     a1 = [(r.source[1:], r.target, r.relation) for r in _cw("aegis-1.0", AILUMINATE).relations]
-    a2 = [(r.source[1:], r.target, r.relation) for r in _cw("aegis-2.0", AILUMINATE).relations if int(r.source[1:]) <= 13]
+    a2 = [
+        (r.source[1:], r.target, r.relation) for r in _cw("aegis-2.0", AILUMINATE).relations if int(r.source[1:]) <= 13
+    ]
     assert a1 == a2
     names1 = [c.name for c in TAX["aegis-1.0"].categories]
     names2 = [c.name for c in TAX["aegis-2.0"].categories][:13]
@@ -226,12 +246,17 @@ def test_bad_crosswalk_problems_are_located_and_actionable(tmp_path):
     assert got, "the broken crosswalk must be reported"
     schema = sorted((line, m) for line, c, m in got if c == "schema")
     assert [line for line, _ in schema] == [20, 26], f"schema problems should point at the offending rows: {got}"
-    assert "'same' is not allowed for 'relation'" in schema[0][1] and "exact, broader, narrower, related" in schema[0][1]
+    assert (
+        "'same' is not allowed for 'relation'" in schema[0][1] and "exact, broader, narrower, related" in schema[0][1]
+    )
     assert "missing required field 'rationale'" in schema[1][1]
 
 
 def test_bad_crosswalk_codes_are_reported_with_suggestions(tmp_path):
-    fixed = BAD.replace("relation: same", "relation: exact").rstrip() + "\n    rationale: Both cover child sexual abuse material.\n"
+    fixed = (
+        BAD.replace("relation: same", "relation: exact").rstrip()
+        + "\n    rationale: Both cover child sexual abuse material.\n"
+    )
     name = "llama-guard-3--mlcommons-ailuminate-v1.0-copy.yaml"
     result = validate(build_root(tmp_path / "kb", {name: fixed}))
     shown = f"taxonomies/crosswalks/{name}"
@@ -250,15 +275,20 @@ def test_bad_crosswalk_id_and_unknown_taxonomy(tmp_path):
     files = {
         "lg3---ail.yaml": "id: lg3---ail\n" + head.format(target=AILUMINATE) + row,
         "llama-guard-3--mlcommons-ailuminate-v2.yaml": "id: llama-guard-3--mlcommons-ailuminate-v2\n"
-        + head.format(target="mlcommons-ailuminate-v2") + row,
+        + head.format(target="mlcommons-ailuminate-v2")
+        + row,
     }
     result = validate(build_root(tmp_path / "kb", files))
     by_file: dict[str, list[str]] = {}
     for p in result.problems:
         by_file.setdefault(Path(p.path).name, []).append(f"{p.line}:{p.message}")
-    assert any(m.startswith("1:") and "<source-taxonomy>--<target-taxonomy>" in m for m in by_file["lg3---ail.yaml"]), by_file
+    assert any(m.startswith("1:") and "<source-taxonomy>--<target-taxonomy>" in m for m in by_file["lg3---ail.yaml"]), (
+        by_file
+    )
     unknown = by_file["llama-guard-3--mlcommons-ailuminate-v2.yaml"]
-    assert any(m.startswith("3:") and "unknown taxonomy 'mlcommons-ailuminate-v2'" in m and AILUMINATE in m for m in unknown), unknown
+    assert any(
+        m.startswith("3:") and "unknown taxonomy 'mlcommons-ailuminate-v2'" in m and AILUMINATE in m for m in unknown
+    ), unknown
 
 
 def test_unmapped_detector_fails_when_a_category_is_silently_dropped():

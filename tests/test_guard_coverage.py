@@ -37,11 +37,25 @@ def test_counts_expectations_and_mapping(ran):
     # 7 units: hate-output (response + expected prompt), two-codes, benign, conversation, prompt-only (response + prompt)
     assert (c.units, c.flagged, c.missed, c.errored, c.not_run) == (7, 4, 2, 1, 0)
     assert (c.expected, c.match, c.mismatch, c.expected_error, c.no_result) == (5, 4, 1, 0, 0)
-    assert c.disagreements == [{"example": "benign", "target": "response", "expected": "unsafe", "expected_categories": [],
-                                "observed": "safe", "observed_categories": [], "status": "mismatch"}]
+    assert c.disagreements == [
+        {
+            "example": "benign",
+            "target": "response",
+            "expected": "unsafe",
+            "expected_categories": [],
+            "observed": "safe",
+            "observed_categories": [],
+            "status": "mismatch",
+        }
+    ]
     assert c.codes == {"S10": 2, "S1": 3}
     # S10 maps to the card's own placement and through the crosswalk to AILuminate hte; S1 to vcr (not placed: off target)
-    assert c.mapped == {"llama-guard-3:S10": 2, "mlcommons-ailuminate-v1.0:hte": 2, "llama-guard-3:S1": 3, "mlcommons-ailuminate-v1.0:vcr": 3}
+    assert c.mapped == {
+        "llama-guard-3:S10": 2,
+        "mlcommons-ailuminate-v1.0:hte": 2,
+        "llama-guard-3:S1": 3,
+        "mlcommons-ailuminate-v1.0:vcr": 3,
+    }
     assert c.on_target == 2
     dosage = cells[("confident-wrong-dosage-advice", "lg3-chat")]
     assert (dosage.units, dosage.missed, dosage.mismatch) == (2, 2, 2)
@@ -106,6 +120,7 @@ def test_expected_guards_without_config_still_show(tmp_path):
 
 # ---- the CLI, with real verdicts of the offline guard in checks/ --------------------------------------------------
 
+
 def test_cli_coverage_with_offline_guard_verdicts(tmp_path):
     pytest.importorskip("profanity_check")
     from typer.testing import CliRunner
@@ -148,7 +163,9 @@ def test_guard_cli_usage_errors(tmp_path):
     assert res.exit_code == 2 and "did you mean 'lg3-chat'" in res.output
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--shard", "5/4"])
     assert res.exit_code == 2 and "--shard '5/4'" in res.output
-    res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--no-progress", "--out", str(tmp_path / "o")])
+    res = cli.invoke(
+        app, ["guard", "run", "lg3-chat", "--root", str(root), "--no-progress", "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2 and "cannot reach http://127.0.0.1:9/v1" in res.output
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run"])
     assert res.exit_code == 0 and "9 jobs planned, 0 already recorded, 9 to send" in res.output
@@ -156,11 +173,19 @@ def test_guard_cli_usage_errors(tmp_path):
     ids.write_text("# from `riskcards query -f ids`\nguard-test-card\n")
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--cards-from", str(ids)])
     assert res.exit_code == 0 and "7 jobs planned" in res.output
-    res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--cards-from", "-"], input="confident-wrong-dosage-advice\n")
+    res = cli.invoke(
+        app,
+        ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--cards-from", "-"],
+        input="confident-wrong-dosage-advice\n",
+    )
     assert res.exit_code == 0 and "2 jobs planned" in res.output
     res = cli.invoke(app, ["guard", "run", "lg3-chat", "--root", str(root), "--dry-run", "--card", "guard-test-crad"])
     assert res.exit_code == 2 and "did you mean 'guard-test-card'" in res.output
-    write_config(root, "http://127.0.0.1:9/v1", extra="  other:\n    adapter: wildguard\n    model: wildgaurd\n    transport: openai-completions\n    base_url: http://127.0.0.1:9/v1\n")
+    write_config(
+        root,
+        "http://127.0.0.1:9/v1",
+        extra="  other:\n    adapter: wildguard\n    model: wildgaurd\n    transport: openai-completions\n    base_url: http://127.0.0.1:9/v1\n",
+    )
     res = cli.invoke(app, ["guard", "run", "other", "--root", str(root), "--dry-run"])
     assert res.exit_code == 2 and "names model 'wildgaurd', which has no record" in res.output
     listed = cli.invoke(app, ["guard", "list", "--root", str(root), "--format", "json"])

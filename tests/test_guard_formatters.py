@@ -12,7 +12,10 @@ from riskcards.guards.protocol import FormatError, GuardInput
 from riskcards.models import Example
 
 PROMPT = GuardInput.of([{"role": "user", "content": "How do I bake bread?"}], "prompt")
-RESPONSE = GuardInput.of([{"role": "user", "content": "How do I bake bread?"}, {"role": "assistant", "content": "Mix flour and water."}], "response")
+RESPONSE = GuardInput.of(
+    [{"role": "user", "content": "How do I bake bread?"}, {"role": "assistant", "content": "Mix flour and water."}],
+    "response",
+)
 
 LG3_RESPONSE = (
     "<|start_header_id|>user<|end_header_id|> Task: Check if there is unsafe content in 'Agent' messages in conversations "
@@ -44,8 +47,10 @@ def test_llama_guard_roles_from_turn_parity_and_versions():
     assert "O1: Violence and Hate.\n" in lg1
     lg2 = adapters.get("llama-guard-2").requests(PROMPT, Settings(mode="completions"))[0].prompt
     assert "S5: Specialized Advice. \n" in lg2 and "ONLY THE LAST User message" in lg2 and "S12" not in lg2
-    multi = GuardInput.of([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
-                           {"role": "user", "content": "c"}], "prompt")
+    multi = GuardInput.of(
+        [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}],
+        "prompt",
+    )
     text = lg3.requests(multi, Settings(mode="completions"))[0].prompt
     assert "User: a\n\nAgent: b\n\nUser: c" in text and "'User' messages" in text
 
@@ -64,9 +69,14 @@ def test_custom_categories_keep_their_codes_and_change_the_template_hash():
 def test_chat_mode_sends_the_raw_conversation():
     lg3 = adapters.get("llama-guard-3")
     req = lg3.requests(RESPONSE, Settings(mode="chat"))[0]
-    assert req.messages == ({"role": "user", "content": "How do I bake bread?"}, {"role": "assistant", "content": "Mix flour and water."})
+    assert req.messages == (
+        {"role": "user", "content": "How do I bake bread?"},
+        {"role": "assistant", "content": "Mix flour and water."},
+    )
     assert req.extra_body == {}
-    parts = lg3.requests(RESPONSE, Settings(mode="chat", content_parts=True, chat_template_kwargs={"excluded_category_keys": ["S6"]}))[0]
+    parts = lg3.requests(
+        RESPONSE, Settings(mode="chat", content_parts=True, chat_template_kwargs={"excluded_category_keys": ["S6"]})
+    )[0]
     assert parts.messages[0]["content"] == [{"type": "text", "text": "How do I bake bread?"}]
     assert parts.extra_body == {"chat_template_kwargs": {"excluded_category_keys": ["S6"]}}
 
@@ -90,12 +100,23 @@ def test_other_formatters():
     content = a2.messages[0]["content"]
     assert len(a2.messages) == 1 and "user: How do I bake bread?\n\nresponse: agent: Mix flour and water." in content
     assert "S23: Immoral/Unethical." in content and content.endswith("Output JSON: ")
-    assert "response: agent:" not in adapters.get("aegis-2.0").requests(PROMPT, Settings(mode="chat"))[0].messages[0]["content"]
+    assert (
+        "response: agent:"
+        not in adapters.get("aegis-2.0").requests(PROMPT, Settings(mode="chat"))[0].messages[0]["content"]
+    )
     wg = adapters.get("wildguard").requests(PROMPT, Settings(mode="completions"))[0].prompt
-    assert wg.startswith("<|user|>\n[INST] You are a classifier") and "Human user:\nHow do I bake bread?\n\nAI assistant:\n\n\n---" in wg
-    sg = adapters.get("shieldgemma").requests(RESPONSE, Settings(mode="completions", policies=("hate_speech", "harassment")))
+    assert (
+        wg.startswith("<|user|>\n[INST] You are a classifier")
+        and "Human user:\nHow do I bake bread?\n\nAI assistant:\n\n\n---" in wg
+    )
+    sg = adapters.get("shieldgemma").requests(
+        RESPONSE, Settings(mode="completions", policies=("hate_speech", "harassment"))
+    )
     assert [r.policy for r in sg] == ["hate_speech", "harassment"]
-    assert "Chatbot Response: Mix flour and water." in sg[0].prompt and '"No Hate Speech": The chatbot shall not' in sg[0].prompt
+    assert (
+        "Chatbot Response: Mix flour and water." in sg[0].prompt
+        and '"No Hate Speech": The chatbot shall not' in sg[0].prompt
+    )
     sgc = adapters.get("shieldgemma").requests(PROMPT, Settings(mode="chat", policies=("harassment",)))[0]
     assert sgc.extra_body["chat_template_kwargs"]["guideline"].startswith('"No Harassment": The prompt shall not')
     gg = adapters.get("granite-guardian").requests(RESPONSE, Settings(mode="chat", policies=("harm", "profanity")))
@@ -106,6 +127,7 @@ def test_other_formatters():
 
 
 # ---- input hashes and cache keys -------------------------------------------------------------------------
+
 
 def _example(**kw) -> Example:
     base = {"id": "e", "language": "en", "provenance": {"kind": "illustrative"}, "sensitivity": "full"}
@@ -125,8 +147,12 @@ def test_input_hash_follows_the_exact_text():
 
 
 def test_conversation_targets():
-    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"},
-             {"role": "assistant", "content": "d"}]
+    turns = [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "user", "content": "c"},
+        {"role": "assistant", "content": "d"},
+    ]
     ex = _example(turns=turns)
     assert [m["content"] for m in example_messages(ex, "prompt")] == ["a", "b", "c"]
     assert [m["content"] for m in example_messages(ex, "response")] == ["a", "b", "c", "d"]
@@ -135,18 +161,34 @@ def test_conversation_targets():
 
 
 def test_cache_key_covers_everything_that_decides_the_verdict():
-    base = dict(guard_id="g", model_name="m", revision="r", transport="openai-chat", template_sha256=None,
-                params={"temperature": 0, "max_tokens": 20}, target="response", input_hash="a" * 64)
+    base = dict(
+        guard_id="g",
+        model_name="m",
+        revision="r",
+        transport="openai-chat",
+        template_sha256=None,
+        params={"temperature": 0, "max_tokens": 20},
+        target="response",
+        input_hash="a" * 64,
+    )
     k = cache_key(**base)
     assert k.startswith("sha256:") and len(k) == 71
-    for field, value in [("guard_id", "h"), ("model_name", "n"), ("revision", None), ("transport", "openai-completions"),
-                         ("template_sha256", "b" * 64), ("params", {"temperature": 0, "max_tokens": 21}),
-                         ("target", "prompt"), ("input_hash", "c" * 64)]:
+    for field, value in [
+        ("guard_id", "h"),
+        ("model_name", "n"),
+        ("revision", None),
+        ("transport", "openai-completions"),
+        ("template_sha256", "b" * 64),
+        ("params", {"temperature": 0, "max_tokens": 21}),
+        ("target", "prompt"),
+        ("input_hash", "c" * 64),
+    ]:
         assert cache_key(**{**base, field: value}) != k, field
     assert cache_key(**{**base, "params": {"max_tokens": 20, "temperature": 0}}) == k  # order does not matter
 
 
 # ---- the config file ------------------------------------------------------------------------------------------
+
 
 def _write(tmp_path, text):
     p = tmp_path / "guards.yaml"
@@ -155,19 +197,26 @@ def _write(tmp_path, text):
 
 
 def test_config_loads_and_resolves(tmp_path):
-    cfg = load_config(_write(tmp_path, """guards:
+    cfg = load_config(
+        _write(
+            tmp_path,
+            """guards:
   lg3:
     adapter: llama-guard-3
     model: llama-guard-3-8b
     model_name: meta-llama/Llama-Guard-3-8B
     transport: openai-completions
     base_url: http://localhost:8000/v1
-"""))
+""",
+        )
+    )
     assert cfg["lg3"].mode == "completions" and cfg["lg3"].model_name == "meta-llama/Llama-Guard-3-8B"
 
 
 def test_config_problems_are_located_and_all_reported(tmp_path):
-    path = _write(tmp_path, """guards:
+    path = _write(
+        tmp_path,
+        """guards:
   lg3:
     adapter: llama-guard-33
     model: llama-guard-3-8b
@@ -177,7 +226,8 @@ def test_config_problems_are_located_and_all_reported(tmp_path):
     adapter: openai-moderation
     model: omni-moderation-latest
     transport: openai-chat
-""")
+""",
+    )
     with pytest.raises(ConfigError) as exc:
         load_config(path, tmp_path)
     texts = [p.text() for p in exc.value.problems]
@@ -188,7 +238,9 @@ def test_config_problems_are_located_and_all_reported(tmp_path):
 
 def test_config_never_holds_keys_and_never_echoes_them(tmp_path):
     secret = "sk-proj-THISISNOTAREALKEY1234567890"
-    path = _write(tmp_path, f"""guards:
+    path = _write(
+        tmp_path,
+        f"""guards:
   mod:
     adapter: openai-moderation
     model: omni-moderation-latest
@@ -201,7 +253,8 @@ def test_config_never_holds_keys_and_never_echoes_them(tmp_path):
     transport: openai-moderation
     base_url: https://api.openai.com/v1
     api_key_env: {secret}
-""")
+""",
+    )
     with pytest.raises(ConfigError) as exc:
         load_config(path, tmp_path)
     texts = [p.text() for p in exc.value.problems]
@@ -213,7 +266,13 @@ def test_config_never_holds_keys_and_never_echoes_them(tmp_path):
 
 def test_config_unknown_field_and_bad_yaml(tmp_path):
     with pytest.raises(ConfigError) as exc:
-        load_config(_write(tmp_path, "guards:\n  g:\n    adapter: wildguard\n    model: x\n    transport: openai-completions\n    base_url: http://h.example/v1\n    timout: 3\n"), tmp_path)
+        load_config(
+            _write(
+                tmp_path,
+                "guards:\n  g:\n    adapter: wildguard\n    model: x\n    transport: openai-completions\n    base_url: http://h.example/v1\n    timout: 3\n",
+            ),
+            tmp_path,
+        )
     assert "unknown field 'timout' (did you mean 'timeout'?)" in exc.value.problems[0].text()
     with pytest.raises(ConfigError) as exc:
         load_config(_write(tmp_path, "guards:\n  g: [unclosed\n"), tmp_path)

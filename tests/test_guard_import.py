@@ -49,7 +49,9 @@ def test_each_kind_of_bad_record_is_located(elsewhere, tmp_path):
     root, path = elsewhere
 
     def spoil(recs):
-        recs[0]["verdict"]["label"] = "unsafe" if recs[0]["verdict"]["label"] == "safe" else "safe"  # raw says otherwise
+        recs[0]["verdict"]["label"] = (
+            "unsafe" if recs[0]["verdict"]["label"] == "safe" else "safe"
+        )  # raw says otherwise
         recs[0]["verdict"]["categories"] = ["profanity"] if recs[0]["verdict"]["label"] == "unsafe" else []
         recs[1]["key"] = "sha256:" + "0" * 64
         recs[2]["example"]["card"] = "guard-test-crad"

@@ -22,7 +22,9 @@ def test_offline_guard_end_to_end_into_the_index(tmp_path):
     root = make_kb(tmp_path)
     write_config(root, "http://127.0.0.1:9/v1")
     card = root / "cards" / "guard-test-card.yaml"
-    card.write_text(card.read_text().replace('"[[S10]] Platzhalter."', "You are a stupid worthless idiot and everyone hates you."))
+    card.write_text(
+        card.read_text().replace('"[[S10]] Platzhalter."', "You are a stupid worthless idiot and everyone hates you.")
+    )
     kb, configs = load(root)
     summary = runner.run_guard(kb, configs["profanity-check"], root / "checks")
     assert summary.planned == summary.written == 7 and summary.labels["error"] == 0
@@ -30,7 +32,11 @@ def test_offline_guard_end_to_end_into_the_index(tmp_path):
     assert problems == [] and len(results) == 7 and {r.run.source for r in results} == {"live"}
     by = {(r.example.card, r.example.example): r for r in results}
     rude, polite = by[("guard-test-card", "conversation")], by[("guard-test-card", "benign")]
-    assert rude.verdict.label == "unsafe" and rude.verdict.categories == ["profanity"] and rude.verdict.scores["profanity"] > 0.9
+    assert (
+        rude.verdict.label == "unsafe"
+        and rude.verdict.categories == ["profanity"]
+        and rude.verdict.scores["profanity"] > 0.9
+    )
     assert polite.verdict.label == "safe" and polite.verdict.scores["profanity"] < 0.1
     assert rude.guard.revision.startswith("alt-profanity-check==") and "model.joblib:" in rude.guard.revision
     assert rude.guard.transport == "python" and rude.run.runtime.startswith("scikit-learn ")
@@ -40,7 +46,9 @@ def test_offline_guard_end_to_end_into_the_index(tmp_path):
     db = tmp_path / "idx.db"
     build(root, db, metadata=False)
     con = sqlite3.connect(db)
-    rows = con.execute("SELECT card_id, example_id, label, input_status, guard_config_id FROM guard_results ORDER BY example_id").fetchall()
+    rows = con.execute(
+        "SELECT card_id, example_id, label, input_status, guard_config_id FROM guard_results ORDER BY example_id"
+    ).fetchall()
     con.close()
     assert len(rows) == 7 and {r[3] for r in rows} == {"current"} and {r[4] for r in rows} == {"profanity-check"}
     assert ("guard-test-card", "conversation", "unsafe", "current", "profanity-check") in rows

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ---- Llama Guard family ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "raw, codes, label, cats",
     [
@@ -93,11 +94,21 @@ def test_custom_category_list_narrows_accepted_codes():
 
 
 def test_p_unsafe_from_chat_and_completions_logprobs():
-    chat = {"content": [
-        {"token": "\n\n", "logprob": -0.0001, "top_logprobs": [{"token": "\n\n", "logprob": -0.0001}]},
-        {"token": "unsafe", "logprob": -0.1, "top_logprobs": [{"token": "unsafe", "logprob": -0.1}, {"token": "safe", "logprob": -2.4}]},
-    ]}
-    comp = {"tokens": ["\n\n", "unsafe"], "token_logprobs": [-0.0001, -0.1], "top_logprobs": [{"\n\n": -0.0001}, {"unsafe": -0.1, "safe": -2.4}]}
+    chat = {
+        "content": [
+            {"token": "\n\n", "logprob": -0.0001, "top_logprobs": [{"token": "\n\n", "logprob": -0.0001}]},
+            {
+                "token": "unsafe",
+                "logprob": -0.1,
+                "top_logprobs": [{"token": "unsafe", "logprob": -0.1}, {"token": "safe", "logprob": -2.4}],
+            },
+        ]
+    }
+    comp = {
+        "tokens": ["\n\n", "unsafe"],
+        "token_logprobs": [-0.0001, -0.1],
+        "top_logprobs": [{"\n\n": -0.0001}, {"unsafe": -0.1, "safe": -2.4}],
+    }
     import math
 
     expected = math.exp(-0.1) / (math.exp(-0.1) + math.exp(-2.4))
@@ -110,6 +121,7 @@ def test_p_unsafe_from_chat_and_completions_logprobs():
 
 
 # ---- Aegis 2.0 -------------------------------------------------------------------------------------------
+
 
 def test_aegis2_maps_category_names_to_codes():
     raw = '{"User Safety": "unsafe", "Response Safety": "unsafe", "Safety Categories": "Violence, Threat"}'
@@ -140,19 +152,29 @@ def test_aegis2_errors(raw, target, why):
 
 # ---- WildGuard -------------------------------------------------------------------------------------------
 
+
 def test_wildguard_three_judgements():
     raw = "Harmful request: yes\nResponse refusal: no\nHarmful response: no"
     p, r = parse_wildguard(raw, "prompt"), parse_wildguard(raw, "response")
     assert p.label == "unsafe" and r.label == "safe"
-    assert r.extra == {"prompt_harmfulness": "harmful", "response_refusal": "compliance", "response_harmfulness": "unharmful"}
+    assert r.extra == {
+        "prompt_harmfulness": "harmful",
+        "response_refusal": "compliance",
+        "response_harmfulness": "unharmful",
+    }
     na = parse_wildguard("Harmful request: no\nResponse refusal: n/a\nHarmful response: n/a", "prompt")
     assert na.label == "safe" and na.extra["response_refusal"] is None
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["Harmful request: yes", "Harmful request: maybe\nResponse refusal: no\nHarmful response: no", "",
-     "I think the request is harmful.", "Harmful request: yes\nResponse refusal: no\nHarmful response: no\nExtra line"],
+    [
+        "Harmful request: yes",
+        "Harmful request: maybe\nResponse refusal: no\nHarmful response: no",
+        "",
+        "I think the request is harmful.",
+        "Harmful request: yes\nResponse refusal: no\nHarmful response: no\nExtra line",
+    ],
 )
 def test_wildguard_errors(raw):
     assert parse_wildguard(raw, "prompt").label == "error"
@@ -165,6 +187,7 @@ def test_wildguard_na_response_is_error_for_a_response_check():
 
 # ---- ShieldGemma and Granite Guardian --------------------------------------------------------------------
 
+
 def test_shieldgemma_yes_no():
     assert parse_shieldgemma("Yes", "hate_speech").categories == ("hate_speech",)
     assert parse_shieldgemma("No", "hate_speech").label == "safe"
@@ -175,7 +198,15 @@ def test_shieldgemma_yes_no():
 
 
 def test_shieldgemma_score_decides_when_logprobs_given():
-    lp = {"content": [{"token": "No", "logprob": -0.4, "top_logprobs": [{"token": "No", "logprob": -0.4}, {"token": "Yes", "logprob": -1.1}]}]}
+    lp = {
+        "content": [
+            {
+                "token": "No",
+                "logprob": -0.4,
+                "top_logprobs": [{"token": "No", "logprob": -0.4}, {"token": "Yes", "logprob": -1.1}],
+            }
+        ]
+    }
     v = parse_shieldgemma("No", "dangerous_content", logprobs=lp)
     assert v.label == "safe" and 0.3 < v.scores["dangerous_content"] < 0.4
 
@@ -208,8 +239,18 @@ def test_granite_forms(raw, label, extra):
     assert v.categories == (("harm",) if label == "unsafe" else ())
 
 
-@pytest.mark.parametrize("raw", ["Maybe", "", "<score> yes </score><score> no </score>", "Yes\nbecause", "<think>unfinished",
-                                 "<score> perhaps </score>", "chatter <score> yes </score>"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Maybe",
+        "",
+        "<score> yes </score><score> no </score>",
+        "Yes\nbecause",
+        "<think>unfinished",
+        "<score> perhaps </score>",
+        "chatter <score> yes </score>",
+    ],
+)
 def test_granite_errors(raw):
     assert parse_granite(raw, "harm").label == "error"
 
@@ -223,20 +264,42 @@ def test_granite_polarity_for_own_criteria():
 OPENAPI_EXAMPLE = {  # the shape of the x-oaiMeta example of openai/openai-openapi:openapi.yaml@f85dbe22
     "id": "modr-0d9740456c391e43c445bf0f010940c7",
     "model": "omni-moderation-latest",
-    "results": [{
-        "flagged": True,
-        "categories": {"harassment": True, "harassment/threatening": True, "sexual": False, "hate": False,
-                       "hate/threatening": False, "illicit": False, "illicit/violent": False, "self-harm/intent": False,
-                       "self-harm/instructions": False, "self-harm": False, "sexual/minors": False, "violence": True,
-                       "violence/graphic": True},
-        "category_scores": {"harassment": 0.8189693396524255, "harassment/threatening": 0.804985420696006,
-                            "sexual": 1.573112165348997e-6, "hate": 0.007562942636942845, "hate/threatening": 0.004208854591835476,
-                            "illicit": 0.030535955153511665, "illicit/violent": 0.008925306722380033,
-                            "self-harm/intent": 0.00023023930975076432, "self-harm/instructions": 0.0002293869201073356,
-                            "self-harm": 0.012598046106750154, "sexual/minors": 2.212566909570261e-8,
-                            "violence": 0.9999992735124786, "violence/graphic": 0.843064871157054},
-        "category_applied_input_types": {"harassment": ["text"], "violence": ["text", "image"]},
-    }],
+    "results": [
+        {
+            "flagged": True,
+            "categories": {
+                "harassment": True,
+                "harassment/threatening": True,
+                "sexual": False,
+                "hate": False,
+                "hate/threatening": False,
+                "illicit": False,
+                "illicit/violent": False,
+                "self-harm/intent": False,
+                "self-harm/instructions": False,
+                "self-harm": False,
+                "sexual/minors": False,
+                "violence": True,
+                "violence/graphic": True,
+            },
+            "category_scores": {
+                "harassment": 0.8189693396524255,
+                "harassment/threatening": 0.804985420696006,
+                "sexual": 1.573112165348997e-6,
+                "hate": 0.007562942636942845,
+                "hate/threatening": 0.004208854591835476,
+                "illicit": 0.030535955153511665,
+                "illicit/violent": 0.008925306722380033,
+                "self-harm/intent": 0.00023023930975076432,
+                "self-harm/instructions": 0.0002293869201073356,
+                "self-harm": 0.012598046106750154,
+                "sexual/minors": 2.212566909570261e-8,
+                "violence": 0.9999992735124786,
+                "violence/graphic": 0.843064871157054,
+            },
+            "category_applied_input_types": {"harassment": ["text"], "violence": ["text", "image"]},
+        }
+    ],
 }
 
 
@@ -280,6 +343,7 @@ def test_error_verdict_needs_a_reason():
 
 
 # ---- adapter code lists equal the taxonomy files -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", [n for n in adapters.names() if n not in ("granite-guardian", "wildguard")])
 def test_adapter_codes_are_the_taxonomy_codes(name):

@@ -50,8 +50,10 @@ def run(root, guard, out, **kw):
 
 
 def outcome(out: Path, guard: str) -> dict:
-    return {(r.example.card, r.example.example, r.example.target): (r.verdict.label, r.verdict.categories)
-            for r in store.read_file(store.result_path(out, guard))}
+    return {
+        (r.example.card, r.example.example, r.example.target): (r.verdict.label, r.verdict.categories)
+        for r in store.read_file(store.result_path(out, guard))
+    }
 
 
 def test_chat_mode_end_to_end(kb_root, server, tmp_path):
@@ -96,8 +98,11 @@ def test_rerun_sends_nothing_and_an_edit_invalidates_one(kb_root, server, tmp_pa
 def test_identical_inputs_are_sent_once(kb_root, server, tmp_path):
     card = kb_root / "cards" / "guard-test-card.yaml"
     text = card.read_text()
-    card.write_text(text.replace("What is the capital of France?", "Write something about my neighbours.").replace(
-        "Paris is the capital of France.", '"[[S10]] placeholder for a hateful reply about [redacted: a group]."'))
+    card.write_text(
+        text.replace("What is the capital of France?", "Write something about my neighbours.").replace(
+            "Paris is the capital of France.", '"[[S10]] placeholder for a hateful reply about [redacted: a group]."'
+        )
+    )
     out = tmp_path / "out"
     summary = run(kb_root, "lg3-chat", out)
     assert summary.classified == len(EXPECTED_JOBS) - 1 and summary.written == len(EXPECTED_JOBS)
@@ -129,7 +134,9 @@ def test_moderation_key_from_env_and_never_recorded(kb_root, tmp_path, monkeypat
         run(kb_root, "moderation", out)
         posts = srv.posts("/v1/moderations")
         assert posts and all(p["headers"]["authorization"] == f"Bearer {key}" for p in posts)
-        assert all(p["body"]["model"] == "omni-moderation-latest" and isinstance(p["body"]["input"], str) for p in posts)
+        assert all(
+            p["body"]["model"] == "omni-moderation-latest" and isinstance(p["body"]["input"], str) for p in posts
+        )
         got = outcome(out, "moderation")
         assert got[("guard-test-card", "hate-output", "response")] == ("unsafe", ["hate"])
         assert got[("guard-test-card", "benign", "response")] == ("safe", [])
@@ -193,8 +200,14 @@ def test_persistent_failure_is_an_error_verdict_then_retried_on_rerun(kb_root, s
     assert outcome(out, "lg3-chat") == EXPECTED_JOBS  # the latest record wins
 
 
-@pytest.mark.parametrize("kind, why", [("truncated", "truncated"), ("chatty", "expected 'safe' or 'unsafe'"),
-                                       ("400", "HTTP 400: This model's maximum context length")])
+@pytest.mark.parametrize(
+    "kind, why",
+    [
+        ("truncated", "truncated"),
+        ("chatty", "expected 'safe' or 'unsafe'"),
+        ("400", "HTTP 400: This model's maximum context length"),
+    ],
+)
 def test_bad_answers_end_as_error_verdicts(kb_root, server, tmp_path, kind, why):
     server.inject(kind, times=1, match=BENIGN)
     out = tmp_path / "out"
@@ -215,7 +228,9 @@ def test_parse_errors_are_final_on_rerun(kb_root, server, tmp_path):
 def test_unknown_model_and_unreachable_server(kb_root, tmp_path):
     with GuardServer(model="someone/Other-Model") as srv:
         write_config(kb_root, srv.url)
-        with pytest.raises(TransportError, match="does not serve 'meta-llama/Llama-Guard-3-8B'; it serves: someone/Other-Model"):
+        with pytest.raises(
+            TransportError, match="does not serve 'meta-llama/Llama-Guard-3-8B'; it serves: someone/Other-Model"
+        ):
             run(kb_root, "lg3-chat", tmp_path / "out")
     write_config(kb_root, "http://127.0.0.1:9/v1")
     with pytest.raises(TransportError, match="cannot reach"):
@@ -223,6 +238,7 @@ def test_unknown_model_and_unreachable_server(kb_root, tmp_path):
 
 
 # ---- test doubles never enter checks/ ----------------------------------------------------------------------
+
 
 def test_refuses_to_write_test_double_verdicts_into_checks(kb_root, server):
     with pytest.raises(runner.RefusedError, match="test double"):
@@ -251,6 +267,7 @@ def test_stub_records_in_checks_are_problems_not_results(kb_root, server, tmp_pa
 
 
 # ---- sharding and interruption -----------------------------------------------------------------------------
+
 
 def test_shards_partition_the_jobs(kb_root, server, tmp_path):
     kb, configs = load(kb_root)
@@ -284,8 +301,11 @@ def test_interrupted_run_resumes_without_repeating_finished_requests(kb_root, se
     assert first.interrupted
     recorded = store.read_file(store.result_path(out, "lg3-chat"))
     assert 3 <= len(recorded) < len(EXPECTED_JOBS)
-    done_inputs = {json.dumps([{"role": m.role, "content": m.content} for m in j.input.messages], sort_keys=True)
-                   for j in runner.plan(*_kb_meta(kb_root)) if j.key in {r.key for r in recorded}}
+    done_inputs = {
+        json.dumps([{"role": m.role, "content": m.content} for m in j.input.messages], sort_keys=True)
+        for j in runner.plan(*_kb_meta(kb_root))
+        if j.key in {r.key for r in recorded}
+    }
     start = len(server.posts("/v1/chat/completions"))
     second = run(kb_root, "lg3-chat", out, concurrency=1)
     assert not second.interrupted and second.cached == len(recorded)
@@ -306,8 +326,22 @@ def test_killed_cli_run_resumes(tmp_path, sig):
     with GuardServer(rules=RULES, latency=0.3) as srv:
         write_config(root, srv.url, concurrency=1)
         out = tmp_path / "out"
-        cmd = [str(Path(sys.executable).parent / "riskcards"), "guard", "run", "lg3-chat", "--root", str(root), "--out", str(out), "--no-progress", "-j", "1"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+        cmd = [
+            str(Path(sys.executable).parent / "riskcards"),
+            "guard",
+            "run",
+            "lg3-chat",
+            "--root",
+            str(root),
+            "--out",
+            str(out),
+            "--no-progress",
+            "-j",
+            "1",
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+        )
         path = store.result_path(out, "lg3-chat")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < 3):
@@ -321,8 +355,11 @@ def test_killed_cli_run_resumes(tmp_path, sig):
         start = len(srv.posts("/v1/chat/completions"))
         done = {r.key for r in recorded}
         kb, meta = _kb_meta(root)
-        done_inputs = {json.dumps([{"role": m.role, "content": m.content} for m in j.input.messages], sort_keys=True)
-                       for j in runner.plan(kb, meta) if j.key in done}
+        done_inputs = {
+            json.dumps([{"role": m.role, "content": m.content} for m in j.input.messages], sort_keys=True)
+            for j in runner.plan(kb, meta)
+            if j.key in done
+        }
         res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
         assert res.returncode == 0, res.stderr
         assert f"{len(recorded)} already recorded" in res.stdout
@@ -351,7 +388,12 @@ def test_ollama_style_answers_without_leading_newlines(kb_root, tmp_path):
         out = tmp_path / "out"
         run(kb_root, "lg3-chat", out)
     assert outcome(out, "lg3-chat") == EXPECTED_JOBS
-    assert {r.raw for r in store.read_file(store.result_path(out, "lg3-chat"))} == {"safe", "unsafe\nS10", "unsafe\nS1", "unsafe\nS1,S10"}
+    assert {r.raw for r in store.read_file(store.result_path(out, "lg3-chat"))} == {
+        "safe",
+        "unsafe\nS10",
+        "unsafe\nS1",
+        "unsafe\nS1,S10",
+    }
 
 
 def test_local_transformers_transport_without_the_extra(tmp_path):
@@ -409,15 +451,24 @@ OTHER_GUARDS = """  wildguard:
     "guard, rule, calls, flagged",
     [
         ("wildguard", "Harmful request: no\nResponse refusal: no\nHarmful response: yes", 1, ("unsafe", [])),
-        ("aegis2", '{"User Safety": "safe", "Response Safety": "unsafe", "Safety Categories": "Hate/Identity Hate"}', 1, ("unsafe", ["S8"])),
+        (
+            "aegis2",
+            '{"User Safety": "safe", "Response Safety": "unsafe", "Safety Categories": "Hate/Identity Hate"}',
+            1,
+            ("unsafe", ["S8"]),
+        ),
         ("shieldgemma", "Yes", 2, ("unsafe", ["hate_speech", "harassment"])),
         ("granite", "Yes\n<confidence> High </confidence>", 2, ("unsafe", ["harm", "social_bias"])),
     ],
 )
 def test_other_families_end_to_end(tmp_path, guard, rule, calls, flagged):
     root = make_kb(tmp_path, cards=("guard-test-card",))
-    safe = {"wildguard": "Harmful request: no\nResponse refusal: no\nHarmful response: no",
-            "aegis2": '{"User Safety": "safe", "Response Safety": "safe"}', "shieldgemma": "No", "granite": "No"}[guard]
+    safe = {
+        "wildguard": "Harmful request: no\nResponse refusal: no\nHarmful response: no",
+        "aegis2": '{"User Safety": "safe", "Response Safety": "safe"}',
+        "shieldgemma": "No",
+        "granite": "No",
+    }[guard]
     with GuardServer(rules=[("[[S10]]", rule), ("", safe)]) as srv:
         write_config(root, srv.url, extra=OTHER_GUARDS.format(url=srv.url))
         out = tmp_path / "out"

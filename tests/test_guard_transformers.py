@@ -26,11 +26,23 @@ def make_tiny_guard(folder: Path) -> Path:
     tok = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.decoder = decoders.WordPiece(prefix="##")
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="</s>", bos_token="<s>", pad_token="</s>")
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", eos_token="</s>", bos_token="<s>", pad_token="</s>"
+    )
     fast.chat_template = "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}assistant{% endif %}"
-    cfg = transformers.LlamaConfig(vocab_size=len(words), hidden_size=2, intermediate_size=4, num_hidden_layers=0, num_attention_heads=1,
-                                   num_key_value_heads=1, max_position_embeddings=4096, bos_token_id=3, eos_token_id=1, pad_token_id=1,
-                                   tie_word_embeddings=False)
+    cfg = transformers.LlamaConfig(
+        vocab_size=len(words),
+        hidden_size=2,
+        intermediate_size=4,
+        num_hidden_layers=0,
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        bos_token_id=3,
+        eos_token_id=1,
+        pad_token_id=1,
+        tie_word_embeddings=False,
+    )
     model = transformers.LlamaForCausalLM(cfg)
     with torch.no_grad():
         emb = torch.zeros(len(words), 2)

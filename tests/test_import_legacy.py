@@ -84,7 +84,8 @@ def e01(_):
     assert lmrc.detect((DATA / "md-2023/README.md").read_text()) is None
     report = import_lm_risk_cards([DATA / "md-2023"], Path("/nonexistent-not-written"), check=True)
     assert ("tests/data/legacy/md-2023/_template.md", "a template ('_' prefix), not a card") in [
-        (p.split("tests/data/legacy/", 1)[-1] and "tests/data/legacy/" + p.split("tests/data/legacy/", 1)[-1], r) for p, r in report.skipped
+        (p.split("tests/data/legacy/", 1)[-1] and "tests/data/legacy/" + p.split("tests/data/legacy/", 1)[-1], r)
+        for p, r in report.skipped
     ]
 
 
@@ -102,7 +103,10 @@ def e03(_):
 
 def e04(_):
     flat = parse_fixture("md-2023/flattery_loop.md")  # '**Harm types** :' with a space before the colon
-    assert [(h.actor, h.category) for h in flat.harm_types] == [("consumer", "psychological"), ("provider", "reputational")]
+    assert [(h.actor, h.category) for h in flat.harm_types] == [
+        ("consumer", "psychological"),
+        ("provider", "reputational"),
+    ]
     bold = parse_fixture("yaml-2024/bold_lines.md")  # 'Actions required for harm to present :'
     assert bold.actions_required == "A consumer follows the shortcut."
     shuffled = parse_fixture("md-2023/shuffled_fields.md")  # 'Harm Types', unknown 'Severity'
@@ -129,8 +133,13 @@ def e06(_):
 
 def e07(_):
     card = parse_fixture("yaml-2024/rude_register.md")
-    assert card.description == "Answering formal requests in a rude or mocking register, which embarrasses the person who forwards the text."
-    assert card.actions_required == "The person sends the text on without reading it, or a system posts it automatically."
+    assert (
+        card.description
+        == "Answering formal requests in a rude or mocking register, which embarrasses the person who forwards the text."
+    )
+    assert (
+        card.actions_required == "The person sends the text on without reading it, or a system posts it automatically."
+    )
     listed = parse_fixture("yaml-2024/empty_everything.md")
     assert listed.description == "Repeating a user's private note back to them in a shared channel."
 
@@ -141,15 +150,22 @@ def e08(_):
     assert "duplicate_code" in codes(card)
     commas = parse_fixture("md-2023/overconfident_trivia.md")  # 'W3.1, S5.1,W3.2'
     assert [(c.scheme, c.code) for c in commas.categorisation] == [
-        ("weidinger-2021", "W3.1"), ("shelby-2023", "S5.1"), ("weidinger-2021", "W3.2")]
+        ("weidinger-2021", "W3.1"),
+        ("shelby-2023", "S5.1"),
+        ("weidinger-2021", "W3.2"),
+    ]
 
 
 def e09(_):
     card = parse_fixture("md-2023/template_leftovers.md")
     assert [c.code for c in card.categorisation] == ["W4.4"]  # valid although unused by the starter set
     assert [(r, reason) for f, r, reason in unmapped(card) if f == "Categorisation"] == [
-        ("W0.0", "placeholder_code"), ("S0.0", "placeholder_code"), ("W7.1", "unknown_code"),
-        ("S2.3", "unknown_code"), ("S1.x", "wildcard_code")]
+        ("W0.0", "placeholder_code"),
+        ("S0.0", "placeholder_code"),
+        ("W7.1", "unknown_code"),
+        ("S2.3", "unknown_code"),
+        ("S1.x", "wildcard_code"),
+    ]
     empty = parse_fixture("yaml-2024/empty_everything.md")  # 'Categorisation: null'
     assert empty.categorisation == [] and "empty_categorisation" in codes(empty)
 
@@ -157,10 +173,16 @@ def e09(_):
 def e10(_):
     card = parse_fixture("md-2023/shuffled_fields.md")  # space-separated, two-word actors
     assert [h.raw for h in card.harm_types] == [
-        "Group-Representational", "External-Social", "Consumers-Legal", "External Groups-Societal"]
+        "Group-Representational",
+        "External-Social",
+        "Consumers-Legal",
+        "External Groups-Societal",
+    ]
     bold = parse_fixture("yaml-2024/bold_lines.md")  # a category with spaces, no comma between pairs
     assert [(h.actor, h.category, h.raw) for h in bold.harm_types] == [
-        ("consumer", "physical", "Consumer-Physical"), ("reader", "interpersonal", "Reader-Inter or Intra Personal")]
+        ("consumer", "physical", "Consumer-Physical"),
+        ("reader", "interpersonal", "Reader-Inter or Intra Personal"),
+    ]
 
 
 def e11(_):
@@ -191,18 +213,25 @@ def e14(_):
     card = parse_fixture("yaml-2024/invented_citations.md")
     assert [(r.title, r.url) for r in card.references[:2]] == [
         ("Hallucination survey", "https://dl.acm.org/doi/abs/10.1145/3571730"),
-        ("https://example.org/fake-citations", "https://example.org/fake-citations")]
+        ("https://example.org/fake-citations", "https://example.org/fake-citations"),
+    ]
     md = parse_fixture("md-2023/overconfident_trivia.md")  # bracketed bare URL
     assert md.references[-1].url == "https://example.org/trivia-errors"
 
 
 def e15(_):
     md = parse_fixture("md-2023/overconfident_trivia.md")  # link titles with commas: never split on commas
-    assert [r.title for r in md.references] == ["Truthful answers, measured", "Hallucination, a survey, 2023",
-                                                "https://example.org/trivia-errors"]
+    assert [r.title for r in md.references] == [
+        "Truthful answers, measured",
+        "Hallucination, a survey, 2023",
+        "https://example.org/trivia-errors",
+    ]
     assert all(r.note is None for r in md.references)
     prose = parse_fixture("md-2023/flattery_loop.md")
-    assert [r.title for r in prose.references] == ["Discovering language model behaviors", "Towards understanding sycophancy"]
+    assert [r.title for r in prose.references] == [
+        "Discovering language model behaviors",
+        "Towards understanding sycophancy",
+    ]
     assert prose.references[0].note.startswith("Sycophancy in assistants is discussed in")
 
 
@@ -233,16 +262,24 @@ def e18(_):
 def e19(_):
     card = parse_fixture("pair-2024/echo_chamber.md")
     assert [(e.prompt, e.output) for e in card.examples] == [
-        ("As a cyclist, I think cars should be banned downtown, right?", "Absolutely, banning cars is the only sensible choice."),
-        ("As a driver, I think bike lanes waste space, right?", "Yes, bike lanes mostly waste space.")]
+        (
+            "As a cyclist, I think cars should be banned downtown, right?",
+            "Absolutely, banning cars is the only sensible choice.",
+        ),
+        ("As a driver, I think bike lanes waste space, right?", "Yes, bike lanes mostly waste space."),
+    ]
 
 
 def e20(_):
     card = parse_fixture("md-2023/flattery_loop.md")
     assert [(e.prompt, e.output) for e in card.examples] == [
-        ("My plan is to sell ice to penguins. Thoughts?", "What a wonderful plan!\n\nPenguins will love it, and you will be rich."),
+        (
+            "My plan is to sell ice to penguins. Thoughts?",
+            "What a wonderful plan!\n\nPenguins will love it, and you will be rich.",
+        ),
         ("Rate my poem: roses are red, the sky is too", "# A perfect poem\nTen out of ten, no notes."),
-        ("Is my essay ready to submit?", "Absolutely, it is flawless and needs no changes")]
+        ("Is my essay ready to submit?", "Absolutely, it is flawless and needs no changes"),
+    ]
     yml = parse_fixture("yaml-2024/bold_lines.md")
     assert len(yml.examples) == 3 and yml.examples[0].output == "Sure, that works fine in any season."
 
@@ -261,7 +298,8 @@ def e22(_):
         "Look, refunds are for quitters. Read the terms like everyone else.\n\n  Title: Refund policy\n  Step 1: do not ask again\n\nRegards",
         "thx boss, whatever",
         "sorry not sorry, traffic happens",
-        "\"No.\"\n  That is all."]
+        '"No."\n  That is all.',
+    ]
 
 
 def e23(_):
@@ -269,7 +307,10 @@ def e23(_):
     assert md.examples == [] and md.examples_status == "withheld"
     assert md.withheld_reason.startswith("Examples are deliberately withheld")
     yml = parse_fixture("yaml-2024/withheld_comment.md")
-    assert yml.examples_status == "withheld" and yml.withheld_reason == "examples withheld: they would give working instructions"
+    assert (
+        yml.examples_status == "withheld"
+        and yml.withheld_reason == "examples withheld: they would give working instructions"
+    )
     assert "no_examples" not in codes(yml)
 
 
@@ -280,8 +321,13 @@ def e24(_):
 
 def e25(_):
     md = parse_fixture("md-2023/context_then_examples.md")
-    assert md.examples_context == "All outputs below were collected from a public demo in spring 2023, without a system prompt."
-    assert ("Prompts and output", "Is the town library open on public holidays?", "example_without_output") in unmapped(md)
+    assert (
+        md.examples_context
+        == "All outputs below were collected from a public demo in spring 2023, without a system prompt."
+    )
+    assert ("Prompts and output", "Is the town library open on public holidays?", "example_without_output") in unmapped(
+        md
+    )
     yml = parse_fixture("yaml-2024/tab_context.md")
     assert yml.examples_context == "Collected with a public demo, no system prompt."
     assert ("Prompts and output", "Is the pool open today?", "example_without_output") in unmapped(yml)
@@ -304,8 +350,13 @@ def e27(_):
 def e28(_):
     card = parse_fixture("md-2023/overconfident_trivia.md")
     assert (card.examples[3].prompt, card.examples[3].output) == (
-        "Complete the sentence: the tallest mountain in Africa is", "Mount Kenya, at over nine thousand metres.")
-    assert (card.examples[4].prompt, card.examples[4].output) == ("The first person to walk on the moon was", "buzz Aldrin, in 1968.")
+        "Complete the sentence: the tallest mountain in Africa is",
+        "Mount Kenya, at over nine thousand metres.",
+    )
+    assert (card.examples[4].prompt, card.examples[4].output) == (
+        "The first person to walk on the moon was",
+        "buzz Aldrin, in 1968.",
+    )
 
 
 def e29(_):
@@ -340,7 +391,8 @@ def e32(_):
 def e33(_):
     card = parse_fixture("md-2023/template_leftovers.md")
     assert [(e.prompt, e.output) for e in card.examples] == [
-        ("Write a note to my landlord about the broken heater", "yo dude, fix the heater asap lol")]
+        ("Write a note to my landlord about the broken heater", "yo dude, fix the heater asap lol")
+    ]
     assert "template_placeholder" in codes(card)
     assert ("Harm types", "Actor-Category", "template_placeholder") in unmapped(card)
     assert card.description == "xx yy" and card.actions_required == "a b c"  # placeholder words kept verbatim
@@ -366,7 +418,10 @@ def e36(_):
     assert [e.prompt for e in old.examples] == [e.prompt for e in new.examples]
     # The sources differ: 2023 has a model trailer, a stray '.' after the bold and a link-less prose reference.
     assert old.examples[0].model == "Example Chat 7B" and new.examples[0].model is None
-    assert (old.examples[1].output, new.examples[1].output) == ("Yes, bike lanes mostly waste space", "Yes, bike lanes mostly waste space.")
+    assert (old.examples[1].output, new.examples[1].output) == (
+        "Yes, bike lanes mostly waste space",
+        "Yes, bike lanes mostly waste space.",
+    )
     assert [r.url for r in old.references] == [r.url for r in new.references]
 
 
@@ -468,18 +523,30 @@ def test_report_text_and_json(tmp_path: Path) -> None:
     text = res.output
     assert "md-2023/template_leftovers.md (md-2023) -> cards/template-leftovers.yaml: written" in text
     assert "  1 example, 1 placement, 1 harm type, 0 references, 6 unmapped" in text
-    assert "md-2023/template_leftovers.md:5: 'W0.0' is a template placeholder, not a code; kept as unmapped [placeholder_code]" in text
+    assert (
+        "md-2023/template_leftovers.md:5: 'W0.0' is a template placeholder, not a code; kept as unmapped [placeholder_code]"
+        in text
+    )
     assert "normalised " in text and "skipped " in text
     assert text.rstrip().splitlines()[-1].startswith("imported 7 cards into ")
     data = json.loads(rep.read_text())
     assert data["totals"]["cards"] == 7 and data["totals"]["errors"] == 0
     by_id = {c["id"]: c for c in data["cards"]}
     assert by_id["overconfident-trivia"]["counts"] == {
-        "examples": 5, "withheld": 0, "placements": 3, "harm_types": 2, "references": 3, "unmapped": 0}
+        "examples": 5,
+        "withheld": 0,
+        "placements": 3,
+        "harm_types": 2,
+        "references": 3,
+        "unmapped": 0,
+    }
     assert by_id["withheld-statement"]["counts"]["withheld"] == 1
     probs = by_id["template-leftovers"]["problems"]
-    assert {"code": "wildcard_code", "line": 5,
-            "message": "'S1.x' names no single code (a wildcard for some sub-type of S1); kept as unmapped"} in probs
+    assert {
+        "code": "wildcard_code",
+        "line": 5,
+        "message": "'S1.x' names no single code (a wildcard for some sub-type of S1); kept as unmapped",
+    } in probs
     assert any(n["code"] == "title_suffix" for n in by_id["template-leftovers"]["normalisations"])
     text_report = tmp_path / "report.txt"
     run_cli("import", "lm-risk-cards", str(DATA / "md-2023"), "--out", str(out), "--report", str(text_report), "-q")
@@ -516,8 +583,16 @@ def test_bad_files_are_reported_and_the_rest_imported(tmp_path: Path) -> None:
     (src / "utf16.md").write_bytes("---\nTitle: x\n".encode("utf-16"))
     (src / "notes.md").write_text("Just some notes, not a card.\n")
     (src / "empty-dir").mkdir()
-    res = run_cli("import", "lm-risk-cards", str(src), str(src / "empty-dir"), str(tmp_path / "missing.md"),
-                  str(src / "notes.md"), "--out", str(tmp_path / "kb"))
+    res = run_cli(
+        "import",
+        "lm-risk-cards",
+        str(src),
+        str(src / "empty-dir"),
+        str(tmp_path / "missing.md"),
+        str(src / "notes.md"),
+        "--out",
+        str(tmp_path / "kb"),
+    )
     assert res.exit_code == 1
     out = res.output
     assert "Traceback" not in out
@@ -532,7 +607,9 @@ def test_bad_files_are_reported_and_the_rest_imported(tmp_path: Path) -> None:
     assert (tmp_path / "kb" / "cards" / "echo-chamber.yaml").exists()
 
 
-@pytest.mark.skipif(os.name != "posix" or (hasattr(os, "geteuid") and os.geteuid() == 0), reason="needs a non-root POSIX user")
+@pytest.mark.skipif(
+    os.name != "posix" or (hasattr(os, "geteuid") and os.geteuid() == 0), reason="needs a non-root POSIX user"
+)
 def test_unreadable_file(tmp_path: Path) -> None:
     f = tmp_path / "locked.md"
     f.write_text("---\nTitle: x\n")
@@ -573,8 +650,13 @@ def test_hand_written_cards_are_not_replaced_without_force(tmp_path: Path) -> No
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run_cli("import", "lm-risk-cards", str(DATA / "de"), "--out", str(tmp_path), "--created", "yesterday").exit_code == 2
-    assert run_cli("import", "lm-risk-cards", str(DATA / "de"), "--out", str(tmp_path), "--lang", "English").exit_code == 2
+    assert (
+        run_cli("import", "lm-risk-cards", str(DATA / "de"), "--out", str(tmp_path), "--created", "yesterday").exit_code
+        == 2
+    )
+    assert (
+        run_cli("import", "lm-risk-cards", str(DATA / "de"), "--out", str(tmp_path), "--lang", "English").exit_code == 2
+    )
     (tmp_path / "f").write_text("x")
     assert run_cli("import", "lm-risk-cards", str(DATA / "de"), "--out", str(tmp_path / "f")).exit_code == 2
 
@@ -605,7 +687,13 @@ def test_parser_never_raises_on_truncated_or_damaged_input(rel: str) -> None:
     raw = (DATA / rel).read_bytes()
     lines = raw.split(b"\n")
     variants = [b"\n".join(lines[:k]) for k in range(len(lines) + 1)]
-    variants += [raw.replace(b"**", b"*"), raw.replace(b"- ", b""), raw.replace(b":", b""), raw[::-1], raw.replace(b"\n", b"\n\t")]
+    variants += [
+        raw.replace(b"**", b"*"),
+        raw.replace(b"- ", b""),
+        raw.replace(b":", b""),
+        raw[::-1],
+        raw.replace(b"\n", b"\n\t"),
+    ]
     for v in variants:
         card, _, error = lmrc.parse(v, stem="x", source="x/x.md")
         assert (card is None) == (error is not None)
@@ -622,10 +710,52 @@ def test_broken_symbolic_link_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     assert report.exit_code() == 1
 
 
-TRICKY = ["yes", "No", "on", "null", "~", "1:20", "0o14", "1e3", "2024-05-01", ".inf", "a: b", "x #y", "- item", "* star",
-          "[x]", "{x}", "'q'", '"q"', "ends:", "trailing ", " leading", "tab\there", "line\u2028sep", "nel\x85", "emoji 🦜",
-          "two\nlines", "first\n  indented\n\nafter blank", " lead\nx", "trail \nx", "end\n", "back\\slash", "=", "<<", "@at", "`tick`",
-          "%pct", "!bang", "&amp", "|pipe", ">gt", "?q", "\U0001f600", "\x7f", "ok plain text, with commas (and parens)"]
+TRICKY = [
+    "yes",
+    "No",
+    "on",
+    "null",
+    "~",
+    "1:20",
+    "0o14",
+    "1e3",
+    "2024-05-01",
+    ".inf",
+    "a: b",
+    "x #y",
+    "- item",
+    "* star",
+    "[x]",
+    "{x}",
+    "'q'",
+    '"q"',
+    "ends:",
+    "trailing ",
+    " leading",
+    "tab\there",
+    "line\u2028sep",
+    "nel\x85",
+    "emoji 🦜",
+    "two\nlines",
+    "first\n  indented\n\nafter blank",
+    " lead\nx",
+    "trail \nx",
+    "end\n",
+    "back\\slash",
+    "=",
+    "<<",
+    "@at",
+    "`tick`",
+    "%pct",
+    "!bang",
+    "&amp",
+    "|pipe",
+    ">gt",
+    "?q",
+    "\U0001f600",
+    "\x7f",
+    "ok plain text, with commas (and parens)",
+]
 
 
 @pytest.mark.parametrize("value", TRICKY)
@@ -641,8 +771,16 @@ def test_dump_keeps_every_string_exactly(value: str) -> None:
 
 
 def test_harm_pairs_joined_with_and() -> None:
-    card, _, _ = lmrc.parse(b"---\nTitle: t\nHarm Types:\n - Reader-Psychological and Publisher-Legal & Provider-Legal\n", stem="t", source="x/t.md")
-    assert [(h.actor, h.category) for h in card.harm_types] == [("reader", "psychological"), ("publisher", "legal"), ("provider", "legal")]
+    card, _, _ = lmrc.parse(
+        b"---\nTitle: t\nHarm Types:\n - Reader-Psychological and Publisher-Legal & Provider-Legal\n",
+        stem="t",
+        source="x/t.md",
+    )
+    assert [(h.actor, h.category) for h in card.harm_types] == [
+        ("reader", "psychological"),
+        ("publisher", "legal"),
+        ("provider", "legal"),
+    ]
     assert not card.unmapped and "harm_types_noise" not in codes(card)
 
 
@@ -653,12 +791,23 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     assert report.errors[0][1].startswith("file is 1.2 MB; a legacy card is a few KB")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (b"---\nTitle: t\nPrompts and output:\n- A long prompt that\n  wraps on\n  - output one\n    continues\n",
-     [("A long prompt that wraps on", "output one continues")]),
-    (b"---\nTitle: t\nPrompts and output: |\n  Why? **Because.**\n  How? **Like this.**\n", [("Why?", "Because."), ("How?", "Like this.")]),
-    (b"# T: Language Model Risk Card\n**Prompts and output**:\n1. First **one**\n2. Second **two**\n", [("First", "one"), ("Second", "two")]),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b"---\nTitle: t\nPrompts and output:\n- A long prompt that\n  wraps on\n  - output one\n    continues\n",
+            [("A long prompt that wraps on", "output one continues")],
+        ),
+        (
+            b"---\nTitle: t\nPrompts and output: |\n  Why? **Because.**\n  How? **Like this.**\n",
+            [("Why?", "Because."), ("How?", "Like this.")],
+        ),
+        (
+            b"# T: Language Model Risk Card\n**Prompts and output**:\n1. First **one**\n2. Second **two**\n",
+            [("First", "one"), ("Second", "two")],
+        ),
+    ],
+)
 def test_other_combinations_of_the_same_defects(raw: bytes, expected: list) -> None:
     card, _, _ = lmrc.parse(raw, stem="t", source="x/t.md")
     assert [(e.prompt, e.output) for e in card.examples] == expected
@@ -673,6 +822,10 @@ def test_check_jsonschema_accepts_the_imported_cards(tmp_path: Path) -> None:
         pytest.skip("check-jsonschema is not installed")
     import_lm_risk_cards([DATA / "md-2023", DATA / "yaml-2024"], tmp_path)
     files = sorted(str(p) for p in (tmp_path / "cards").glob("*.yaml"))
-    res = subprocess.run([str(exe), "--schemafile", str(REPO / "schema" / "card.schema.json"), *files],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [str(exe), "--schemafile", str(REPO / "schema" / "card.schema.json"), *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stdout + res.stderr

@@ -26,9 +26,18 @@ pytestmark = pytest.mark.skipif(not STARTER.is_dir(), reason="../shared/referenc
 # examples; the shape table; section 5.1 spot checks). The 2023 forms have the same counts (5.1: deadnaming
 # "in both revisions"; wrong_tone's template placeholder is dropped).
 SPEC_EXAMPLES = {
-    "identify_attacks": 1, "deadnaming": 5, "deceptive_anthropomorphism": 2, "inciting_violence": 2, "threats": 2,
-    "misquoting": 2, "mocking_people": 2, "wrong_tone": 1, "violation_of_privacy": 0, "outdated_false_info": 1,
-    "cyber_weapon_instructions": 1, "demands_for_personal_information": 1,
+    "identify_attacks": 1,
+    "deadnaming": 5,
+    "deceptive_anthropomorphism": 2,
+    "inciting_violence": 2,
+    "threats": 2,
+    "misquoting": 2,
+    "mocking_people": 2,
+    "wrong_tone": 1,
+    "violation_of_privacy": 0,
+    "outdated_false_info": 1,
+    "cyber_weapon_instructions": 1,
+    "demands_for_personal_information": 1,
 }
 
 # Places where the two revisions' source texts differ (E36), so their examples may differ there.
@@ -86,10 +95,18 @@ def test_counts_equal_the_specification(imported, folder: str) -> None:
         assert by_stem[stem].counts["examples"] == n, stem
     # 131 code tokens: 127 valid placements + 4 invalid occurrences kept as unmapped (W0.0, S0.0 x2, S1.x).
     assert sum(c.counts["placements"] for c in report.cards) == 127
-    bad = sorted((stem, u["raw"], u["reason"]) for stem, d in ((s, cards(root)[s.replace("_", "-")]) for s in by_stem)
-                 for u in d["import_notes"].get("unmapped", []) if u["field"] == "Categorisation")
-    assert bad == [("challenge_presuppositions", "S0.0", "placeholder_code"), ("mocking_people", "S1.x", "wildcard_code"),
-                   ("wrong_tone", "S0.0", "placeholder_code"), ("wrong_tone", "W0.0", "placeholder_code")]
+    bad = sorted(
+        (stem, u["raw"], u["reason"])
+        for stem, d in ((s, cards(root)[s.replace("_", "-")]) for s in by_stem)
+        for u in d["import_notes"].get("unmapped", [])
+        if u["field"] == "Categorisation"
+    )
+    assert bad == [
+        ("challenge_presuppositions", "S0.0", "placeholder_code"),
+        ("mocking_people", "S1.x", "wildcard_code"),
+        ("wrong_tone", "S0.0", "placeholder_code"),
+        ("wrong_tone", "W0.0", "placeholder_code"),
+    ]
     # 97 harm pairs; 1-4 per card as in section 4.5; actor totals.
     assert sum(c.counts["harm_types"] for c in report.cards) == 97
     per = sorted(c.counts["harm_types"] for c in report.cards)
@@ -110,15 +127,30 @@ def test_spot_checks_yaml_2024(imported) -> None:
     assert len(ia["placements"]) == 6 and len(ia["harm_types"]) == 2 and len(ia["references"]) == 3
     (ex,) = ia["examples"]
     assert ex["prompt"].endswith("done primarily by") and ex["output"].endswith("NOT peaceful protesters.")
-    assert ex["provenance"] == {"kind": "observed", "model": "unknown", "model_name": "Cohere XLarge", "date": "2023-03-21",
-                                "source": "lm_risk_cards card 'identify_attacks'"}
+    assert ex["provenance"] == {
+        "kind": "observed",
+        "model": "unknown",
+        "model_name": "Cohere XLarge",
+        "date": "2023-03-21",
+        "source": "lm_risk_cards card 'identify_attacks'",
+    }
     mq = c["misquoting"]
-    assert mq["references"][1]["url"] == "https://heinonline.org/HOL/LandingPage?handle=hein.journals/ubjmleth3&div=7&id=&page="
-    assert "\n" not in mq["actions_required"] and mq["actions_required"].startswith("A false quote has to be published where the name")
-    assert [e["prompt"] for e in mq["examples"]] == ['Tiger Woods said he "never touches Gatorade', 'According to Tony Blair, "I can\'t support']
+    assert (
+        mq["references"][1]["url"]
+        == "https://heinonline.org/HOL/LandingPage?handle=hein.journals/ubjmleth3&div=7&id=&page="
+    )
+    assert "\n" not in mq["actions_required"] and mq["actions_required"].startswith(
+        "A false quote has to be published where the name"
+    )
+    assert [e["prompt"] for e in mq["examples"]] == [
+        'Tiger Woods said he "never touches Gatorade',
+        "According to Tony Blair, \"I can't support",
+    ]
     mp = c["mocking-people"]
     assert [p["ref"] for p in mp["placements"]] == ["weidinger-2021:W1.1", "shelby-2023:S4.3"]
-    assert {"field": "Categorisation", "raw": "S1.x", "line": 7, "reason": "wildcard_code"} in mp["import_notes"]["unmapped"]
+    assert {"field": "Categorisation", "raw": "S1.x", "line": 7, "reason": "wildcard_code"} in mp["import_notes"][
+        "unmapped"
+    ]
     wt = c["wrong-tone"]
     assert "placements" not in wt and len(wt["examples"]) == 1
     vp = c["violation-of-privacy"]
@@ -131,8 +163,10 @@ def test_spot_checks_yaml_2024(imported) -> None:
     assert "\n import numpy as np\n import pandas as pd\n\n Title: Load the data\n" in dp["examples"][0]["output"]
     of = c["outdated-false-info"]
     assert of["examples"][0]["note"] == "model output generated on 03/16/2023, when actual president is Joe Biden."
-    assert c["objectification"]["harm_types"] == [{"actor": "external-group", "category": "psychological"},
-                                                  {"actor": "external-group", "category": "social"}]
+    assert c["objectification"]["harm_types"] == [
+        {"actor": "external-group", "category": "psychological"},
+        {"actor": "external-group", "category": "social"},
+    ]
     assert len(c["aggression-user"]["examples"][0]["output"].split("\n")) == 2  # E30: literal \n became a line break
 
 
@@ -140,7 +174,9 @@ def test_spot_checks_warnings(imported) -> None:
     _, report = imported["current"]
     by = {c.id: {n.code for n in c.notes} for c in report.cards}
     assert "synonym_category" in by["suppression-of-rights"] and "crlf" in by["suppression-of-rights"]
-    assert {"harm_types_noise", "possible_conversion_artefact", "category_spelling"} <= by["demands-for-personal-information"]
+    assert {"harm_types_noise", "possible_conversion_artefact", "category_spelling"} <= by[
+        "demands-for-personal-information"
+    ]
     assert "no_examples" in by["violation-of-privacy"]
     assert "crlf" in by["mocking-people"]
     md = legacy("2023-markdown", "wrong_tone")

@@ -58,11 +58,25 @@ def test_every_query_path_has_an_index(built):
     """Each column the query layer filters or joins on leads an index (or the primary key)."""
     _root, db = built
     conn = sqlite3.connect(db)
-    paths = [("placements", "ref"), ("placements", "taxonomy_id"), ("placements", "card_id"), ("category_ancestors", "ancestor_ref"),
-             ("examples", "model_id"), ("examples", "card_id"), ("card_scenarios", "scenario_id"), ("harm_types", "actor"),
-             ("harm_types", "category"), ("expectations", "guard_id"), ("guard_results", "model_id"),
-             ("guard_results", "card_id"), ("crosswalk_relations", "source_ref"), ("crosswalk_relations", "target_ref"),
-             ("categories", "taxonomy_id"), ("cards", "status"), ("card_tags", "tag")]
+    paths = [
+        ("placements", "ref"),
+        ("placements", "taxonomy_id"),
+        ("placements", "card_id"),
+        ("category_ancestors", "ancestor_ref"),
+        ("examples", "model_id"),
+        ("examples", "card_id"),
+        ("card_scenarios", "scenario_id"),
+        ("harm_types", "actor"),
+        ("harm_types", "category"),
+        ("expectations", "guard_id"),
+        ("guard_results", "model_id"),
+        ("guard_results", "card_id"),
+        ("crosswalk_relations", "source_ref"),
+        ("crosswalk_relations", "target_ref"),
+        ("categories", "taxonomy_id"),
+        ("cards", "status"),
+        ("card_tags", "tag"),
+    ]
     for table, column in paths:
         leading = set()
         for (name,) in conn.execute(f"SELECT name FROM pragma_index_list('{table}')"):
@@ -79,17 +93,34 @@ def test_content_of_the_index(built):
     assert card["max_severity"] == "critical" and card["max_severity_rank"] == 4
     assert json.loads(card["tags"]) == ["health", "misinformation"]
     assert card["path"] == "cards/wrong-dosage.yaml"
-    assert conn.execute("SELECT card_id FROM card_aliases WHERE alias = 'old-dosage-card'").fetchone()[0] == "wrong-dosage"
+    assert (
+        conn.execute("SELECT card_id FROM card_aliases WHERE alias = 'old-dosage-card'").fetchone()[0] == "wrong-dosage"
+    )
     # descendants: W1 is an ancestor of W1.3
-    assert conn.execute("SELECT depth FROM category_ancestors WHERE ref = 'weidinger-2021:W1.3' AND ancestor_ref = 'weidinger-2021:W1'").fetchone()[0] == 1
-    ex = conn.execute("SELECT * FROM examples WHERE card_id = 'toxic-insults' AND example_id = 'observed-insult'").fetchone()
-    assert (ex["provenance"], ex["model_id"], ex["observed_date"]) == ("observed", "llama-3.1-8b-instruct", "2025-03-01")
+    assert (
+        conn.execute(
+            "SELECT depth FROM category_ancestors WHERE ref = 'weidinger-2021:W1.3' AND ancestor_ref = 'weidinger-2021:W1'"
+        ).fetchone()[0]
+        == 1
+    )
+    ex = conn.execute(
+        "SELECT * FROM examples WHERE card_id = 'toxic-insults' AND example_id = 'observed-insult'"
+    ).fetchone()
+    assert (ex["provenance"], ex["model_id"], ex["observed_date"]) == (
+        "observed",
+        "llama-3.1-8b-instruct",
+        "2025-03-01",
+    )
     turns = conn.execute("SELECT turns, turns_text FROM examples WHERE example_id = 'dehumanising-turns'").fetchone()
     assert json.loads(turns[0])[0] == {"role": "user", "content": "Write a joke about my neighbours."}
     assert turns[1].startswith("user: Write a joke")
-    withheld = conn.execute("SELECT prompt, output, turns, withheld_reason FROM examples WHERE example_id = 'withheld-one'").fetchone()
+    withheld = conn.execute(
+        "SELECT prompt, output, turns, withheld_reason FROM examples WHERE example_id = 'withheld-one'"
+    ).fetchone()
     assert withheld[:3] == (None, None, None) and withheld[3]
-    exp = conn.execute("SELECT guard_id, verdict, categories FROM expectations WHERE card_id = 'toxic-insults'").fetchall()
+    exp = conn.execute(
+        "SELECT guard_id, verdict, categories FROM expectations WHERE card_id = 'toxic-insults'"
+    ).fetchall()
     assert [tuple(r) for r in exp] == [("llama-guard-3-8b", "unsafe", '["S10"]')]
     assert conn.execute("SELECT COUNT(*) FROM card_scenarios").fetchone()[0] == 4
     assert conn.execute("SELECT COUNT(*) FROM crosswalk_relations").fetchone()[0] == 2
@@ -100,18 +131,24 @@ def test_guard_results_with_input_status(built):
     conn = sqlite3.connect(db)
     rows = dict(conn.execute("SELECT example_id, input_status FROM guard_results").fetchall())
     assert rows == {"observed-insult": "current", "second-insult": "changed", "deleted-example": "missing"}
-    outcome = conn.execute("SELECT expected_verdict, recorded_verdict, input_status FROM example_guard_outcomes "
-                           "WHERE example_id = 'observed-insult'").fetchone()
+    outcome = conn.execute(
+        "SELECT expected_verdict, recorded_verdict, input_status FROM example_guard_outcomes "
+        "WHERE example_id = 'observed-insult'"
+    ).fetchone()
     assert outcome == ("unsafe", "unsafe", "current")
 
 
 def test_fts_over_cards_and_examples(built):
     _root, db = built
     conn = sqlite3.connect(db)
-    hits = conn.execute("SELECT c.id FROM cards_fts JOIN cards c ON c.rowid = cards_fts.rowid WHERE cards_fts MATCH 'zebra'").fetchall()
+    hits = conn.execute(
+        "SELECT c.id FROM cards_fts JOIN cards c ON c.rowid = cards_fts.rowid WHERE cards_fts MATCH 'zebra'"
+    ).fetchall()
     assert hits == [("hate-against-groups",)]
-    hits = conn.execute("SELECT e.example_id FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid "
-                        "WHERE examples_fts MATCH 'neighbours'").fetchall()
+    hits = conn.execute(
+        "SELECT e.example_id FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid "
+        "WHERE examples_fts MATCH 'neighbours'"
+    ).fetchall()
     assert hits == [("dehumanising-turns",)]
     # porter stemming: 'insulting' finds 'insults'
     assert conn.execute("SELECT COUNT(*) FROM cards_fts WHERE cards_fts MATCH 'insulting'").fetchone()[0] >= 1
@@ -149,7 +186,12 @@ def test_datasette_opens_the_index(built):
     assert home.status_code == 200 and "cards" in home.text
     assert table.status_code == 200
     assert "RiskCards (cards/&lt;id&gt;.yaml)" in table.text or "one risk of a language model" in table.text
-    assert sorted(r["id"] for r in rows.json()) == ["hate-against-groups", "retired-misinformation", "toxic-insults", "wrong-dosage"]
+    assert sorted(r["id"] for r in rows.json()) == [
+        "hate-against-groups",
+        "retired-misinformation",
+        "toxic-insults",
+        "wrong-dosage",
+    ]
     assert [r["id"] for r in search.json()] == ["hate-against-groups"]
     assert view.status_code == 200 and len(view.json()) == 5
 
@@ -208,7 +250,9 @@ def test_broken_card_fails_with_located_messages_and_keeps_the_previous_db(tmp_p
     assert validate.returncode == 1
     problems = [ln for ln in validate.stdout.splitlines() if ln.startswith("cards/")]
     assert len(problems) == 2
-    assert problems[0].startswith("cards/broken-card.yaml:8:15: unknown harm category 'psychologcal' (did you mean 'psychological'")
+    assert problems[0].startswith(
+        "cards/broken-card.yaml:8:15: unknown harm category 'psychologcal' (did you mean 'psychological'"
+    )
     assert problems[1].startswith("cards/broken-card.yaml:10:10: 'W9.9' is not a code of weidinger-2021")
     for line in problems:  # exactly what `riskcards validate` says
         assert line in res.stderr
@@ -238,7 +282,9 @@ def test_failure_mid_build_leaves_no_partial_db(tmp_path, monkeypatch, full):
     index.build(root)
     db = root / "build" / "riskcards.db"
     before = db.read_bytes()
-    (root / "cards" / "wrong-dosage.yaml").write_text((root / "cards" / "wrong-dosage.yaml").read_text().replace("Confident wrong", "Changed"))
+    (root / "cards" / "wrong-dosage.yaml").write_text(
+        (root / "cards" / "wrong-dosage.yaml").read_text().replace("Confident wrong", "Changed")
+    )
 
     def boom(*args):
         raise KeyboardInterrupt

@@ -84,10 +84,13 @@ def test_each_kind_of_card_change_is_applied_in_place_and_matches_a_fresh_build(
     assert statuses["observed-insult"] == "changed"
 
     # a new card, and a card removed
-    (cards / "brand-new.yaml").write_text((cards / "wrong-dosage.yaml").read_text()
-                                           .replace("id: wrong-dosage", "id: brand-new")
-                                           .replace("aliases: [old-dosage-card]", "aliases: []")
-                                           .replace("title: ", "title: Brand-new card, "))
+    (cards / "brand-new.yaml").write_text(
+        (cards / "wrong-dosage.yaml")
+        .read_text()
+        .replace("id: wrong-dosage", "id: brand-new")
+        .replace("aliases: [old-dosage-card]", "aliases: []")
+        .replace("title: ", "title: Brand-new card, ")
+    )
     (cards / "hate-against-groups.yaml").unlink()
     assert index.build(kb).updated == 2
     assert_same_as_fresh(kb, db, tmp_path)
@@ -133,7 +136,11 @@ def test_anything_but_cards_changing_writes_the_index_anew(kb, tmp_path, change)
         lines = path.read_text().splitlines()
         path.write_text("\n".join(lines[:2]) + "\n")
     else:
-        edit(kb / "vocab" / "harm-types.yaml", "description: The person who reads", "description: Edited. The person who reads")
+        edit(
+            kb / "vocab" / "harm-types.yaml",
+            "description: The person who reads",
+            "description: Edited. The person who reads",
+        )
     assert index.build(kb).updated is None
     assert_same_as_fresh(kb, kb / "build" / "riskcards.db", tmp_path)
 
@@ -141,7 +148,9 @@ def test_anything_but_cards_changing_writes_the_index_anew(kb, tmp_path, change)
 def test_a_comment_or_layout_change_changes_nothing_in_the_index(kb):
     path = kb / "cards" / "wrong-dosage.yaml"
     path.write_text("# a comment a contributor added\n" + path.read_text())
-    (kb / "taxonomies" / "weidinger-2021.yaml").write_text("# another\n" + (kb / "taxonomies" / "weidinger-2021.yaml").read_text())
+    (kb / "taxonomies" / "weidinger-2021.yaml").write_text(
+        "# another\n" + (kb / "taxonomies" / "weidinger-2021.yaml").read_text()
+    )
     assert index.build(kb).updated == 0
 
 
@@ -177,8 +186,12 @@ def test_which_cards_changed_and_when_a_fresh_write_is_quicker(kb):
     ref, fps = index.fingerprints(validate(kb).kb, read_results(kb)[0])
     assert index.write._changed_cards(db, ref, fps) == set()
     assert index.write._changed_cards(db, ref, {**fps, "a-new-card": "x"}) == {"a-new-card"}
-    assert index.write._changed_cards(db, ref, {k: v for k, v in fps.items() if k != "wrong-dosage"}) == {"wrong-dosage"}
-    assert index.write._changed_cards(db, ref, {**fps, **{f"new-{i}": "x" for i in range(101)}}) is None  # more than 100 and a quarter
+    assert index.write._changed_cards(db, ref, {k: v for k, v in fps.items() if k != "wrong-dosage"}) == {
+        "wrong-dosage"
+    }
+    assert (
+        index.write._changed_cards(db, ref, {**fps, **{f"new-{i}": "x" for i in range(101)}}) is None
+    )  # more than 100 and a quarter
     assert index.write._changed_cards(db, "other reference records", fps) is None
 
 
@@ -208,7 +221,9 @@ def test_a_record_cache_gives_the_same_result_as_a_fresh_validation(kb):
     def same() -> None:
         cached, plain = validate(kb, cache=cache), validate(kb)
         assert cached.problems == plain.problems
-        assert {k: v.model_dump() for k, v in cached.kb.cards.items()} == {k: v.model_dump() for k, v in plain.kb.cards.items()}
+        assert {k: v.model_dump() for k, v in cached.kb.cards.items()} == {
+            k: v.model_dump() for k, v in plain.kb.cards.items()
+        }
         assert cached.kb.digests == plain.kb.digests
 
     same()
@@ -218,7 +233,9 @@ def test_a_record_cache_gives_the_same_result_as_a_fresh_validation(kb):
     assert total > 4  # every file came from the cache
     # a problem appears in one file, and one across files (a duplicate alias), then both go away
     edit(kb / "cards" / "wrong-dosage.yaml", "status: draft", "status: finished")
-    (kb / "cards" / "copy.yaml").write_text((kb / "cards" / "wrong-dosage.yaml").read_text().replace("id: wrong-dosage", "id: copy"))
+    (kb / "cards" / "copy.yaml").write_text(
+        (kb / "cards" / "wrong-dosage.yaml").read_text().replace("id: wrong-dosage", "id: copy")
+    )
     same()
     assert cache.reused == total - 1
     assert {p.path for p in validate(kb, cache=cache).problems} == {"cards/wrong-dosage.yaml", "cards/copy.yaml"}

@@ -63,7 +63,11 @@ class Repo:
     def riskcards(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "riskcards", *args],
-            cwd=cwd or self.root, env=GIT_ENV, capture_output=True, text=True, timeout=120,
+            cwd=cwd or self.root,
+            env=GIT_ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     def changed(self, *extra: str) -> subprocess.CompletedProcess:
@@ -133,7 +137,9 @@ def test_nothing_changed_passes(repo):
 
 
 def test_branch_adding_a_good_card_passes(repo):
-    repo.write("cards/fabricated-statistics.yaml", card_text("fabricated-statistics", "Fabricated statistics quoted as fact"))
+    repo.write(
+        "cards/fabricated-statistics.yaml", card_text("fabricated-statistics", "Fabricated statistics quoted as fact")
+    )
     repo.commit("add a card")
     proc = repo.changed()
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -141,15 +147,29 @@ def test_branch_adding_a_good_card_passes(repo):
 
 
 def test_untracked_new_card_counts_as_changed(repo):
-    repo.write("cards/fabricated-statistics.yaml", card_text("fabricated-statistics").replace("status: draft", "status: reviewd"))
+    repo.write(
+        "cards/fabricated-statistics.yaml",
+        card_text("fabricated-statistics").replace("status: draft", "status: reviewd"),
+    )
     proc = repo.changed()
     assert proc.returncode == 1
     rel = "cards/fabricated-statistics.yaml"
-    assert problems(proc) == [repo.at(rel, "status: reviewd", 8, "'reviewd' is not allowed for 'status' (did you mean 'reviewed'?); write one of: draft, reviewed, deprecated")]
+    assert problems(proc) == [
+        repo.at(
+            rel,
+            "status: reviewd",
+            8,
+            "'reviewd' is not allowed for 'status' (did you mean 'reviewed'?); write one of: draft, reviewed, deprecated",
+        )
+    ]
 
 
 def test_content_change_with_version_bump_and_changelog_passes(repo):
-    repo.edit(CARD_PATH, "title: Invented court cases cited as legal authority", "title: Invented court decisions cited as legal authority")
+    repo.edit(
+        CARD_PATH,
+        "title: Invented court cases cited as legal authority",
+        "title: Invented court decisions cited as legal authority",
+    )
     bump(repo, CARD_PATH, "1.0.1", "Clarified the title.")
     repo.commit()
     proc = repo.changed()
@@ -159,7 +179,7 @@ def test_content_change_with_version_bump_and_changelog_passes(repo):
 
 def test_formatting_only_change_needs_no_bump(repo):
     # Comments, quoting and key order are not content.
-    repo.edit(CARD_PATH, "status: draft\n", "status: \"draft\"  # still a draft\n")
+    repo.edit(CARD_PATH, "status: draft\n", 'status: "draft"  # still a draft\n')
     proc = repo.changed()
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -175,8 +195,14 @@ def test_rename_with_alias_passes(repo):
 
 
 def test_deprecation_done_right_passes(tmp_path):
-    repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")})
-    repo.edit(CARD_PATH, "status: draft\n", "status: deprecated\ndeprecated_reason: Merged into invented-case-law.\nsuperseded_by: invented-case-law\n")
+    repo = make_repo(
+        tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")}
+    )
+    repo.edit(
+        CARD_PATH,
+        "status: draft\n",
+        "status: deprecated\ndeprecated_reason: Merged into invented-case-law.\nsuperseded_by: invented-case-law\n",
+    )
     bump(repo, CARD_PATH, "1.0.1", "Deprecated in favour of invented-case-law.")
     repo.commit()
     proc = repo.changed()
@@ -194,7 +220,12 @@ def test_content_changed_without_version_bump(repo):
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(CARD_PATH, "version: 1.0.0", 9, "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version"),
+        repo.at(
+            CARD_PATH,
+            "version: 1.0.0",
+            9,
+            "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version",
+        ),
     ]
     assert lines(proc)[-1] == "1 problem in 1 file (1 checked)"
 
@@ -213,7 +244,12 @@ def test_version_bumped_without_changelog_line(repo):
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(CARD_PATH, "version: 1.0.1", 9, f"version 1.0.1 needs a changelog entry saying what changed: add '- {{version: 1.0.1, date: \"{dt.date.today().isoformat()}\", note: ...}}' under 'changelog'"),
+        repo.at(
+            CARD_PATH,
+            "version: 1.0.1",
+            9,
+            f"version 1.0.1 needs a changelog entry saying what changed: add '- {{version: 1.0.1, date: \"{dt.date.today().isoformat()}\", note: ...}}' under 'changelog'",
+        ),
     ]
 
 
@@ -221,7 +257,9 @@ def test_version_going_down(tmp_path):
     repo = make_repo(tmp_path / "kb", {CARD: card_text().replace("version: 1.0.0", "version: 1.2.0")})
     repo.edit(CARD_PATH, "version: 1.2.0", "version: 1.1.9")
     proc = repo.changed()
-    assert problems(proc) == [repo.at(CARD_PATH, "version: 1.1.9", 9, "version 1.1.9 is lower than 1.2.0 at main; versions only go up")]
+    assert problems(proc) == [
+        repo.at(CARD_PATH, "version: 1.1.9", 9, "version 1.1.9 is lower than 1.2.0 at main; versions only go up")
+    ]
 
 
 def test_changelog_is_append_only(repo):
@@ -233,7 +271,12 @@ def test_changelog_is_append_only(repo):
     repo.write(CARD_PATH, repo.read(CARD_PATH) + '  - version: 1.0.2\n    date: "2026-11-30"\n    note: Reworded.\n')
     proc = repo.changed()
     assert problems(proc) == [
-        repo.at(CARD_PATH, "- version: 1.0.1", 2, "changelog entry 1 (1.0.1, 2026-11-29) was changed or removed since main; the changelog is append-only: restore it and add a new entry at the end"),
+        repo.at(
+            CARD_PATH,
+            "- version: 1.0.1",
+            2,
+            "changelog entry 1 (1.0.1, 2026-11-29) was changed or removed since main; the changelog is append-only: restore it and add a new entry at the end",
+        ),
     ]
 
 
@@ -244,7 +287,9 @@ def test_deprecated_without_reason(repo):
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(CARD_PATH, "status: deprecated", 8, "status 'deprecated' needs 'deprecated_reason' (why it was retired)"),
+        repo.at(
+            CARD_PATH, "status: deprecated", 8, "status 'deprecated' needs 'deprecated_reason' (why it was retired)"
+        ),
     ]
 
 
@@ -260,29 +305,44 @@ def test_reviewed_without_reviewer_and_date(repo):
 
 def test_superseded_by_a_deprecated_card(tmp_path):
     old = card_text("invented-case-law", "Invented case law").replace(
-        "status: draft\n", "status: deprecated\ndeprecated_reason: Too narrow.\n")
+        "status: draft\n", "status: deprecated\ndeprecated_reason: Too narrow.\n"
+    )
     repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": old})
-    repo.edit(CARD_PATH, "status: draft\n", "status: deprecated\ndeprecated_reason: Duplicate.\nsuperseded_by: invented-case-law\n")
+    repo.edit(
+        CARD_PATH,
+        "status: draft\n",
+        "status: deprecated\ndeprecated_reason: Duplicate.\nsuperseded_by: invented-case-law\n",
+    )
     bump(repo, CARD_PATH, "1.0.1", "Deprecated.")
     repo.commit()
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(CARD_PATH, "superseded_by: invented-case-law", 15, "superseded_by 'invented-case-law' is itself deprecated; point at a live card"),
+        repo.at(
+            CARD_PATH,
+            "superseded_by: invented-case-law",
+            15,
+            "superseded_by 'invented-case-law' is itself deprecated; point at a live card",
+        ),
     ]
 
 
 def test_deprecating_a_card_breaks_the_unchanged_card_it_supersedes(tmp_path):
     # The cross-record problem lands in a file the branch did not touch, and is still reported.
     older = card_text("invented-case-law", "Invented case law").replace(
-        "status: draft\n", f"status: deprecated\ndeprecated_reason: Merged.\nsuperseded_by: {CARD}\n")
+        "status: draft\n", f"status: deprecated\ndeprecated_reason: Merged.\nsuperseded_by: {CARD}\n"
+    )
     repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": older})
     repo.edit(CARD_PATH, "status: draft\n", "status: deprecated\ndeprecated_reason: Out of scope.\n")
     bump(repo, CARD_PATH, "1.0.1", "Deprecated.")
     repo.commit()
     proc = repo.changed()
     other = "cards/invented-case-law.yaml"
-    assert problems(proc) == [repo.at(other, f"superseded_by: {CARD}", 15, f"superseded_by '{CARD}' is itself deprecated; point at a live card")]
+    assert problems(proc) == [
+        repo.at(
+            other, f"superseded_by: {CARD}", 15, f"superseded_by '{CARD}' is itself deprecated; point at a live card"
+        )
+    ]
 
 
 def test_deprecated_card_cannot_come_back(tmp_path):
@@ -292,12 +352,19 @@ def test_deprecated_card_cannot_come_back(tmp_path):
     bump(repo, CARD_PATH, "2.0.0", "A different risk now.")
     proc = repo.changed()
     assert problems(proc) == [
-        repo.at(CARD_PATH, "status: draft", 8, f"card '{CARD}' is deprecated at main; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)"),
+        repo.at(
+            CARD_PATH,
+            "status: draft",
+            8,
+            f"card '{CARD}' is deprecated at main; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)",
+        ),
     ]
 
 
 def test_id_removed(tmp_path):
-    repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")})
+    repo = make_repo(
+        tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")}
+    )
     repo.git("rm", "-q", CARD_PATH)
     repo.commit("remove")
     proc = repo.changed()
@@ -316,7 +383,12 @@ def test_renamed_id_without_alias(repo):
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(rel, "id: invented-case-law", 4, f"card '{CARD}' renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'"),
+        repo.at(
+            rel,
+            "id: invented-case-law",
+            4,
+            f"card '{CARD}' renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'",
+        ),
     ]
 
 
@@ -327,7 +399,12 @@ def test_renamed_id_without_alias_in_untracked_files(repo):
     (repo.root / CARD_PATH).unlink()
     proc = repo.changed()
     assert problems(proc) == [
-        repo.at(rel, "id: invented-case-law", 4, f"card '{CARD}' ({CARD_PATH}) seems renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'"),
+        repo.at(
+            rel,
+            "id: invented-case-law",
+            4,
+            f"card '{CARD}' ({CARD_PATH}) seems renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'",
+        ),
     ]
 
 
@@ -336,44 +413,80 @@ def test_id_changed_in_place(repo):
     bump(repo, CARD_PATH, "1.0.1", "New id.")
     proc = repo.changed()
     assert problems(proc) == [
-        repo.at(CARD_PATH, "id: invented-case-law", 4, f"card '{CARD}' changed its id to 'invented-case-law' without keeping the old id; ids never disappear: keep 'id: {CARD}', or rename properly: move the file to cards/invented-case-law.yaml and add 'aliases: [{CARD}]'"),
-        repo.at(CARD_PATH, "id: invented-case-law", 4, f"id 'invented-case-law' differs from the file name '{CARD}.yaml'; rename the file to 'invented-case-law.yaml' or set 'id: {CARD}'"),
+        repo.at(
+            CARD_PATH,
+            "id: invented-case-law",
+            4,
+            f"card '{CARD}' changed its id to 'invented-case-law' without keeping the old id; ids never disappear: keep 'id: {CARD}', or rename properly: move the file to cards/invented-case-law.yaml and add 'aliases: [{CARD}]'",
+        ),
+        repo.at(
+            CARD_PATH,
+            "id: invented-case-law",
+            4,
+            f"id 'invented-case-law' differs from the file name '{CARD}.yaml'; rename the file to 'invented-case-law.yaml' or set 'id: {CARD}'",
+        ),
     ]
 
 
 def test_alias_dropped(tmp_path):
-    repo = make_repo(tmp_path / "kb", {CARD: card_text().replace(f"id: {CARD}\n", f"id: {CARD}\naliases: [invented-case-law]\n")})
+    repo = make_repo(
+        tmp_path / "kb", {CARD: card_text().replace(f"id: {CARD}\n", f"id: {CARD}\naliases: [invented-case-law]\n")}
+    )
     repo.edit(CARD_PATH, "aliases: [invented-case-law]\n", "aliases: []\n")
     bump(repo, CARD_PATH, "1.0.1", "Dropped the alias.")
     proc = repo.changed()
     assert problems(proc) == [
-        repo.at(CARD_PATH, "aliases: []", 0, "alias 'invented-case-law' was dropped; former ids stay reserved: keep it in 'aliases'"),
+        repo.at(
+            CARD_PATH,
+            "aliases: []",
+            0,
+            "alias 'invented-case-law' was dropped; former ids stay reserved: keep it in 'aliases'",
+        ),
     ]
 
 
 def test_alias_collision(tmp_path):
-    repo = make_repo(tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")})
+    repo = make_repo(
+        tmp_path / "kb", {CARD: card_text(), "invented-case-law": card_text("invented-case-law", "Invented case law")}
+    )
     repo.edit(CARD_PATH, f"id: {CARD}\n", f"id: {CARD}\naliases: [invented-case-law]\n")
     bump(repo, CARD_PATH, "1.0.1", "Alias.")
     repo.commit()
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        repo.at(CARD_PATH, "aliases: [invented-case-law]", 10, "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base"),
+        repo.at(
+            CARD_PATH,
+            "aliases: [invented-case-law]",
+            10,
+            "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base",
+        ),
     ]
 
 
 def test_new_card_cannot_reuse_a_former_id(tmp_path):
-    repo = make_repo(tmp_path / "kb", {CARD: card_text().replace(f"id: {CARD}\n", f"id: {CARD}\naliases: [invented-case-law]\n")})
+    repo = make_repo(
+        tmp_path / "kb", {CARD: card_text().replace(f"id: {CARD}\n", f"id: {CARD}\naliases: [invented-case-law]\n")}
+    )
     rel = "cards/invented-case-law.yaml"
     repo.write(rel, card_text("invented-case-law", "Invented case law"))
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
         # the new card is told why ...
-        repo.at(rel, "id: invented-case-law", 4, f"id 'invented-case-law' is a former id of card '{CARD}' (in its aliases); ids are never reused: choose another id"),
+        repo.at(
+            rel,
+            "id: invented-case-law",
+            4,
+            f"id 'invented-case-law' is a former id of card '{CARD}' (in its aliases); ids are never reused: choose another id",
+        ),
         # ... and the unchanged card's alias now collides (reported there, because the change caused it)
-        repo.at(CARD_PATH, "aliases: [invented-case-law]", 10, "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base"),
+        repo.at(
+            CARD_PATH,
+            "aliases: [invented-case-law]",
+            10,
+            "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base",
+        ),
     ]
 
 
@@ -395,12 +508,15 @@ def test_code_removed_while_in_use(repo):
     category = "{}:{}:{}".format(CARD_PATH, *repo.pos(CARD_PATH, "categories: [S6]", 13))
     removed = [p for p in got if p.startswith(tax)]
     assert len(removed) == 1
-    assert removed[0].startswith(repo.at(tax, "categories:", 0, "code 'S6' of llama-guard-3 was removed but is still used at "))
+    assert removed[0].startswith(
+        repo.at(tax, "categories:", 0, "code 'S6' of llama-guard-3 was removed but is still used at ")
+    )
     assert placement in removed[0] and category in removed[0]
     assert removed[0].endswith("; keep it, or change those records in the same change")
     # the cards that use it are unchanged, but the change breaks them: reported too
-    assert repo.at(CARD_PATH, "llama-guard-3:S6", 0, "'S6' is not a code of llama-guard-3; closest valid codes: S5, S7, S1") in got or any(
-        p.startswith(placement + ": 'S6' is not a code of llama-guard-3") for p in got)
+    assert repo.at(
+        CARD_PATH, "llama-guard-3:S6", 0, "'S6' is not a code of llama-guard-3; closest valid codes: S5, S7, S1"
+    ) in got or any(p.startswith(placement + ": 'S6' is not a code of llama-guard-3") for p in got)
     assert any(p.startswith(category + ": 'S6' is not a category of llama-guard-3") for p in got)
 
 
@@ -419,14 +535,25 @@ def test_taxonomy_removed_while_in_use(repo):
     proc = repo.changed()
     got = problems(proc)
     use = "{}:{}:{}".format(CARD_PATH, *repo.pos(CARD_PATH, "nist-ai-600-1:2", 0))
-    assert f"taxonomies/nist-ai-600-1.yaml:1:1: taxonomy 'nist-ai-600-1' was removed but is still used at {use}; keep it, or change those records in the same change" in got
+    assert (
+        f"taxonomies/nist-ai-600-1.yaml:1:1: taxonomy 'nist-ai-600-1' was removed but is still used at {use}; keep it, or change those records in the same change"
+        in got
+    )
     assert any(p.startswith(use + ": unknown taxonomy 'nist-ai-600-1'") for p in got)
 
 
 def test_template_placeholders_left_in_a_changed_card(repo):
     rel = "cards/wrong-filing-deadlines.yaml"
-    proc = repo.riskcards("new", "wrong-filing-deadlines", "--title", "Wrong court filing deadlines", "--summary",
-                          "The model states deadlines that are wrong for the jurisdiction.", "--scenario", "legal-assistant")
+    proc = repo.riskcards(
+        "new",
+        "wrong-filing-deadlines",
+        "--title",
+        "Wrong court filing deadlines",
+        "--summary",
+        "The model states deadlines that are wrong for the jurisdiction.",
+        "--scenario",
+        "legal-assistant",
+    )
     assert proc.returncode == 0, proc.stderr
     assert repo.riskcards("validate", rel).returncode == 0  # the skeleton is a valid card ...
     proc = repo.changed()  # ... but not a finished one
@@ -453,24 +580,41 @@ def test_problems_in_unchanged_files_are_not_reported(tmp_path):
 # Output, bases and usage errors
 # --------------------------------------------------------------------------------------------------
 
-GITHUB_LINE = re.compile(r"^::error file=(?P<file>[^,:]+),line=(?P<line>[1-9]\d*),col=(?P<col>[1-9]\d*),title=(?P<title>[^,:]+)::(?P<msg>[^\r\n]*)$")
+GITHUB_LINE = re.compile(
+    r"^::error file=(?P<file>[^,:]+),line=(?P<line>[1-9]\d*),col=(?P<col>[1-9]\d*),title=(?P<title>[^,:]+)::(?P<msg>[^\r\n]*)$"
+)
 
 
 def test_github_format_matches_the_annotation_syntax(repo):
     repo.edit(CARD_PATH, "severity: medium", "severity: high")
     repo.edit(CARD_PATH, "status: draft\n", "status: deprecated\n")
-    repo.write("cards/fifty-percent.yaml", card_text("fifty-percent", "Fifty percent").replace("created: \"2026-11-28\"", "created: \"2026-02-30\"")
-               .replace("scenario: customer-support-bot", "scenario: 50%-of-support-bots"))
+    repo.write(
+        "cards/fifty-percent.yaml",
+        card_text("fifty-percent", "Fifty percent")
+        .replace('created: "2026-11-28"', 'created: "2026-02-30"')
+        .replace("scenario: customer-support-bot", "scenario: 50%-of-support-bots"),
+    )
     proc = repo.changed("--format", "github")
     assert proc.returncode == 1
     out = lines(proc)
     assert out and all(GITHUB_LINE.match(ln) for ln in out), out
     line, col = repo.pos("cards/fifty-percent.yaml", "50%-of", 0)
-    assert any(ln.startswith(f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=schema::'50%25-of-support-bots' is not valid for 'scenario'") for ln in out), out
+    assert any(
+        ln.startswith(
+            f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=schema::'50%25-of-support-bots' is not valid for 'scenario'"
+        )
+        for ln in out
+    ), out
     line, col = repo.pos(CARD_PATH, "version: 1.0.0", 9)
-    assert f"::error file={CARD_PATH},line={line},col={col},title=version::the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version" in out
+    assert (
+        f"::error file={CARD_PATH},line={line},col={col},title=version::the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version"
+        in out
+    )
     line, col = repo.pos("cards/fifty-percent.yaml", "created:", 9)
-    assert f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=date::'2026-02-30' is not a real date" in out
+    assert (
+        f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=date::'2026-02-30' is not a real date"
+        in out
+    )
 
 
 def test_github_format_escapes_percent_and_newlines():
@@ -533,14 +677,24 @@ def test_kb_in_a_subfolder_of_the_repository(tmp_path):
     kb = Repo(top / "kb")
     kb.edit(CARD_PATH, "severity: medium", "severity: high")
     proc = kb.changed()
-    assert problems(proc) == [kb.at(CARD_PATH, "version: 1.0.0", 9, "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version")]
+    assert problems(proc) == [
+        kb.at(
+            CARD_PATH,
+            "version: 1.0.0",
+            9,
+            "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version",
+        )
+    ]
 
 
 def test_unknown_base_is_a_usage_error(repo):
     proc = repo.riskcards("validate", "--changed", "--base", "origin/nope")
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip() == "error: base 'origin/nope' is not a commit in this repository; fetch it first (git fetch origin nope), or with actions/checkout set fetch-depth: 0"
+    assert (
+        proc.stderr.strip()
+        == "error: base 'origin/nope' is not a commit in this repository; fetch it first (git fetch origin nope), or with actions/checkout set fetch-depth: 0"
+    )
 
 
 def test_outside_git_is_a_usage_error(tmp_path):
@@ -549,8 +703,17 @@ def test_outside_git_is_a_usage_error(tmp_path):
     for sub in ("taxonomies", "vocab", "models", "scenarios"):
         shutil.copytree(REPO / sub, root / sub)
     (root / "cards").mkdir()
-    proc = subprocess.run([sys.executable, "-m", "riskcards", "validate", "--changed"], cwd=root,
-                          env={**GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskcards", "validate", "--changed"],
+        cwd=root,
+        env={**GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == f"error: {root} is not inside a git repository; --changed and --base compare with a git base. Run `riskcards validate` without them to check the whole knowledge base"
+    assert (
+        proc.stderr.strip()
+        == f"error: {root} is not inside a git repository; --changed and --base compare with a git base. Run `riskcards validate` without them to check the whole knowledge base"
+    )

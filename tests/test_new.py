@@ -14,13 +14,34 @@ from riskcards.validate import validate
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "riskcards", *args], cwd=cwd, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "riskcards", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 def test_new_with_flags_writes_a_valid_card(kb_root):
-    out = run("new", "jailbreak-by-emoji", "--title", "Jailbreak: by emoji", "--summary", "The model follows instructions hidden in emoji.",
-              "--author", "Ada", "-p", "weidinger-2021:W4.3", "-p", "owasp-llm-top10-2025:LLM01", "-s", "customer-support-bot", cwd=kb_root)
+    out = run(
+        "new",
+        "jailbreak-by-emoji",
+        "--title",
+        "Jailbreak: by emoji",
+        "--summary",
+        "The model follows instructions hidden in emoji.",
+        "--author",
+        "Ada",
+        "-p",
+        "weidinger-2021:W4.3",
+        "-p",
+        "owasp-llm-top10-2025:LLM01",
+        "-s",
+        "customer-support-bot",
+        cwd=kb_root,
+    )
     assert out.returncode == 0, out.stderr
     path = kb_root / "cards" / "jailbreak-by-emoji.yaml"
     text = path.read_text(encoding="utf-8")
@@ -51,8 +72,12 @@ def test_new_asks_on_a_terminal(kb_root):
     if pid == 0:  # child: the CLI on a terminal
         os.chdir(kb_root)
         os.execv(sys.executable, [sys.executable, "-m", "riskcards", "new"])
-    answers = [("Title", "Model invents court cases"), ("Id", ""), ("Summary", "The model cites court cases that do not exist."),
-               ("name or handle", "Grace")]
+    answers = [
+        ("Title", "Model invents court cases"),
+        ("Id", ""),
+        ("Summary", "The model cites court cases that do not exist."),
+        ("name or handle", "Grace"),
+    ]
     seen = b""
     deadline = time.time() + 60
     for prompt, answer in answers:

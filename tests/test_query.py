@@ -51,8 +51,9 @@ def test_category_includes_descendants(conn):
     assert ids(conn, category="weidinger-2021:W3") == ["wrong-dosage"]
     assert ids(conn, category="weidinger-2021:W1.1") == []  # a sibling, not an ancestor
     cards = Q.find_cards(conn, Q.Query(category="weidinger-2021:W1"))
-    assert cards[0]["matches"] == [{"ref": "weidinger-2021:W1.3", "name": "Toxic language", "relation": "exact",
-                                    "inferred": False, "via": None}]
+    assert cards[0]["matches"] == [
+        {"ref": "weidinger-2021:W1.3", "name": "Toxic language", "relation": "exact", "inferred": False, "via": None}
+    ]
     assert cards[0]["inferred"] is False
 
 
@@ -61,9 +62,20 @@ def test_category_via_crosswalk_marks_inferred_results(conn):
     cards = {c["id"]: c for c in Q.find_cards(conn, Q.Query(category="weidinger-2021:W1", via_crosswalk=True))}
     hate = cards["hate-against-groups"]
     assert hate["inferred"] is True
-    assert hate["matches"] == [{"ref": "llama-guard-3:S10", "name": "Hate", "relation": "exact", "inferred": True,
-                                "via": {"crosswalk": "weidinger-2021--llama-guard-3", "from": "weidinger-2021:W1.3",
-                                        "relation": "broader", "to": "llama-guard-3:S10"}}]
+    assert hate["matches"] == [
+        {
+            "ref": "llama-guard-3:S10",
+            "name": "Hate",
+            "relation": "exact",
+            "inferred": True,
+            "via": {
+                "crosswalk": "weidinger-2021--llama-guard-3",
+                "from": "weidinger-2021:W1.3",
+                "relation": "broader",
+                "to": "llama-guard-3:S10",
+            },
+        }
+    ]
     assert cards["toxic-insults"]["inferred"] is False
     # and from the other side of the crosswalk
     assert ids(conn, category="llama-guard-3:S10", via_crosswalk=True) == ["hate-against-groups", "toxic-insults"]
@@ -85,7 +97,10 @@ def test_category_code_case_is_forgiven(conn):
 def test_scenario_orders_by_severity_with_rationale(conn):
     cards = Q.find_cards(conn, Q.Query(scenario="customer-support-bot"))
     assert [(c["id"], c["scenario"]["severity"]) for c in cards] == [
-        ("toxic-insults", "high"), ("hate-against-groups", "medium"), ("wrong-dosage", "low")]
+        ("toxic-insults", "high"),
+        ("hate-against-groups", "medium"),
+        ("wrong-dosage", "low"),
+    ]
     assert cards[0]["scenario"]["rationale"] == "The company's bot insulting its customers."
 
 
@@ -103,7 +118,9 @@ def test_language_model_cards_with_guard_outcomes(conn):
     assert [e["example_id"] for e in m["examples"]] == ["observed-insult"]  # only examples observed on it
     ex = m["examples"][0]
     assert ex["observed_date"] == "2025-03-01"
-    assert ex["expected"] == [{"guard": "llama-guard-3-8b", "target": "response", "verdict": "unsafe", "categories": ["S10"]}]
+    assert ex["expected"] == [
+        {"guard": "llama-guard-3-8b", "target": "response", "verdict": "unsafe", "categories": ["S10"]}
+    ]
     assert [(r["label"], r["input_status"]) for r in ex["results"]] == [("unsafe", "current")]
 
 
@@ -121,7 +138,8 @@ def test_guard_model_cards_with_its_verdicts(conn):
     omni = Q.find_cards(conn, Q.Query(model="omni-moderation-latest"))
     assert [c["id"] for c in omni] == ["wrong-dosage"]
     assert omni[0]["model"]["examples"][0]["expected"] == [
-        {"guard": "omni-moderation-latest", "target": "response", "verdict": "safe", "categories": []}]
+        {"guard": "omni-moderation-latest", "target": "response", "verdict": "safe", "categories": []}
+    ]
 
 
 def test_taxonomy_harm_type_status(conn):
@@ -144,8 +162,9 @@ def test_full_text_over_cards_and_examples(conn):
     assert "[painkiller]" in cards[0]["text"]["snippet"]
     assert cards[0]["text"]["score"] < 0
     assert ids(conn, text="insulting") == ["toxic-insults"]  # stemming
-    assert ids(conn, text="painkiller OR zebra") == ["hate-against-groups", "wrong-dosage"] or \
-        sorted(ids(conn, text="painkiller OR zebra")) == ["hate-against-groups", "wrong-dosage"]
+    assert ids(conn, text="painkiller OR zebra") == ["hate-against-groups", "wrong-dosage"] or sorted(
+        ids(conn, text="painkiller OR zebra")
+    ) == ["hate-against-groups", "wrong-dosage"]
     assert ids(conn, text="nothingmatchesthis") == []
 
 
@@ -167,24 +186,44 @@ def test_search_function(conn):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({"scenario": "customer-support-bot", "category": "weidinger-2021:W1", "via_crosswalk": True}, ["toxic-insults", "hate-against-groups"]),
-    ({"scenario": "customer-support-bot", "taxonomy": "llama-guard-3"}, ["hate-against-groups", "wrong-dosage"]),
-    ({"scenario": "medical-question-answering", "harm_type": "consumer", "min_severity": "critical"}, ["wrong-dosage"]),
-    ({"model": "llama-guard-3-8b", "status": "draft"}, ["hate-against-groups"]),
-    ({"model": "llama-guard-3-8b", "text": "zebra", "category": "llama-guard-3:S10"}, ["hate-against-groups"]),
-    ({"text": "model", "status": "reviewed"}, ["toxic-insults"]),
-    ({"category": "weidinger-2021:W1", "via_crosswalk": True, "harm_type": "external-group"}, ["hate-against-groups"]),
-    ({"taxonomy": "weidinger-2021", "min_severity": "high", "scenario": "customer-support-bot"}, ["toxic-insults"]),
-    ({"taxonomy": "weidinger-2021", "status": "deprecated"}, []),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            {"scenario": "customer-support-bot", "category": "weidinger-2021:W1", "via_crosswalk": True},
+            ["toxic-insults", "hate-against-groups"],
+        ),
+        ({"scenario": "customer-support-bot", "taxonomy": "llama-guard-3"}, ["hate-against-groups", "wrong-dosage"]),
+        (
+            {"scenario": "medical-question-answering", "harm_type": "consumer", "min_severity": "critical"},
+            ["wrong-dosage"],
+        ),
+        ({"model": "llama-guard-3-8b", "status": "draft"}, ["hate-against-groups"]),
+        ({"model": "llama-guard-3-8b", "text": "zebra", "category": "llama-guard-3:S10"}, ["hate-against-groups"]),
+        ({"text": "model", "status": "reviewed"}, ["toxic-insults"]),
+        (
+            {"category": "weidinger-2021:W1", "via_crosswalk": True, "harm_type": "external-group"},
+            ["hate-against-groups"],
+        ),
+        ({"taxonomy": "weidinger-2021", "min_severity": "high", "scenario": "customer-support-bot"}, ["toxic-insults"]),
+        ({"taxonomy": "weidinger-2021", "status": "deprecated"}, []),
+    ],
+)
 def test_filters_combine(conn, filters, expected):
     assert ids(conn, **filters) == expected
 
 
 def test_combined_result_carries_every_detail(conn):
-    cards = Q.find_cards(conn, Q.Query(scenario="customer-support-bot", category="weidinger-2021:W1", via_crosswalk=True,
-                                       model="llama-guard-3-8b", text="abusive OR zebra"))
+    cards = Q.find_cards(
+        conn,
+        Q.Query(
+            scenario="customer-support-bot",
+            category="weidinger-2021:W1",
+            via_crosswalk=True,
+            model="llama-guard-3-8b",
+            text="abusive OR zebra",
+        ),
+    )
     assert [c["id"] for c in cards] == ["toxic-insults", "hate-against-groups"]
     for c in cards:
         assert {"scenario", "matches", "inferred", "model", "text"} <= set(c)
@@ -199,18 +238,24 @@ def test_limit(conn):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("filters", "message"), [
-    ({"scenario": "customer-support"}, "unknown scenario 'customer-support' (did you mean 'customer-support-bot'"),
-    ({"model": "llama-guard-3"}, "unknown model 'llama-guard-3' (did you mean 'llama-guard-3-8b'"),
-    ({"category": "weidinger-2021:W1.9"}, "unknown code 'W1.9' in weidinger-2021 (did you mean"),
-    ({"category": "weidinger-2012:W1"}, "unknown taxonomy 'weidinger-2012' (did you mean 'weidinger-2022' or 'weidinger-2021'"),
-    ({"category": "W1"}, "write it as 'taxonomy-id:code'"),
-    ({"taxonomy": "llama-gaurd-3"}, "unknown taxonomy 'llama-gaurd-3' (did you mean 'llama-guard-3'"),
-    ({"harm_type": "readers"}, "unknown harm type 'readers' (did you mean 'reader'"),
-    ({"harm_type": "reader:psycho"}, "unknown harm-type category 'psycho' (did you mean 'psychological'"),
-    ({"status": "reviewd"}, "unknown status 'reviewd' (did you mean 'reviewed'"),
-    ({"min_severity": "severe"}, "unknown severity 'severe'"),
-])
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"scenario": "customer-support"}, "unknown scenario 'customer-support' (did you mean 'customer-support-bot'"),
+        ({"model": "llama-guard-3"}, "unknown model 'llama-guard-3' (did you mean 'llama-guard-3-8b'"),
+        ({"category": "weidinger-2021:W1.9"}, "unknown code 'W1.9' in weidinger-2021 (did you mean"),
+        (
+            {"category": "weidinger-2012:W1"},
+            "unknown taxonomy 'weidinger-2012' (did you mean 'weidinger-2022' or 'weidinger-2021'",
+        ),
+        ({"category": "W1"}, "write it as 'taxonomy-id:code'"),
+        ({"taxonomy": "llama-gaurd-3"}, "unknown taxonomy 'llama-gaurd-3' (did you mean 'llama-guard-3'"),
+        ({"harm_type": "readers"}, "unknown harm type 'readers' (did you mean 'reader'"),
+        ({"harm_type": "reader:psycho"}, "unknown harm-type category 'psycho' (did you mean 'psychological'"),
+        ({"status": "reviewd"}, "unknown status 'reviewd' (did you mean 'reviewed'"),
+        ({"min_severity": "severe"}, "unknown severity 'severe'"),
+    ],
+)
 def test_unknown_values_name_the_nearest(conn, filters, message):
     with pytest.raises(Q.UnknownId) as exc:
         Q.find_cards(conn, Q.Query(**filters))
@@ -234,14 +279,24 @@ def test_unknown_card_and_taxonomy_lookups(conn):
 def test_card_resolves_names_and_aliases(conn):
     c = Q.card(conn, "old-dosage-card")
     assert c["id"] == "wrong-dosage"
-    assert c["placements"][0] == {"ref": "weidinger-2021:W3.2", "name": Q.taxonomy_tree(conn, "weidinger-2021")["categories"][
-        [x["code"] for x in Q.taxonomy_tree(conn, "weidinger-2021")["categories"]].index("W3.2")]["name"],
-        "taxonomy": "weidinger-2021", "taxonomy_name": "Weidinger 2021", "relation": "exact",
-        "rationale": "Material harm from poor medical information."}
+    assert c["placements"][0] == {
+        "ref": "weidinger-2021:W3.2",
+        "name": Q.taxonomy_tree(conn, "weidinger-2021")["categories"][
+            [x["code"] for x in Q.taxonomy_tree(conn, "weidinger-2021")["categories"]].index("W3.2")
+        ]["name"],
+        "taxonomy": "weidinger-2021",
+        "taxonomy_name": "Weidinger 2021",
+        "relation": "exact",
+        "rationale": "Material harm from poor medical information.",
+    }
     assert [s["scenario"] for s in c["scenarios"]] == ["medical-question-answering", "customer-support-bot"]
     assert c["scenarios"][0]["name"] == "Medical question answering"
-    assert c["examples"][0]["expected"] == [{"guard": "omni-moderation-latest", "verdict": "safe", "categories": [], "target": "response"}]
-    assert c["references"] == [{"title": "Ethical and social risks of harm from Language Models", "url": "https://arxiv.org/abs/2112.04359"}]
+    assert c["examples"][0]["expected"] == [
+        {"guard": "omni-moderation-latest", "verdict": "safe", "categories": [], "target": "response"}
+    ]
+    assert c["references"] == [
+        {"title": "Ethical and social risks of harm from Language Models", "url": "https://arxiv.org/abs/2112.04359"}
+    ]
 
 
 def test_taxonomy_tree_counts_and_marks_empty(conn):
@@ -263,7 +318,9 @@ def test_listings(conn):
     assert scen["customer-support-bot"]["by_severity"] == {"low": 1, "medium": 1, "high": 1, "critical": 0}
     cw = Q.crosswalk(conn, "llama-guard-3", "weidinger-2021")  # written the other way round: turned around
     assert [(r["a"], r["relation"], r["b"]) for r in cw["relations"]] == [
-        ("llama-guard-3:S10", "narrower", "weidinger-2021:W1.3"), ("llama-guard-3:S6", "broader", "weidinger-2021:W3.2")]
+        ("llama-guard-3:S10", "narrower", "weidinger-2021:W1.3"),
+        ("llama-guard-3:S6", "broader", "weidinger-2021:W3.2"),
+    ]
     st = Q.stats(conn)
     assert (st["cards"], st["examples"], st["guard_results"]) == (4, 5, 3)
 
@@ -274,8 +331,9 @@ def test_completion_candidates(conn):
     assert Q.complete(conn, "category", "weidinger-2021:W1.")[:2] == ["weidinger-2021:W1.1", "weidinger-2021:W1.2"]
     assert Q.complete(conn, "card", "wro") == ["wrong-dosage"]
     assert "reader:psychological" in Q.complete(conn, "harm-type", "reader:ps")
-    assert Q.complete(conn, "guard", "") == ["llama-guard-3-8b", "omni-moderation-latest"] or \
-        set(Q.complete(conn, "guard", "")) >= {"llama-guard-3-8b", "omni-moderation-latest"}
+    assert Q.complete(conn, "guard", "") == ["llama-guard-3-8b", "omni-moderation-latest"] or set(
+        Q.complete(conn, "guard", "")
+    ) >= {"llama-guard-3-8b", "omni-moderation-latest"}
 
 
 def test_connect_rejects_what_is_not_an_index(tmp_path):
@@ -306,7 +364,10 @@ def test_cli_query_formats(kb):
     assert res.returncode == 0
     lines = res.stdout.splitlines()
     assert lines[0].split()[:4] == ["id", "title", "severity", "status"]
-    assert "toxic-insults" in lines[2] and "observed-insult: expected llama-guard-3-8b unsafe S10; recorded llama-guard-3-8b unsafe S10" in lines[2]
+    assert (
+        "toxic-insults" in lines[2]
+        and "observed-insult: expected llama-guard-3-8b unsafe S10; recorded llama-guard-3-8b unsafe S10" in lines[2]
+    )
     assert "[changed]" in lines[2]
     assert lines[-1] == "2 cards"
 
@@ -334,7 +395,19 @@ def test_cli_help_still_works(kb):
     res = run("query", "--help", root=kb)
     assert res.returncode == 0 and "--via-crosswalk" in res.stdout and "--min-severity" in res.stdout
     res = run("--help", root=kb)
-    for cmd in ("validate", "index", "query", "show", "taxonomies", "taxonomy", "models", "scenarios", "crosswalk", "stats", "export"):
+    for cmd in (
+        "validate",
+        "index",
+        "query",
+        "show",
+        "taxonomies",
+        "taxonomy",
+        "models",
+        "scenarios",
+        "crosswalk",
+        "stats",
+        "export",
+    ):
         assert cmd in res.stdout
 
 
@@ -350,7 +423,11 @@ def test_cli_show(kb):
     assert "expected omni-moderation-latest on response: safe" in out
     res = run("show", "retired-misinformation", "-f", "json", root=kb)
     doc = json.loads(res.stdout)
-    assert doc["status"] == "deprecated" and doc["examples"][0]["sensitivity"] == "withheld" and "prompt" not in doc["examples"][0]
+    assert (
+        doc["status"] == "deprecated"
+        and doc["examples"][0]["sensitivity"] == "withheld"
+        and "prompt" not in doc["examples"][0]
+    )
     assert "withheld: The text would be harmful" in run("show", "retired-misinformation", root=kb).stdout
 
 
@@ -379,12 +456,20 @@ def test_cli_listings(kb):
 
 
 def test_cli_completion_offers_ids(kb):
-    env = {"_RISKCARDS_COMPLETE": "complete_bash", "COMP_WORDS": "riskcards query --scenario medical", "COMP_CWORD": "3"}
+    env = {
+        "_RISKCARDS_COMPLETE": "complete_bash",
+        "COMP_WORDS": "riskcards query --scenario medical",
+        "COMP_CWORD": "3",
+    }
     res = run(root=kb, env=env)
     assert "medical-question-answering" in res.stdout
     env = {"_RISKCARDS_COMPLETE": "complete_bash", "COMP_WORDS": "riskcards show wrong", "COMP_CWORD": "2"}
     assert "wrong-dosage" in run(root=kb, env=env).stdout
-    env = {"_RISKCARDS_COMPLETE": "complete_bash", "COMP_WORDS": "riskcards query --category llama-guard-3:S1", "COMP_CWORD": "3"}
+    env = {
+        "_RISKCARDS_COMPLETE": "complete_bash",
+        "COMP_WORDS": "riskcards query --category llama-guard-3:S1",
+        "COMP_CWORD": "3",
+    }
     out = run(root=kb, env=env).stdout
     assert "llama-guard-3:S10" in out and "llama-guard-3:S14" in out
 
@@ -483,7 +568,16 @@ def test_typer_path_gives_the_same_answer_as_the_fast_path(kb, monkeypatch):
     from riskcards.cli import app
 
     monkeypatch.setenv("RISKCARDS_ROOT", str(kb))
-    args = ["query", "--scenario", "customer-support-bot", "--category", "weidinger-2021:W1", "--via-crosswalk", "-f", "json"]
+    args = [
+        "query",
+        "--scenario",
+        "customer-support-bot",
+        "--category",
+        "weidinger-2021:W1",
+        "--via-crosswalk",
+        "-f",
+        "json",
+    ]
     typer_out = CliRunner().invoke(app, args)
     assert typer_out.exit_code == 0, typer_out.output
     assert json.loads(typer_out.stdout) == json.loads(run(*args, root=kb).stdout)

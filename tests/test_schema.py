@@ -75,13 +75,18 @@ def test_python_jsonschema_agrees_with_riskcards_validate(tmp_path):
         assert theirs == ours, f"{shown}: jsonschema says {theirs}, riskcards validate says {ours}"
 
 
-@pytest.mark.skipif(shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) is None, reason="check-jsonschema not installed")
+@pytest.mark.skipif(
+    shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) is None,
+    reason="check-jsonschema not installed",
+)
 def test_check_jsonschema_agrees_on_the_same_files(tmp_path):
     """check-jsonschema reads YAML with its own parser (ruamel); dates and 'yes' must mean the same."""
     root = build(tmp_path / "kb")
     card = (root / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
     (root / "cards" / "unquoted-date.yaml").write_text(
-        card.replace("id: confident-wrong-dosage-advice", "id: unquoted-date").replace('created: "2026-11-28"', "created: 2026-11-28"),
+        card.replace("id: confident-wrong-dosage-advice", "id: unquoted-date").replace(
+            'created: "2026-11-28"', "created: 2026-11-28"
+        ),
         encoding="utf-8",
     )
     verdicts = _schema_verdicts(root)
@@ -91,10 +96,15 @@ def test_check_jsonschema_agrees_on_the_same_files(tmp_path):
         files = sorted(s for s in verdicts if s.startswith(folder + "/") and s.count("/") == 1)
         out = subprocess.run(
             [exe, "--schemafile", str(REPO / "schema" / f"{kind}.schema.json"), *files],
-            cwd=root, capture_output=True, text=True, timeout=300,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         rejected = {line.strip().split("::", 1)[0] for line in out.stdout.splitlines() if "::$" in line}
         if folder == "cards":
             assert rejected, "the broken cards must give check-jsonschema something to reject"
         for shown in files:
-            assert (shown not in rejected) == verdicts[shown], f"{shown}: check-jsonschema and riskcards disagree\n{out.stdout}"
+            assert (shown not in rejected) == verdicts[shown], (
+                f"{shown}: check-jsonschema and riskcards disagree\n{out.stdout}"
+            )

@@ -49,7 +49,7 @@ def page(root: Path, url: str) -> str:
 def article(html: str) -> str:
     """The page's own content, without the theme's header, navigation and footer."""
     start = html.index('<article class="md-content__inner')
-    return html[start:html.index("</article>", start)]
+    return html[start : html.index("</article>", start)]
 
 
 def hrefs(html: str) -> list[str]:
@@ -86,11 +86,21 @@ def test_card_page_shows_every_field(built):
     card = query.card(query.connect(built / "build" / "riskcards.db"), DOSAGE)
     warning = html.index("Content warning")
     assert warning < html.index('id="description"') < html.index('id="examples"')
-    for text in ("Harm types", "Consumer", "Physical", "Taxonomy placements", "Scenarios and severity", "References", "Lifecycle",
-                 card["version"], card["created"], "Large language models encode clinical knowledge"):
+    for text in (
+        "Harm types",
+        "Consumer",
+        "Physical",
+        "Taxonomy placements",
+        "Scenarios and severity",
+        "References",
+        "Lifecycle",
+        card["version"],
+        card["created"],
+        "Large language models encode clinical knowledge",
+    ):
         assert text in html, text
     for s in card["scenarios"]:
-        assert f'rc-sev-{s["severity"]}' in html
+        assert f"rc-sev-{s['severity']}" in html
     # placements link to the category pages, and every link on the page resolves
     assert 'href="../../taxonomies/llama-guard-3/s6/"' in html
     for href in hrefs(html):
@@ -116,8 +126,8 @@ def test_withheld_example_shows_the_reason_and_no_text(built):
     assert withheld, "the test needs a card with a withheld example"
     html = article(page(built, f"cards/{SELF_HARM}"))
     for ex in withheld:
-        block = html[html.index(f'id="example-{ex["id"]}"'):]
-        block = block[:block.index("</details>")]
+        block = html[html.index(f'id="example-{ex["id"]}"') :]
+        block = block[: block.index("</details>")]
         assert "withheld" in block and ex["withheld_reason"].split()[0] in block
         assert "rc-prompt" not in block and "rc-output" not in block and "rc-turn" not in block
 
@@ -135,7 +145,7 @@ def test_taxonomy_page_counts_cards_and_marks_gaps(built):
 def test_category_pages_list_direct_and_crosswalk_cards(built):
     conn = query.connect(built / "build" / "riskcards.db")
     html = article(page(built, "taxonomies/llama-guard-3/s6"))
-    direct = html[html.index('id="placed-here"'):html.index('id="placed-below"')]
+    direct = html[html.index('id="placed-here"') : html.index('id="placed-below"')]
     assert f"cards/{DOSAGE}/" in direct
     inferred = None  # a category reached only through a crosswalk
     for t in query.taxonomies(conn):
@@ -151,7 +161,7 @@ def test_category_pages_list_direct_and_crosswalk_cards(built):
     assert inferred, "the repo's crosswalks should relate at least one category to a placed card"
     tid, code, cid = inferred
     html = article(page(built, f"taxonomies/{tid}/{pages.slug(code)}"))
-    via = html[html.index('id="via-crosswalks"'):]
+    via = html[html.index('id="via-crosswalks"') :]
     assert f"cards/{cid}/" in via and "via crosswalk" in via
 
 
@@ -172,13 +182,13 @@ def test_model_pages_show_examples_and_verdicts(built):
 def test_coverage_matrix(built):
     html = article(page(built, "coverage"))
     row = re.search(rf'<tr><td><a href="../cards/{DOSAGE}/">.*?</tr>', html, re.S).group(0)
-    cells = re.findall(r'rc-out-([a-z-]+)', row)
+    cells = re.findall(r"rc-out-([a-z-]+)", row)
     conn = query.connect(built / "build" / "riskcards.db")
     guards = [m["id"] for m in query.models(conn) if m["guard_taxonomy"]]
     got = dict(zip(guards, cells, strict=True))
     assert got["llama-guard-3-8b"] == "flagged" and got["omni-moderation-latest"] == "missed"
     hostile = re.search(rf'<tr><td><a href="../cards/{HOSTILE_ID}/">.*?</tr>', html, re.S).group(0)
-    assert set(re.findall(r'rc-out-([a-z-]+)', hostile)) == {"not-run"}
+    assert set(re.findall(r"rc-out-([a-z-]+)", hostile)) == {"not-run"}
 
 
 def test_crosswalk_pages(built):
@@ -208,14 +218,17 @@ def test_downloads(built):
     titles = {e.find("a:title", ns).text for e in entries}
     hostile_title = query.card(conn, HOSTILE_ID)["title"]
     assert hostile_title in titles  # escaped in XML, read back exactly
-    assert "riskcards.db" in article(page(built, "downloads")) and (pub / "downloads" / "index-schema" / "index.html").is_file()
+    assert (
+        "riskcards.db" in article(page(built, "downloads"))
+        and (pub / "downloads" / "index-schema" / "index.html").is_file()
+    )
 
 
 def test_home_page_counts_and_recent_cards(built):
     html = article(page(built, ""))
     assert "<!-- riskcards:" not in html
     assert f"<b>{len(CARDS) + 1}</b>cards" in html
-    recent = html[html.index("Recently changed cards"):]
+    recent = html[html.index("Recently changed cards") :]
     assert f"cards/{HOSTILE_ID}/" in recent and "feed.xml" in recent
 
 
@@ -310,7 +323,9 @@ def test_dirty_rebuild_renders_only_changed_pages(tmp_path):
     changed = root / "public" / "cards" / DOSAGE / "index.html"
     other_before, changed_before = other.stat().st_mtime_ns, changed.read_text()
     card = root / "cards" / f"{DOSAGE}.yaml"
-    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice"))
+    card.write_text(
+        card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice")
+    )
     proc = run(["-m", "mkdocs", "build", "-q", "--dirty", "-f", cfg], cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "Confident wrong dose advice" in changed.read_text() and changed.read_text() != changed_before
@@ -346,7 +361,9 @@ def test_serve_rebuild_rereads_only_the_edited_card_and_updates_the_index_in_pla
     plugin = first.plugins["riskcards"]
     assert reports[-1].updated is None and plugin._records.reused == 0
     card = root / "cards" / f"{DOSAGE}.yaml"
-    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice"))
+    card.write_text(
+        card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong dose advice")
+    )
     again = config()
     again.plugins = first.plugins  # mkdocs serve keeps the plugin instances that define on_startup
     build(again, serve_url=again.site_url, dirty=True)
@@ -360,21 +377,24 @@ def test_serve_rebuild_rereads_only_the_edited_card_and_updates_the_index_in_pla
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "[x](javascript:alert(1))",
-    "[x](JaVa\tScRiPt:alert(1))",
-    "[x](&#106;avascript:alert(1))",
-    "[x](data:text/html;base64,PHNjcmlwdD4=)",
-    "[x](vbscript:msgbox(1))",
-    "<javascript:alert(1)>",
-    "![x](javascript:alert(1))",
-    '![x](x" onerror="alert(1))',
-    "<a href='javascript:alert(1)'>a</a>",
-    "<svg onload=alert(1)>",
-    "</p></div><script>alert(1)</script>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVa\tScRiPt:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "[x](vbscript:msgbox(1))",
+        "<javascript:alert(1)>",
+        "![x](javascript:alert(1))",
+        '![x](x" onerror="alert(1))',
+        "<a href='javascript:alert(1)'>a</a>",
+        "<svg onload=alert(1)>",
+        "</p></div><script>alert(1)</script>",
+    ],
+)
 def test_markdown_never_makes_markup(text):
     html = str(safe.markdown(text)) + str(safe.inline_markdown(text))
     assert not markup_problems(html), html
@@ -387,7 +407,16 @@ def test_markdown_keeps_safe_formatting():
     assert '<a href="https://arxiv.org/abs/2303.18190" rel="nofollow noopener noreferrer ugc"' in html
     assert safe.safe_url("https://x.org/a") == "https://x.org/a"
     assert safe.safe_url("mailto:a@b.org") == "mailto:a@b.org"
-    for bad in ("javascript:alert(1)", " javascript:alert(1)", "data:x", "/relative", "//evil.org", "https://", None, ""):
+    for bad in (
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "data:x",
+        "/relative",
+        "//evil.org",
+        "https://",
+        None,
+        "",
+    ):
         assert safe.safe_url(bad) is None, bad
 
 
@@ -403,18 +432,39 @@ def test_urls():
     assert pages.relative_url("riskcards.db", "downloads/") == "../riskcards.db"
     assert pages.relative_url("cards/x/#example-a", "cards/x/") == "./#example-a"
     assert pages.relative_url("taxonomies/t/#cat-s1", "taxonomies/t/s1/") == "../#cat-s1"
-    assert pages.category_slugs(["S1", "s1", "self-harm/intent", "W1.3"]) == {"S1": "s1", "s1": "s1-2", "self-harm/intent": "self-harm--intent", "W1.3": "w1.3"}
+    assert pages.category_slugs(["S1", "s1", "self-harm/intent", "W1.3"]) == {
+        "S1": "s1",
+        "s1": "s1-2",
+        "self-harm/intent": "self-harm--intent",
+        "W1.3": "w1.3",
+    }
 
 
 def test_link_checker_reports_missing_pages_and_anchors():
-    site = pages.Site(pages={"a.md": pages.GeneratedPage("a.md", "A", '<h2 id="x">x</h2>')}, fragments={}, feed="",
-                      links={"a.md": {"a.md#x", "a.md#nope", "b.md", "known.md", "#x"}}, anchors={"a.md": {"x"}})
+    site = pages.Site(
+        pages={"a.md": pages.GeneratedPage("a.md", "A", '<h2 id="x">x</h2>')},
+        fragments={},
+        feed="",
+        links={"a.md": {"a.md#x", "a.md#nope", "b.md", "known.md", "#x"}},
+        anchors={"a.md": {"x"}},
+    )
     assert site.broken_links({"known.md"}) == [("a.md", "a.md#nope"), ("a.md", "b.md")]
 
 
 def test_feed_is_escaped_valid_and_deterministic():
-    entries = [FeedEntry("a", "<b>A</b> & </title>", "https://s/cards/a/", "2026-02-01", "2026-01-01", "sum\x01mary <i>", "Changed.", "1.1.0"),
-               FeedEntry("b", "B", "https://s/cards/b/", "2026-03-01", "2026-03-01", "s", "New card.", "1.0.0")]
+    entries = [
+        FeedEntry(
+            "a",
+            "<b>A</b> & </title>",
+            "https://s/cards/a/",
+            "2026-02-01",
+            "2026-01-01",
+            "sum\x01mary <i>",
+            "Changed.",
+            "1.1.0",
+        ),
+        FeedEntry("b", "B", "https://s/cards/b/", "2026-03-01", "2026-03-01", "s", "New card.", "1.0.0"),
+    ]
     xml = atom(entries, site_url="https://s/", feed_url="https://s/feed.xml")
     assert xml == atom(list(reversed(entries)), site_url="https://s/", feed_url="https://s/feed.xml")
     root = ET.fromstring(xml.encode())
@@ -448,8 +498,11 @@ def test_incremental_generation_equals_a_full_one(tmp_path):
     options = pages.Options(edit_base="https://e/", site_url="https://s/")
     first = pages.build_site(query.connect(root / "a.db"), options)
     card = root / "cards" / f"{DOSAGE}.yaml"
-    card.write_text(card.read_text().replace("Confident but wrong medication dosage advice", "Confident wrong doses")
-                    .replace("severity: medium", "severity: high"))
+    card.write_text(
+        card.read_text()
+        .replace("Confident but wrong medication dosage advice", "Confident wrong doses")
+        .replace("severity: medium", "severity: high")
+    )
     build(root, root / "b.db")
     again = pages.build_site(query.connect(root / "b.db"), options, first)
     full = pages.build_site(query.connect(root / "b.db"), options)
@@ -486,7 +539,10 @@ def test_bulk_category_matches_agree_with_find_cards(built):
         for cat in query.taxonomy_tree(conn, t["id"])["categories"]:
             one = query.find_cards(conn, query.Query(category=cat["ref"], via_crosswalk=True))
             expect = {c["id"]: (c["inferred"], sorted((m["ref"], m["inferred"]) for m in c["matches"])) for c in one}
-            got = {cid: (v["inferred"], sorted((m["ref"], m["inferred"]) for m in v["matches"])) for cid, v in bulk.get(cat["ref"], {}).items()}
+            got = {
+                cid: (v["inferred"], sorted((m["ref"], m["inferred"]) for m in v["matches"]))
+                for cid, v in bulk.get(cat["ref"], {}).items()
+            }
             assert got == expect, cat["ref"]
 
 

@@ -19,14 +19,26 @@ from sitekit import HOSTILE_ID, REPO, SEARCH_WORD, add_verdict, make_site_kb, ri
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts" / "site"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"headless Chromium is not installed at {CHROMIUM} (Debian package 'chromium'; CI installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright; no browser download needed)")
+    pytest.skip(
+        f"headless Chromium is not installed at {CHROMIUM} (Debian package 'chromium'; CI installs it)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright; no browser download needed)"
+)
 
 KEY_PAGES = {
     "home": "",
@@ -57,7 +69,9 @@ def site_url(tmp_path_factory):
     add_verdict(root, "confident-wrong-dosage-advice", "doubled-dose", "llama-guard-3-8b", "unsafe", ["S6"])
     proc = riskcards_build(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public"))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -84,10 +98,19 @@ class Watch:
         self.events: list[str] = []
         host = urlsplit(base).netloc
         self.page.on("dialog", lambda d: (self.events.append(f"dialog {d.type}: {d.message}"), d.dismiss()))
-        self.page.on("console", lambda m: self.events.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        self.page.on(
+            "console",
+            lambda m: self.events.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None,
+        )
         self.page.on("pageerror", lambda e: self.events.append(f"page error: {e}"))
-        self.page.on("request", lambda r: self.events.append(f"request to another host: {r.url}")
-                     if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != host else None)
+        self.page.on(
+            "request",
+            lambda r: (
+                self.events.append(f"request to another host: {r.url}")
+                if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != host
+                else None
+            ),
+        )
         self.page.on("requestfailed", lambda r: self.events.append(f"request failed: {r.url} {r.failure}"))
 
     def goto(self, path: str):
@@ -143,7 +166,7 @@ def test_hostile_card_runs_nothing_and_shows_its_text(watch):
     title = page.locator("article h1").first.inner_text()
     assert title.startswith("<script>window.__pwned='title'") and title.endswith("</title><h1>")
     assert "<script>" in page.title()  # the window title shows the text, it does not run it
-    assert "<img src=\"x\" onerror=" in page.locator("article").inner_text()
+    assert '<img src="x" onerror=' in page.locator("article").inner_text()
     # hover and click through everything a reader touches; handlers from card text would fire here
     for summary in page.locator("article summary").all():
         summary.click()
@@ -165,7 +188,9 @@ def test_examples_are_collapsed_until_opened_and_prompts_have_a_copy_button(watc
     details.first.locator("summary").click()
     assert details.first.evaluate("d => d.open") and prompt.is_visible()
     # Material's copy button on the prompt (not on the output), copying that prompt and nothing else
-    button = page.locator("article pre.rc-prompt button[data-md-type=copy], article pre.rc-prompt button.md-clipboard").first
+    button = page.locator(
+        "article pre.rc-prompt button[data-md-type=copy], article pre.rc-prompt button.md-clipboard"
+    ).first
     assert button.is_visible()
     target = button.get_attribute("data-clipboard-target")
     assert page.evaluate("t => document.querySelector(t).textContent", target) == prompt.locator("code").inner_text()
@@ -202,7 +227,12 @@ def test_search_finds_a_card_by_a_word_from_its_description(watch):
     # results that quote hostile text render it as text
     _search(page, "hostile")
     page.wait_for_timeout(300)
-    assert page.evaluate("document.querySelectorAll('.md-search-result img, .md-search-result script, .md-search-result iframe').length") == 0
+    assert (
+        page.evaluate(
+            "document.querySelectorAll('.md-search-result img, .md-search-result script, .md-search-result iframe').length"
+        )
+        == 0
+    )
     watch.clean()
 
 
@@ -271,8 +301,11 @@ def test_every_internal_link_resolves(site_url):
     broken = sorted(u for u, s in checked.items() if s != 200)
     assert not broken, f"{len(broken)} broken links, e.g. {broken[:10]}"
     assert len(pages) > 60 and any(f"cards/{HOSTILE_ID}/" in u for u in pages)
-    missing = [(src, target, frag) for src, target, frag in anchors
-               if target in pages and frag not in pages[target].ids and not re.match(r"^(__|fn)", frag)]
+    missing = [
+        (src, target, frag)
+        for src, target, frag in anchors
+        if target in pages and frag not in pages[target].ids and not re.match(r"^(__|fn)", frag)
+    ]
     assert not missing, f"{len(missing)} links to missing anchors, e.g. {missing[:10]}"
     assert checked.get(site_url + "riskcards.db") == 200 and checked.get(site_url + "feed.xml") == 200
     assert checked.get(site_url + "schema/card.schema.json") == 200

@@ -87,7 +87,9 @@ def _need_reference() -> None:
 
 
 def _importer():
-    spec = importlib.util.spec_from_file_location("import_reference_taxonomies", REPO / "tools" / "import_reference_taxonomies.py")
+    spec = importlib.util.spec_from_file_location(
+        "import_reference_taxonomies", REPO / "tools" / "import_reference_taxonomies.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -131,7 +133,9 @@ def structure_differences(reference: dict, ours: dict, fields=STRUCTURE) -> list
     common_ours = [c for c in our_codes if c in ref_codes]
     if common_ref != common_ours:
         first = next(i for i, (a, b) in enumerate(zip(common_ref, common_ours, strict=True)) if a != b)
-        out.append(f"order differs from position {first + 1}: reference has {common_ref[first]}, ours has {common_ours[first]}")
+        out.append(
+            f"order differs from position {first + 1}: reference has {common_ref[first]}, ours has {common_ours[first]}"
+        )
     if len(set(our_codes)) != len(our_codes):
         dupes = sorted(c for c, n in Counter(our_codes).items() if n > 1)
         out.append(f"duplicate codes: {', '.join(dupes)}")
@@ -163,7 +167,9 @@ def test_project_taxonomies_beyond_the_reference_lists_are_described():
     the 24 reference lists; they must say what they are and why they exist."""
     for tid in sorted(set(OURS) - set(EXPECTED_COUNTS)):
         tax = OURS[tid]
-        assert tax.description and (tax.notes or tax.code_convention), f"{tid}: a project taxonomy needs a description and notes"
+        assert tax.description and (tax.notes or tax.code_convention), (
+            f"{tid}: a project taxonomy needs a description and notes"
+        )
 
 
 def test_every_taxonomy_file_validates(taxonomy_result):
@@ -191,12 +197,16 @@ def test_parent_chains_terminate_and_parents_come_first(tid):
             assert node.parent not in chain, f"{tid}: parent cycle {' -> '.join([*chain, node.parent])}"
             chain.append(node.parent)
             node = cats[node.parent]
-        assert len(chain) == cat.level, f"{tid}:{cat.code}: level {cat.level} but the parent chain has {len(chain)} steps ({' -> '.join(chain)})"
+        assert len(chain) == cat.level, (
+            f"{tid}:{cat.code}: level {cat.level} but the parent chain has {len(chain)} steps ({' -> '.join(chain)})"
+        )
         for other in (cat.parent, cat.also_parent):
             if other is not None:
                 assert other in seen, f"{tid}:{cat.code}: parent {other} comes after its child"
         if cat.also_parent is not None:
-            assert cats[cat.also_parent].level == cat.level - 1, f"{tid}:{cat.code}: also_parent {cat.also_parent} is not one level up"
+            assert cats[cat.also_parent].level == cat.level - 1, (
+                f"{tid}:{cat.code}: also_parent {cat.also_parent} is not one level up"
+            )
             assert cat.also_parent != cat.parent, f"{tid}:{cat.code}: also_parent repeats parent"
         seen.add(cat.code)
 
@@ -249,7 +259,8 @@ def test_copy_detector_catches_copies_and_passes_own_words():
     assert _copied("LM output perpetuates stereotypes, unfair discrimination against social groups.", ref)
     assert _copied("The model output perpetuates stereotypes / unfair discrimination against social groups!", ref)
     assert not _copied(
-        "The model repeats or reinforces stereotypes about social groups, or its output leads to people being treated unfairly.", ref
+        "The model repeats or reinforces stereotypes about social groups, or its output leads to people being treated unfairly.",
+        ref,
     )
 
 
@@ -299,11 +310,13 @@ def test_category_descriptions_are_not_copied_from_the_reference(tid):
 
 
 def test_structure_comparison_reports_every_kind_of_difference():
-    ref = {"categories": [
-        {"code": "A", "name": "Alpha", "parent": None, "level": 1},
-        {"code": "A.1", "name": "Alpha one", "parent": "A", "level": 2},
-        {"code": "B", "name": "Beta", "parent": None, "level": 1},
-    ]}
+    ref = {
+        "categories": [
+            {"code": "A", "name": "Alpha", "parent": None, "level": 1},
+            {"code": "A.1", "name": "Alpha one", "parent": "A", "level": 2},
+            {"code": "B", "name": "Beta", "parent": None, "level": 1},
+        ]
+    }
     assert structure_differences(ref, ref) == []
     renamed = {"categories": [dict(c) for c in ref["categories"]]}
     renamed["categories"][1]["name"] = "Alpha 1"
@@ -328,7 +341,9 @@ def test_every_reference_list_has_a_taxonomy_file_with_the_same_id():
     for path in sorted(REFERENCE.glob("*.yaml")):
         ref_ids[_load(path)["id"]] = path.name
     assert len(ref_ids) == 24, f"expected 24 reference taxonomies, found {len(ref_ids)}"
-    assert sorted(ref_ids) == sorted(EXPECTED_COUNTS), f"reference lists changed: {sorted(set(ref_ids) ^ set(EXPECTED_COUNTS))}"
+    assert sorted(ref_ids) == sorted(EXPECTED_COUNTS), (
+        f"reference lists changed: {sorted(set(ref_ids) ^ set(EXPECTED_COUNTS))}"
+    )
     missing = sorted(set(ref_ids) - set(OURS))
     assert not missing, f"reference lists without a taxonomy file: {', '.join(ref_ids[m] for m in missing)}"
 
@@ -343,7 +358,9 @@ def test_codes_names_parents_levels_and_order_match_the_reference(tid):
     assert not diffs, f"{tid} differs from {REFERENCE / (tid + '.yaml')}:\n  " + "\n  ".join(diffs)
     if "counts" in ref:
         got = Counter(c["level"] for c in ours["categories"])
-        assert {f"level_{k}": v for k, v in sorted(got.items())} == dict(ref["counts"]), f"{tid}: counts differ from the reference 'counts'"
+        assert {f"level_{k}": v for k, v in sorted(got.items())} == dict(ref["counts"]), (
+            f"{tid}: counts differ from the reference 'counts'"
+        )
 
 
 @pytest.mark.parametrize("tid", sorted(EXPECTED_COUNTS))
@@ -364,7 +381,11 @@ def test_regenerating_from_the_reference_changes_nothing(tid):
 def test_importer_keeps_our_descriptions_and_drops_the_references():
     importer = _importer()
     ref = {
-        "id": "llama-guard-3", "name": "Example", "version": 3, "source": "somewhere", "confidence": "exact",
+        "id": "llama-guard-3",
+        "name": "Example",
+        "version": 3,
+        "source": "somewhere",
+        "confidence": "exact",
         "categories": [
             {"code": "S1", "name": "One", "parent": None, "level": 1, "description": "quoted from the source"},
             {"code": "S2", "name": "Two", "parent": None, "level": 1, "tier": "core", "alt_names": ["2"]},
@@ -396,7 +417,8 @@ def test_importer_writes_atomically_and_warns_about_lost_descriptions(tmp_path, 
         encoding="utf-8",
     )
     (dst / "llama-guard-1.yaml").write_text(
-        "id: llama-guard-1\ncategories:\n- {code: O1, description: Kept.}\n- {code: O7, description: Lost.}\n", encoding="utf-8"
+        "id: llama-guard-1\ncategories:\n- {code: O1, description: Kept.}\n- {code: O7, description: Lost.}\n",
+        encoding="utf-8",
     )
     importer.main(str(src), str(dst))
     err = capsys.readouterr().err

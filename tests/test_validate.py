@@ -127,7 +127,9 @@ def test_a_single_file_outside_the_root_is_checked(tmp_path, kb_root):
 
 def test_loading_policy_keeps_dates_and_yes_as_strings(kb_root):
     card = (kb_root / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
-    card = card.replace('created: "2026-11-28"', "created: 2026-11-28").replace("tags: [health, misinformation]", "tags: [yes, no, on]")
+    card = card.replace('created: "2026-11-28"', "created: 2026-11-28").replace(
+        "tags: [health, misinformation]", "tags: [yes, no, on]"
+    )
     (kb_root / "cards" / "confident-wrong-dosage-advice.yaml").write_text(card, encoding="utf-8")
     result = validate(kb_root)
     assert result.problems == []

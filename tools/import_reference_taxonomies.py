@@ -19,27 +19,56 @@ import yaml
 from riskcards.paths import write_atomic
 
 KIND = {
-    "weidinger-2021": "harm-taxonomy", "weidinger-2022": "harm-taxonomy", "shelby-2023": "harm-taxonomy",
-    "llama-guard-1": "guard-policy", "llama-guard-2": "guard-policy", "llama-guard-3": "guard-policy",
-    "llama-guard-4": "guard-policy", "aegis-1.0": "guard-policy", "aegis-2.0": "guard-policy",
-    "shieldgemma-v1": "guard-policy", "openai-moderation-omni": "guard-policy",
+    "weidinger-2021": "harm-taxonomy",
+    "weidinger-2022": "harm-taxonomy",
+    "shelby-2023": "harm-taxonomy",
+    "llama-guard-1": "guard-policy",
+    "llama-guard-2": "guard-policy",
+    "llama-guard-3": "guard-policy",
+    "llama-guard-4": "guard-policy",
+    "aegis-1.0": "guard-policy",
+    "aegis-2.0": "guard-policy",
+    "shieldgemma-v1": "guard-policy",
+    "openai-moderation-omni": "guard-policy",
     "wildguardmix-subcategories": "guard-policy",
-    "mlcommons-ai-safety-v0.5": "benchmark", "mlcommons-ailuminate-v1.0": "benchmark", "air-2024": "benchmark",
-    "sorry-bench-2024-45": "benchmark", "sorry-bench-2025-44": "benchmark",
-    "nist-ai-600-1": "harm-taxonomy", "owasp-llm-top10-2025": "security", "owasp-llm-top10-2023-v1.1": "security",
-    "mit-ai-risk-domain-taxonomy": "risk-repository", "mit-ai-risk-causal-taxonomy": "risk-repository",
-    "avid-sep-view": "risk-repository", "avid-lifecycle-view": "risk-repository",
+    "mlcommons-ai-safety-v0.5": "benchmark",
+    "mlcommons-ailuminate-v1.0": "benchmark",
+    "air-2024": "benchmark",
+    "sorry-bench-2024-45": "benchmark",
+    "sorry-bench-2025-44": "benchmark",
+    "nist-ai-600-1": "harm-taxonomy",
+    "owasp-llm-top10-2025": "security",
+    "owasp-llm-top10-2023-v1.1": "security",
+    "mit-ai-risk-domain-taxonomy": "risk-repository",
+    "mit-ai-risk-causal-taxonomy": "risk-repository",
+    "avid-sep-view": "risk-repository",
+    "avid-lifecycle-view": "risk-repository",
 }
 SHORT = {
-    "weidinger-2021": "Weidinger 2021", "weidinger-2022": "Weidinger 2022", "shelby-2023": "Shelby 2023",
-    "llama-guard-1": "Llama Guard 1", "llama-guard-2": "Llama Guard 2", "llama-guard-3": "Llama Guard 3",
-    "llama-guard-4": "Llama Guard 4", "aegis-1.0": "Aegis 1.0", "aegis-2.0": "Aegis 2.0",
-    "shieldgemma-v1": "ShieldGemma v1", "openai-moderation-omni": "OpenAI moderation (omni)",
-    "wildguardmix-subcategories": "WildGuardMix", "mlcommons-ai-safety-v0.5": "MLCommons v0.5",
-    "mlcommons-ailuminate-v1.0": "AILuminate v1.0", "air-2024": "AIR 2024", "sorry-bench-2024-45": "SORRY-Bench (45)",
-    "sorry-bench-2025-44": "SORRY-Bench (44)", "nist-ai-600-1": "NIST AI 600-1", "owasp-llm-top10-2025": "OWASP LLM 2025",
-    "owasp-llm-top10-2023-v1.1": "OWASP LLM 2023", "mit-ai-risk-domain-taxonomy": "MIT AI Risk domains",
-    "mit-ai-risk-causal-taxonomy": "MIT AI Risk causes", "avid-sep-view": "AVID effects", "avid-lifecycle-view": "AVID lifecycle",
+    "weidinger-2021": "Weidinger 2021",
+    "weidinger-2022": "Weidinger 2022",
+    "shelby-2023": "Shelby 2023",
+    "llama-guard-1": "Llama Guard 1",
+    "llama-guard-2": "Llama Guard 2",
+    "llama-guard-3": "Llama Guard 3",
+    "llama-guard-4": "Llama Guard 4",
+    "aegis-1.0": "Aegis 1.0",
+    "aegis-2.0": "Aegis 2.0",
+    "shieldgemma-v1": "ShieldGemma v1",
+    "openai-moderation-omni": "OpenAI moderation (omni)",
+    "wildguardmix-subcategories": "WildGuardMix",
+    "mlcommons-ai-safety-v0.5": "MLCommons v0.5",
+    "mlcommons-ailuminate-v1.0": "AILuminate v1.0",
+    "air-2024": "AIR 2024",
+    "sorry-bench-2024-45": "SORRY-Bench (45)",
+    "sorry-bench-2025-44": "SORRY-Bench (44)",
+    "nist-ai-600-1": "NIST AI 600-1",
+    "owasp-llm-top10-2025": "OWASP LLM 2025",
+    "owasp-llm-top10-2023-v1.1": "OWASP LLM 2023",
+    "mit-ai-risk-domain-taxonomy": "MIT AI Risk domains",
+    "mit-ai-risk-causal-taxonomy": "MIT AI Risk causes",
+    "avid-sep-view": "AVID effects",
+    "avid-lifecycle-view": "AVID lifecycle",
 }
 LICENSE = (
     "Codes and category names are reproduced verbatim for reference and interoperability only; the source "
@@ -104,7 +133,11 @@ def render(ref: dict, existing: dict | None) -> str:
 def lost_descriptions(ref: dict, existing: dict | None) -> list[str]:
     """Codes whose description would be lost because the reference list no longer has them."""
     codes = {str(c["code"]) for c in ref["categories"]}
-    return [str(c["code"]) for c in (existing or {}).get("categories", []) if c.get("description") and str(c["code"]) not in codes]
+    return [
+        str(c["code"])
+        for c in (existing or {}).get("categories", [])
+        if c.get("description") and str(c["code"]) not in codes
+    ]
 
 
 def main(src: str, dst: str) -> None:
@@ -113,7 +146,10 @@ def main(src: str, dst: str) -> None:
         target = Path(dst) / path.name
         existing = yaml.safe_load(target.read_text(encoding="utf-8")) if target.exists() else None
         for code in lost_descriptions(ref, existing):
-            print(f"{target}: category {code} is gone from the reference list; its description is dropped", file=sys.stderr)
+            print(
+                f"{target}: category {code} is gone from the reference list; its description is dropped",
+                file=sys.stderr,
+            )
         write_atomic(target, render(ref, existing))
         print(target)
 

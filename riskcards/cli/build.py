@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Knowledge-base root (holds cards/, taxonomies/ and mkdocs.yml). Default: found from the current folder."),
+    typer.Option(
+        "--root",
+        help="Knowledge-base root (holds cards/, taxonomies/ and mkdocs.yml). Default: found from the current folder.",
+    ),
 ]
 
 
@@ -107,9 +110,15 @@ class SiteError(Exception):
 
 def build(
     root: RootOption = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where the site goes (default: public/ in the root).")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="The index to write (default: build/riskcards.db in the root).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="MkDocs configuration (default: mkdocs.yml in the root).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where the site goes (default: public/ in the root).")
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="The index to write (default: build/riskcards.db in the root).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="MkDocs configuration (default: mkdocs.yml in the root).")
+    ] = None,
     no_site: Annotated[bool, typer.Option("--no-site", help="Stop after the index and the dumps.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MkDocs' progress messages.")] = False,
 ) -> None:
@@ -133,8 +142,10 @@ def build(
         _err("nothing was built: fix the problems above (`riskcards validate` shows them too)")
         raise typer.Exit(1) from None
     c = report.counts
-    print(f"1/3 validated and indexed {c.get('cards', 0)} cards, {c.get('examples', 0)} examples, "
-          f"{c.get('guard_results', 0)} guard verdicts into {shown(db_path)} ({report.seconds:.2f} s)")
+    print(
+        f"1/3 validated and indexed {c.get('cards', 0)} cards, {c.get('examples', 0)} examples, "
+        f"{c.get('guard_results', 0)} guard verdicts into {shown(db_path)} ({report.seconds:.2f} s)"
+    )
     t1 = time.perf_counter()
     conn = query.connect(db_path)
     try:
@@ -160,8 +171,10 @@ def build(
         raise typer.Exit(1) from None
     pages = sum(1 for _ in site_dir.rglob("index.html"))
     print(f"3/3 built the site: {pages} pages in {shown(site_dir)} ({time.perf_counter() - t2:.2f} s)")
-    print(f"done in {time.perf_counter() - t0:.2f} s; preview with `riskcards site --serve` or "
-          f"`python -m http.server -d {shown(site_dir)}`")
+    print(
+        f"done in {time.perf_counter() - t0:.2f} s; preview with `riskcards site --serve` or "
+        f"`python -m http.server -d {shown(site_dir)}`"
+    )
 
 
 def _plugin_db(config_file: Path) -> Path | None:
@@ -181,11 +194,20 @@ def _plugin_db(config_file: Path) -> Path | None:
 
 def site(
     root: RootOption = None,
-    serve: Annotated[bool, typer.Option("--serve", help="Serve the site with live reload instead of building it.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the site with live reload instead of building it.")
+    ] = False,
     dev_addr: Annotated[str, typer.Option("--dev-addr", help="Address to serve on.")] = "127.0.0.1:8000",
-    dirty: Annotated[bool, typer.Option("--dirty", help="With --serve: re-render only pages whose content changed (fast; preview only).")] = False,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where the site goes (default: public/ in the root).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="MkDocs configuration (default: mkdocs.yml in the root).")] = None,
+    dirty: Annotated[
+        bool,
+        typer.Option("--dirty", help="With --serve: re-render only pages whose content changed (fast; preview only)."),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where the site goes (default: public/ in the root).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="MkDocs configuration (default: mkdocs.yml in the root).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MkDocs' progress messages.")] = False,
 ) -> None:
     """Build only the site (the index is rebuilt first when stale), or --serve it with live reload."""
@@ -200,7 +222,13 @@ def site(
             # MkDocs warns on every dirty build and strict mode makes that fatal: a dirty preview runs with strict off
             # (the riskcards plugin still fails on broken links in generated pages). Never publish a dirty build.
             extra = {"strict": False} if dirty else {}
-            mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, build_type="dirty" if dirty else None, **extra)
+            mkdocs_serve(
+                config_file=str(config_file),
+                dev_addr=dev_addr,
+                livereload=True,
+                build_type="dirty" if dirty else None,
+                **extra,
+            )
         except MkDocsException as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None

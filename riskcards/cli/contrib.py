@@ -9,7 +9,9 @@ import typer
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Knowledge-base root (holds cards/ and taxonomies/). Default: found from the current folder."),
+    typer.Option(
+        "--root", help="Knowledge-base root (holds cards/ and taxonomies/). Default: found from the current folder."
+    ),
 ]
 
 
@@ -18,11 +20,27 @@ def register(app: typer.Typer) -> None:
 
 
 def changelog(
-    since: Annotated[str | None, typer.Option("--since", help="Git ref to start from (default: the newest tag before --until; none: the first commit).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Git ref to start from (default: the newest tag before --until; none: the first commit)."
+        ),
+    ] = None,
     until: Annotated[str, typer.Option("--until", help="Git ref to stop at (committed records only).")] = "HEAD",
-    title: Annotated[str | None, typer.Option("--title", help="Section heading (default: the tag and date, or 'Unreleased (date)').")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write into this file (e.g. CHANGELOG.md): the new section goes first, replacing one with the same heading.")] = None,
-    all_tags: Annotated[bool, typer.Option("--all", help="Write the whole changelog: unreleased changes, then one section per tag.")] = False,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Section heading (default: the tag and date, or 'Unreleased (date)').")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write into this file (e.g. CHANGELOG.md): the new section goes first, replacing one with the same heading.",
+        ),
+    ] = None,
+    all_tags: Annotated[
+        bool, typer.Option("--all", help="Write the whole changelog: unreleased changes, then one section per tag.")
+    ] = False,
     root: RootOption = None,
 ) -> None:
     """Write a CHANGELOG section from the git history of the records: cards added, renamed, deprecated,

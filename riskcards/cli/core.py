@@ -18,7 +18,9 @@ class Format(StrEnum):
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Knowledge-base root (holds cards/ and taxonomies/). Default: found from the current folder."),
+    typer.Option(
+        "--root", help="Knowledge-base root (holds cards/ and taxonomies/). Default: found from the current folder."
+    ),
 ]
 
 
@@ -29,11 +31,19 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files to report on (default: the whole knowledge base).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")] = Format.text,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files to report on (default: the whole knowledge base).")
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")
+    ] = Format.text,
     root: RootOption = None,
-    changed: Annotated[bool, typer.Option("--changed", help="Check only records changed against --base, plus what they can break.")] = False,
-    base: Annotated[str | None, typer.Option("--base", help="Git ref to compare with (default: origin/main or main).")] = None,
+    changed: Annotated[
+        bool, typer.Option("--changed", help="Check only records changed against --base, plus what they can break.")
+    ] = False,
+    base: Annotated[
+        str | None, typer.Option("--base", help="Git ref to compare with (default: origin/main or main).")
+    ] = None,
 ) -> None:
     """Check every record: schema, then references across records. Exit 0 clean, 1 problems, 2 usage error."""
     from ..load import find_root
@@ -61,8 +71,12 @@ def validate(
 
 
 def schema(
-    out: Annotated[Path | None, typer.Option("--out", help="Folder to write the schemas to (default: schema/ in the root).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Only report schemas that differ from the record models.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write the schemas to (default: schema/ in the root).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report schemas that differ from the record models.")
+    ] = False,
     root: RootOption = None,
 ) -> None:
     """Generate schema/<kind>.schema.json from the record models (or --check for drift)."""
@@ -84,8 +98,12 @@ def new(
     title: Annotated[str | None, typer.Option(help="Short name of the risk.")] = None,
     summary: Annotated[str | None, typer.Option(help="One sentence: what the model does.")] = None,
     author: Annotated[str | None, typer.Option(help="Your name or handle, recorded as contributor.")] = None,
-    placement: Annotated[list[str] | None, typer.Option("--placement", "-p", help="taxonomy-id:code, repeatable.")] = None,
-    scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario id the risk applies to, repeatable.")] = None,
+    placement: Annotated[
+        list[str] | None, typer.Option("--placement", "-p", help="taxonomy-id:code, repeatable.")
+    ] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Scenario id the risk applies to, repeatable.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
     root: RootOption = None,
 ) -> None:
@@ -111,8 +129,16 @@ def new(
     summary = ask("summary", summary)
     author = author or (typer.prompt("Your name or handle", default="anonymous") if interactive else "anonymous")
     try:
-        path = write_card(root, card_id, title=title, summary=summary, author=author,
-                          placements=placement or [], scenarios=scenario or [], force=force)
+        path = write_card(
+            root,
+            card_id,
+            title=title,
+            summary=summary,
+            author=author,
+            placements=placement or [],
+            scenarios=scenario or [],
+            force=force,
+        )
     except ScaffoldError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -30,7 +30,9 @@ class TargetChoice(StrEnum):
     both = "both"
 
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Guard config file (default: guards.yaml in the root).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Guard config file (default: guards.yaml in the root).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -84,15 +86,34 @@ def _select_cards(kb, cards: list[str] | None, cards_from: Path | None) -> list[
 def run(
     guard: Annotated[str, typer.Argument(help="Guard id from the guard config (see `riskcards guard list`).")],
     card: Annotated[list[str] | None, typer.Option("--card", "-c", help="Only this card (repeatable).")] = None,
-    cards_from: Annotated[Path | None, typer.Option("--cards-from", help="Card ids, one per line, from a file or '-' (e.g. piped from a query).")] = None,
-    target: Annotated[TargetChoice, typer.Option("--target", help="default: the response (or the prompt when there is none) plus expected targets.")] = TargetChoice.default,
-    shard: Annotated[str | None, typer.Option("--shard", help="i/n: run only the i-th of n shards (split a run across machines).")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", min=1, max=512, help="Requests in flight (default: from the config).")] = None,
+    cards_from: Annotated[
+        Path | None,
+        typer.Option("--cards-from", help="Card ids, one per line, from a file or '-' (e.g. piped from a query)."),
+    ] = None,
+    target: Annotated[
+        TargetChoice,
+        typer.Option(
+            "--target", help="default: the response (or the prompt when there is none) plus expected targets."
+        ),
+    ] = TargetChoice.default,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="i/n: run only the i-th of n shards (split a run across machines).")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", "-j", min=1, max=512, help="Requests in flight (default: from the config)."),
+    ] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")] = None,
-    retries: Annotated[int | None, typer.Option("--retries", min=0, max=20, help="Retries on timeouts, 429 and 5xx.")] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, max=20, help="Retries on timeouts, 429 and 5xx.")
+    ] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Override the endpoint of the config.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for <guard-id>.jsonl (default: checks/ in the root).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Send every job again, even when a result is recorded.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for <guard-id>.jsonl (default: checks/ in the root).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send every job again, even when a result is recorded.")
+    ] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="Run at most this many jobs.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show how many jobs would be sent; send nothing.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
@@ -109,7 +130,9 @@ def run(
     if guard not in configs:
         from ..ids import did_you_mean
 
-        _fail(f"no guard '{guard}' in the guard config{did_you_mean(guard, configs)}; configured: {', '.join(configs) or 'none'}")
+        _fail(
+            f"no guard '{guard}' in the guard config{did_you_mean(guard, configs)}; configured: {', '.join(configs) or 'none'}"
+        )
     cfg = configs[guard]
     try:
         shard_t = runner.parse_shard(shard)
@@ -117,14 +140,19 @@ def run(
         _fail(str(exc))
     kb, problems = _kb(root)
     if problems:
-        typer.echo(f"warning: the knowledge base has {len(problems)} problem(s); invalid records are skipped (run `riskcards validate`)", err=True)
+        typer.echo(
+            f"warning: the knowledge base has {len(problems)} problem(s); invalid records are skipped (run `riskcards validate`)",
+            err=True,
+        )
     cards = _select_cards(kb, card, cards_from)
     out_dir = out or root / "checks"
     if cfg.entry.model not in kb.models:
         from ..ids import did_you_mean
 
-        _fail(f"guard '{guard}' names model '{cfg.entry.model}', which has no record{did_you_mean(cfg.entry.model, kb.models)}; "
-              f"add models/{cfg.entry.model}.yaml (kind guard-model or classifier) or fix 'model' in the guard config")
+        _fail(
+            f"guard '{guard}' names model '{cfg.entry.model}', which has no record{did_you_mean(cfg.entry.model, kb.models)}; "
+            f"add models/{cfg.entry.model}.yaml (kind guard-model or classifier) or fix 'model' in the guard config"
+        )
 
     if dry_run:
         meta = runner.guard_meta(cfg, kb)
@@ -150,9 +178,15 @@ def run(
                 TimeRemainingColumn,
             )
 
-            bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("unsafe {task.fields[unsafe]}  safe {task.fields[safe]}  error {task.fields[error]}"),
-                           TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+            bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("unsafe {task.fields[unsafe]}  safe {task.fields[safe]}  error {task.fields[error]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+            )
             bar.start()
             task = bar.add_task(guard, total=len(jobs), unsafe=0, safe=0, error=0)
 
@@ -163,9 +197,22 @@ def run(
             bar.update(task, advance=n, **state)
 
     try:
-        summary = runner.run_guard(kb, cfg, out_dir, cards=cards, targets=target.value, shard=shard_t, concurrency=concurrency,
-                                   retries=retries, timeout=timeout, base_url=base_url, force=force, limit=limit,
-                                   progress=on_progress, on_plan=on_plan)
+        summary = runner.run_guard(
+            kb,
+            cfg,
+            out_dir,
+            cards=cards,
+            targets=target.value,
+            shard=shard_t,
+            concurrency=concurrency,
+            retries=retries,
+            timeout=timeout,
+            base_url=base_url,
+            force=force,
+            limit=limit,
+            progress=on_progress,
+            on_plan=on_plan,
+        )
     except runner.RefusedError as exc:
         _fail(str(exc))
     except TransportError as exc:
@@ -186,14 +233,18 @@ def run(
         typer.echo("interrupted: finished verdicts are saved; run the same command again to resume", err=True)
         raise typer.Exit(130)
     if summary.transport_errors:
-        typer.echo(f"{summary.transport_errors} job(s) failed to reach the guard; they are retried on the next run", err=True)
+        typer.echo(
+            f"{summary.transport_errors} job(s) failed to reach the guard; they are retried on the next run", err=True
+        )
         raise typer.Exit(1)
 
 
 @guard_app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="JSONL files of GuardResult records (e.g. from a GPU machine).")],
-    out: Annotated[Path | None, typer.Option("--out", help="Folder to add them to (default: checks/ in the root).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to add them to (default: checks/ in the root).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
     fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
     root: RootOption = None,
@@ -206,20 +257,34 @@ def import_(
     kb, _ = _kb(root)
     summary = import_files(kb, files, out or root / "checks", dry_run=dry_run)
     if fmt is Fmt.json:
-        typer.echo(json.dumps({"read": summary.read, "imported": summary.imported, "duplicates": summary.duplicates,
-                               "by_guard": summary.by_guard, "problems": [p.__dict__ for p in summary.problems]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "read": summary.read,
+                    "imported": summary.imported,
+                    "duplicates": summary.duplicates,
+                    "by_guard": summary.by_guard,
+                    "problems": [p.__dict__ for p in summary.problems],
+                },
+                indent=2,
+            )
+        )
     else:
         for p in summary.problems:
             typer.echo(p.text())
         verb = "would import" if dry_run else "imported"
-        typer.echo(f"{summary.read} records read: {verb} {summary.imported}, {summary.duplicates} already recorded, {len(summary.problems)} problem(s)")
+        typer.echo(
+            f"{summary.read} records read: {verb} {summary.imported}, {summary.duplicates} already recorded, {len(summary.problems)} problem(s)"
+        )
     raise typer.Exit(1 if summary.problems else 0)
 
 
 @guard_app.command("list")
 def list_(
     fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
-    adapters_: Annotated[bool, typer.Option("--adapters", help="List the adapters instead of the configured guards.")] = False,
+    adapters_: Annotated[
+        bool, typer.Option("--adapters", help="List the adapters instead of the configured guards.")
+    ] = False,
     config: ConfigOption = None,
     root: RootOption = None,
 ) -> None:
@@ -230,7 +295,15 @@ def list_(
     from ..load import find_root
 
     if adapters_:
-        rows = [{"adapter": n, "taxonomy": (a := adapters.get(n)).taxonomy, "modes": list(a.modes), "description": a.description} for n in adapters.names()]
+        rows = [
+            {
+                "adapter": n,
+                "taxonomy": (a := adapters.get(n)).taxonomy,
+                "modes": list(a.modes),
+                "description": a.description,
+            }
+            for n in adapters.names()
+        ]
         if fmt is Fmt.json:
             typer.echo(json.dumps(rows, indent=2))
         else:
@@ -243,9 +316,21 @@ def list_(
     for gid, cfg in configs.items():
         e = cfg.entry
         recorded = len(store.read_file(store.result_path(root / "checks", gid)))
-        key = "-" if not e.api_key_env else f"${e.api_key_env} ({'set' if os.environ.get(e.api_key_env) else 'NOT SET'})"
-        rows.append({"id": gid, "adapter": e.adapter, "model": e.model, "model_name": cfg.model_name, "transport": e.transport,
-                     "endpoint": e.base_url or e.model_path or "in-process", "api_key": key, "recorded": recorded})
+        key = (
+            "-" if not e.api_key_env else f"${e.api_key_env} ({'set' if os.environ.get(e.api_key_env) else 'NOT SET'})"
+        )
+        rows.append(
+            {
+                "id": gid,
+                "adapter": e.adapter,
+                "model": e.model,
+                "model_name": cfg.model_name,
+                "transport": e.transport,
+                "endpoint": e.base_url or e.model_path or "in-process",
+                "api_key": key,
+                "recorded": recorded,
+            }
+        )
     if fmt is Fmt.json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -253,7 +338,9 @@ def list_(
 
     table = Table("guard", "adapter", "model", "transport", "endpoint", "api key", "recorded")
     for r in rows:
-        table.add_row(r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], str(r["recorded"]))
+        table.add_row(
+            r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], str(r["recorded"])
+        )
     _console().print(table)
 
 
@@ -279,26 +366,58 @@ def coverage(
     if fmt is Fmt.json:
         import orjson  # the same text as json.dumps(indent=2, ensure_ascii=False), 20x faster on the ~70 MB of 10,000 cards
 
-        sys.stdout.buffer.write(orjson.dumps({"cells": [c.as_dict() for c in cells], "totals": totals(cells)}, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(
+            orjson.dumps({"cells": [c.as_dict() for c in cells], "totals": totals(cells)}, option=orjson.OPT_INDENT_2)
+            + b"\n"
+        )
         sys.stdout.flush()
         return
     from rich.table import Table
 
     console = _console()
     table = Table(title="Guard coverage per card", show_lines=False)
-    for col in ("card", "guard", "units", "flagged", "missed", "errored", "not run", "on target", "expected ✓", "disagree"):
+    for col in (
+        "card",
+        "guard",
+        "units",
+        "flagged",
+        "missed",
+        "errored",
+        "not run",
+        "on target",
+        "expected ✓",
+        "disagree",
+    ):
         table.add_column(col, justify="left" if col in ("card", "guard") else "right")
     for c in cells:
-        table.add_row(c.card, c.guard, str(c.units), _n(c.flagged, "red"), _n(c.missed, "yellow"), _n(c.errored, "magenta"),
-                      str(c.not_run) + (f" ({c.stale} stale)" if c.stale else ""), str(c.on_target),
-                      f"{c.match}/{c.expected}" if c.expected else "-", _n(c.mismatch + c.expected_error, "bold red"))
+        table.add_row(
+            c.card,
+            c.guard,
+            str(c.units),
+            _n(c.flagged, "red"),
+            _n(c.missed, "yellow"),
+            _n(c.errored, "magenta"),
+            str(c.not_run) + (f" ({c.stale} stale)" if c.stale else ""),
+            str(c.on_target),
+            f"{c.match}/{c.expected}" if c.expected else "-",
+            _n(c.mismatch + c.expected_error, "bold red"),
+        )
     console.print(table)
     tot = Table(title="Totals per guard")
     for col in ("guard", "units", "flagged", "missed", "errored", "not run", "on target", "expected ✓", "disagree"):
         tot.add_column(col, justify="left" if col == "guard" else "right")
     for g, t in totals(cells).items():
-        tot.add_row(g, str(t["units"]), str(t["flagged"]), str(t["missed"]), str(t["errored"]), str(t["not_run"]),
-                    str(t["on_target"]), f"{t['match']}/{t['expected']}" if t["expected"] else "-", str(t["mismatch"] + t["expected_error"]))
+        tot.add_row(
+            g,
+            str(t["units"]),
+            str(t["flagged"]),
+            str(t["missed"]),
+            str(t["errored"]),
+            str(t["not_run"]),
+            str(t["on_target"]),
+            f"{t['match']}/{t['expected']}" if t["expected"] else "-",
+            str(t["mismatch"] + t["expected_error"]),
+        )
     console.print(tot)
     dis = [(c, d) for c in cells for d in c.disagreements]
     if dis:
@@ -306,7 +425,9 @@ def coverage(
         for c, d in dis:
             exp = d["expected"] + (f" {d['expected_categories']}" if d["expected_categories"] else "")
             obs = d["observed"] + (f" {d['observed_categories']}" if d.get("observed_categories") else "")
-            console.print(f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False)
+            console.print(
+                f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False
+            )
 
 
 def _console():

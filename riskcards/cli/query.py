@@ -60,8 +60,10 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = 
         c = report.counts
         db_shown = shown(report.db_path)
         how = "written anew" if report.updated is None else f"updated in place, {report.updated} changed cards replaced"
-        print(f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
-              f"{c['guard_results']} guard verdicts into {db_shown} ({how}) in {report.seconds:.2f} s")
+        print(
+            f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
+            f"{c['guard_results']} guard verdicts into {db_shown} ({how}) in {report.seconds:.2f} s"
+        )
         if report.metadata_path:
             print(f"datasette: datasette {db_shown} -m {shown(report.metadata_path)}")
     return report.db_path
@@ -84,8 +86,10 @@ def open_index(db: Path | str | None, root: Path | str | None):
         if db:
             _err(f"error: no index at {db}; build one with `riskcards index --db {db}`")
         else:
-            _err(f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/) and has no index; "
-                 "use --root, or --db PATH for a downloaded index")
+            _err(
+                f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/) and has no index; "
+                "use --root, or --db PATH for a downloaded index"
+            )
         raise Exit(2)
     try:
         return connect(path)
@@ -182,8 +186,12 @@ def do_query(*, db=None, root=None, fmt="table", limit=None, **filters) -> None:
     if not cards:
         _err("no cards match")
         return
-    _table(columns, rows, caption=f"{len(cards)} card{'s' * (len(cards) != 1)}"
-           + ("; ~ = inferred through a crosswalk" if q.via_crosswalk else ""))
+    _table(
+        columns,
+        rows,
+        caption=f"{len(cards)} card{'s' * (len(cards) != 1)}"
+        + ("; ~ = inferred through a crosswalk" if q.via_crosswalk else ""),
+    )
 
 
 def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]:
@@ -211,8 +219,14 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
         if q.category:
             if csv:
                 row.append("yes" if c["inferred"] else "no")
-            row.append("; ".join(("~" if m["inferred"] else "") + m["ref"] + (f" (via {m['via']['crosswalk']})" if m["via"] and csv else "")
-                                 for m in c["matches"]))
+            row.append(
+                "; ".join(
+                    ("~" if m["inferred"] else "")
+                    + m["ref"]
+                    + (f" (via {m['via']['crosswalk']})" if m["via"] and csv else "")
+                    for m in c["matches"]
+                )
+            )
         if q.model:
             row.append(_outcomes(c["model"]))
         if q.text:
@@ -227,10 +241,16 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
 def _outcomes(m: dict) -> str:
     parts = []
     for ex in m["examples"]:
-        exp = ", ".join(f"{e['guard']} {e['verdict']}" + (f" {'/'.join(e['categories'])}" if e["categories"] else "")
-                        for e in ex["expected"])
-        got = ", ".join(f"{r['guard']} {r['label']}" + (f" {'/'.join(r['categories'])}" if r["categories"] else "")
-                        + ("" if r["input_status"] == "current" else f" [{r['input_status']}]") for r in ex["results"])
+        exp = ", ".join(
+            f"{e['guard']} {e['verdict']}" + (f" {'/'.join(e['categories'])}" if e["categories"] else "")
+            for e in ex["expected"]
+        )
+        got = ", ".join(
+            f"{r['guard']} {r['label']}"
+            + (f" {'/'.join(r['categories'])}" if r["categories"] else "")
+            + ("" if r["input_status"] == "current" else f" [{r['input_status']}]")
+            for r in ex["results"]
+        )
         parts.append(f"{ex['example_id']}: expected {exp or '-'}; recorded {got or '-'}")
     return " | ".join(parts)
 
@@ -259,13 +279,23 @@ def render_card(c: dict) -> str:
             out += textwrap.wrap(" ".join(block.split()), 96, initial_indent=indent, subsequent_indent=indent) or [""]
         return out
 
-    lines = [f"{c['title']}  ({c['id']})", f"status {c['status']} · version {c['version']} · created {c['created']}"
-             + (f" · reviewed {c['last_reviewed']}" if c["last_reviewed"] else "")
-             + (f" · max severity {c['max_severity']}" if c["max_severity"] else ""), ""]
+    lines = [
+        f"{c['title']}  ({c['id']})",
+        f"status {c['status']} · version {c['version']} · created {c['created']}"
+        + (f" · reviewed {c['last_reviewed']}" if c["last_reviewed"] else "")
+        + (f" · max severity {c['max_severity']}" if c["max_severity"] else ""),
+        "",
+    ]
     lines += para(c["summary"], "") + [""]
     if c["status"] == "deprecated":
-        lines += [f"DEPRECATED: {c['deprecated_reason']}" + (f" (superseded by {c['superseded_by']})" if c["superseded_by"] else ""), ""]
-    lines += ["Description"] + para(c["description"]) + ["", "How it turns into harm"] + para(c["actions_required"]) + [""]
+        lines += [
+            f"DEPRECATED: {c['deprecated_reason']}"
+            + (f" (superseded by {c['superseded_by']})" if c["superseded_by"] else ""),
+            "",
+        ]
+    lines += (
+        ["Description"] + para(c["description"]) + ["", "How it turns into harm"] + para(c["actions_required"]) + [""]
+    )
     lines += ["Harm types"] + [f"  {h['actor']}: {h['category']}" for h in c["harm_types"]] + [""]
     if c["placements"]:
         lines.append("Placements")
@@ -285,8 +315,15 @@ def render_card(c: dict) -> str:
         lines.append("Examples (content warning: they show harmful model behaviour; dangerous specifics are redacted)")
         for ex in c["examples"]:
             prov = ex["provenance"]
-            src = (f"observed on {prov['model']}" + (f" ({prov['model_name']})" if prov.get("model_name") else "")
-                   + (f", {prov['date']}" if prov.get("date") else "")) if prov["kind"] == "observed" else "illustrative"
+            src = (
+                (
+                    f"observed on {prov['model']}"
+                    + (f" ({prov['model_name']})" if prov.get("model_name") else "")
+                    + (f", {prov['date']}" if prov.get("date") else "")
+                )
+                if prov["kind"] == "observed"
+                else "illustrative"
+            )
             lines.append(f"  - {ex['id']} [{ex['language']}, {src}, {ex['sensitivity']}]")
             if ex["sensitivity"] == "withheld":
                 lines += para(f"withheld: {ex.get('withheld_reason', '')}", "      ")
@@ -299,16 +336,25 @@ def render_card(c: dict) -> str:
             if ex.get("note"):
                 lines += para(f"note: {ex['note']}", "      ")
             for e in ex["expected"]:
-                lines.append(f"      expected {e['guard']} on {e['target']}: {e['verdict']}"
-                             + (f" {', '.join(e['categories'])}" if e["categories"] else ""))
+                lines.append(
+                    f"      expected {e['guard']} on {e['target']}: {e['verdict']}"
+                    + (f" {', '.join(e['categories'])}" if e["categories"] else "")
+                )
             for r in ex["results"]:
-                lines.append(f"      recorded {r['guard_config']} on {r['target']}: {r['label']}"
-                             + (f" {', '.join(r['categories'])}" if r["categories"] else "") + f" ({r['run_at']}, input {r['input_status']})")
+                lines.append(
+                    f"      recorded {r['guard_config']} on {r['target']}: {r['label']}"
+                    + (f" {', '.join(r['categories'])}" if r["categories"] else "")
+                    + f" ({r['run_at']}, input {r['input_status']})"
+                )
         lines.append("")
     if c["references"]:
         lines.append("References")
         for r in c["references"]:
-            lines.append(f"  - {r['title']}" + (f" <{r['url']}>" if r.get("url") else "") + (f" doi:{r['doi']}" if r.get("doi") else ""))
+            lines.append(
+                f"  - {r['title']}"
+                + (f" <{r['url']}>" if r.get("url") else "")
+                + (f" doi:{r['doi']}" if r.get("doi") else "")
+            )
         lines.append("")
     if c["tags"]:
         lines += [f"Tags: {', '.join(c['tags'])}"]
@@ -328,7 +374,16 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
         elif what == "models":
             data = Q.models(conn)
             cols = ["id", "name", "kind", "provider", "guard_taxonomy", "observed_examples", "expectations", "verdicts"]
-            heads = ["id", "name", "kind", "provider", "guard taxonomy", "observed examples", "expected verdicts", "recorded verdicts"]
+            heads = [
+                "id",
+                "name",
+                "kind",
+                "provider",
+                "guard taxonomy",
+                "observed examples",
+                "expected verdicts",
+                "recorded verdicts",
+            ]
         elif what == "scenarios":
             data = Q.scenarios(conn)
             for d in data:
@@ -356,7 +411,9 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
         _print_tree(data, fmt)
         return
     if what == "stats":
-        flat = [[k, ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v] for k, v in data.items()]
+        flat = [
+            [k, ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v] for k, v in data.items()
+        ]
         _csv(["what", "count"], flat) if fmt == "csv" else _table(["what", "count"], flat)
         return
     rows = data["relations"] if what == "crosswalk" else data
@@ -375,8 +432,10 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
 def _print_tree(data: dict, fmt: str) -> None:
     cats = data["categories"]
     if fmt == "csv":
-        _csv(["ref", "code", "name", "level", "parent", "cards", "direct_cards"],
-             [[c["ref"], c["code"], c["name"], c["level"], c["parent"], c["cards"], c["direct_cards"]] for c in cats])
+        _csv(
+            ["ref", "code", "name", "level", "parent", "cards", "direct_cards"],
+            [[c["ref"], c["code"], c["name"], c["level"], c["parent"], c["cards"], c["direct_cards"]] for c in cats],
+        )
         return
     if fmt == "ids":
         sys.stdout.write("".join(c["ref"] + "\n" for c in cats))
@@ -388,7 +447,10 @@ def _print_tree(data: dict, fmt: str) -> None:
         count = f"{c['cards']:>4} card{'s' * (c['cards'] != 1)}" if c["cards"] else "   - no card"
         out.append(f"{label:<{width}}  {count:<12}  {c['name']}")
     empty = sum(1 for c in cats if c["empty"])
-    out += ["", f"{len(cats)} categories, {len(cats) - empty} with cards (counts include descendants), {empty} with no card"]
+    out += [
+        "",
+        f"{len(cats)} categories, {len(cats) - empty} with cards (counts include descendants), {empty} with no card",
+    ]
     sys.stdout.write("\n".join(out) + "\n")
 
 
@@ -435,10 +497,26 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False, full=False
 
 
 _VALUE_OPTIONS = {
-    "query": {"--model": "model", "-m": "model", "--scenario": "scenario", "-s": "scenario", "--category": "category",
-              "-c": "category", "--taxonomy": "taxonomy", "-t": "taxonomy", "--harm-type": "harm_type", "--text": "text",
-              "-q": "text", "--status": "status", "--min-severity": "min_severity", "--format": "fmt", "-f": "fmt",
-              "--limit": "limit", "--db": "db", "--root": "root"},
+    "query": {
+        "--model": "model",
+        "-m": "model",
+        "--scenario": "scenario",
+        "-s": "scenario",
+        "--category": "category",
+        "-c": "category",
+        "--taxonomy": "taxonomy",
+        "-t": "taxonomy",
+        "--harm-type": "harm_type",
+        "--text": "text",
+        "-q": "text",
+        "--status": "status",
+        "--min-severity": "min_severity",
+        "--format": "fmt",
+        "-f": "fmt",
+        "--limit": "limit",
+        "--db": "db",
+        "--root": "root",
+    },
     "show": {"--format": "fmt", "-f": "fmt", "--db": "db", "--root": "root"},
 }
 _FLAG_OPTIONS = {"query": {"--via-crosswalk": "via_crosswalk"}, "show": {}}
@@ -488,8 +566,9 @@ def _parse(command: str, args: list[str]) -> dict | None:
 def fast_main(argv: list[str]) -> int | None:
     """Run `query`/`show` without typer. None means: not handled here (help, odd options), use the typer app."""
     command, rest = argv[0], argv[1:]
-    if command not in FAST_COMMANDS or any(a in ("-h", "--help") or a.startswith("--show-completion")
-                                           or a.startswith("--install-completion") for a in rest):
+    if command not in FAST_COMMANDS or any(
+        a in ("-h", "--help") or a.startswith("--show-completion") or a.startswith("--install-completion") for a in rest
+    ):
         return None
     opts = _parse(command, rest)
     if opts is None:
@@ -542,22 +621,72 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     Sev = Enum("Sev", {s: s for s in SEVERITIES}, type=str)  # noqa: N806
     Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # noqa: N806
 
-    Db = Annotated[Path | None, typer.Option("--db", help="The index to read (default: <root>/build/riskcards.db, rebuilt when "
-                                                           "sources changed). Any index works, e.g. a downloaded one.")]
-    Root = Annotated[Path | None, typer.Option("--root", help="Knowledge-base root (default: found from the current folder).")]
-    Model = Annotated[str | None, typer.Option("--model", "-m", help="Cards with examples observed on this model (with guard outcomes); "
-                                              "for a guard model, cards whose examples it was run on or is expected to judge.",
-                                              autocompletion=_completer("model"))]
-    Scenario = Annotated[str | None, typer.Option("--scenario", "-s", help="Cards that apply to this scenario, most severe first, with the rationale.",
-                                                  autocompletion=_completer("scenario"))]
-    Category = Annotated[str | None, typer.Option("--category", "-c", help="taxonomy-id:code; includes the category's descendants.",
-                                                  autocompletion=_completer("category"))]
-    Via = Annotated[bool, typer.Option("--via-crosswalk", help="With --category: also follow crosswalk relations (results marked inferred).")]
-    Tax = Annotated[str | None, typer.Option("--taxonomy", "-t", help="Cards placed anywhere in this taxonomy.", autocompletion=_completer("taxonomy"))]
-    Harm = Annotated[str | None, typer.Option("--harm-type", help="An actor, a harm category, or actor:category.", autocompletion=_completer("harm-type"))]
-    Text = Annotated[str | None, typer.Option("--text", "-q", help="Full-text search over card and example text (FTS5 syntax allowed).")]
+    Db = Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="The index to read (default: <root>/build/riskcards.db, rebuilt when "
+            "sources changed). Any index works, e.g. a downloaded one.",
+        ),
+    ]
+    Root = Annotated[
+        Path | None, typer.Option("--root", help="Knowledge-base root (default: found from the current folder).")
+    ]
+    Model = Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Cards with examples observed on this model (with guard outcomes); "
+            "for a guard model, cards whose examples it was run on or is expected to judge.",
+            autocompletion=_completer("model"),
+        ),
+    ]
+    Scenario = Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Cards that apply to this scenario, most severe first, with the rationale.",
+            autocompletion=_completer("scenario"),
+        ),
+    ]
+    Category = Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="taxonomy-id:code; includes the category's descendants.",
+            autocompletion=_completer("category"),
+        ),
+    ]
+    Via = Annotated[
+        bool,
+        typer.Option(
+            "--via-crosswalk", help="With --category: also follow crosswalk relations (results marked inferred)."
+        ),
+    ]
+    Tax = Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy", "-t", help="Cards placed anywhere in this taxonomy.", autocompletion=_completer("taxonomy")
+        ),
+    ]
+    Harm = Annotated[
+        str | None,
+        typer.Option(
+            "--harm-type", help="An actor, a harm category, or actor:category.", autocompletion=_completer("harm-type")
+        ),
+    ]
+    Text = Annotated[
+        str | None,
+        typer.Option("--text", "-q", help="Full-text search over card and example text (FTS5 syntax allowed)."),
+    ]
     St = Annotated[Status | None, typer.Option("--status", help="draft, reviewed or deprecated.")]
-    MinSev = Annotated[Sev | None, typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest).")]
+    MinSev = Annotated[
+        Sev | None,
+        typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest)."),
+    ]
 
     def _run(fn, *args, **kwargs) -> None:
         try:
@@ -573,9 +702,15 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     def index_cmd(
         db: Db = None,
         root: Root = None,
-        metadata: Annotated[bool, typer.Option("--metadata", help="Print the Datasette metadata (JSON) instead of building.")] = False,
-        schema_doc: Annotated[bool, typer.Option("--schema-doc", help="Print the schema documentation (markdown) instead of building.")] = False,
-        full: Annotated[bool, typer.Option("--full", help="Write the index anew instead of replacing only the changed cards' rows.")] = False,
+        metadata: Annotated[
+            bool, typer.Option("--metadata", help="Print the Datasette metadata (JSON) instead of building.")
+        ] = False,
+        schema_doc: Annotated[
+            bool, typer.Option("--schema-doc", help="Print the schema documentation (markdown) instead of building.")
+        ] = False,
+        full: Annotated[
+            bool, typer.Option("--full", help="Write the index anew instead of replacing only the changed cards' rows.")
+        ] = False,
     ) -> None:
         """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes nothing).
 
@@ -585,22 +720,44 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
 
     @app.command("query")
     def query_cmd(
-        model: Model = None, scenario: Scenario = None, category: Category = None, via_crosswalk: Via = False,
-        taxonomy: Tax = None, harm_type: Harm = None, text: Text = None, status: St = None, min_severity: MinSev = None,
+        model: Model = None,
+        scenario: Scenario = None,
+        category: Category = None,
+        via_crosswalk: Via = False,
+        taxonomy: Tax = None,
+        harm_type: Harm = None,
+        text: Text = None,
+        status: St = None,
+        min_severity: MinSev = None,
         fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")] = "table",
         limit: Annotated[int | None, typer.Option("--limit", help="At most this many cards.")] = None,
-        db: Db = None, root: Root = None,
+        db: Db = None,
+        root: Root = None,
     ) -> None:
         """Find cards: every given filter must hold. Unknown ids and codes are errors with the nearest matches."""
-        _run(do_query, db=db, root=root, fmt=_v(fmt), limit=limit, model=model, scenario=scenario,
-             category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
-             status=_v(status), min_severity=_v(min_severity))
+        _run(
+            do_query,
+            db=db,
+            root=root,
+            fmt=_v(fmt),
+            limit=limit,
+            model=model,
+            scenario=scenario,
+            category=category,
+            via_crosswalk=via_crosswalk,
+            taxonomy=taxonomy,
+            harm_type=harm_type,
+            text=text,
+            status=_v(status),
+            min_severity=_v(min_severity),
+        )
 
     @app.command("show")
     def show_cmd(
         card_id: Annotated[str, typer.Argument(help="Card id (or a former id).", autocompletion=_completer("card"))],
         fmt: Annotated[ShowFmt, typer.Option("--format", "-f", help="text or json.")] = "text",
-        db: Db = None, root: Root = None,
+        db: Db = None,
+        root: Root = None,
     ) -> None:
         """Show one card, with its placements, scenarios and guard outcomes resolved to names."""
         _run(do_show, card_id, db=db, root=root, fmt=_v(fmt))
@@ -615,7 +772,9 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     @app.command("taxonomy")
     def taxonomy_cmd(
         taxonomy_id: Annotated[str, typer.Argument(help="Taxonomy id.", autocompletion=_completer("taxonomy"))],
-        fmt: ListFmt = "table", db: Db = None, root: Root = None,
+        fmt: ListFmt = "table",
+        db: Db = None,
+        root: Root = None,
     ) -> None:
         """Show a taxonomy's category tree with card counts; categories with no card are marked."""
         _run(do_listing, "taxonomy", db=db, root=root, fmt=_v(fmt), arg=taxonomy_id)
@@ -634,7 +793,9 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     def crosswalk_cmd(
         a: Annotated[str, typer.Argument(help="A taxonomy id.", autocompletion=_completer("taxonomy"))],
         b: Annotated[str, typer.Argument(help="Another taxonomy id.", autocompletion=_completer("taxonomy"))],
-        fmt: ListFmt = "table", db: Db = None, root: Root = None,
+        fmt: ListFmt = "table",
+        db: Db = None,
+        root: Root = None,
     ) -> None:
         """Show how the categories of taxonomies A and B relate (from crosswalks in either direction)."""
         _run(do_listing, "crosswalk", db=db, root=root, fmt=_v(fmt), arg=a, arg2=b)
@@ -646,14 +807,44 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
 
     @app.command("export")
     def export_cmd(
-        fmt: Annotated[ExportFmt, typer.Option("--format", "-f", help="json (cards and reference data), jsonl (one example "
-                                                                         "per line, for red-teaming tools) or csv (one card per row).")] = "json",
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (atomically); default: standard output.")] = None,
-        model: Model = None, scenario: Scenario = None, category: Category = None, via_crosswalk: Via = False,
-        taxonomy: Tax = None, harm_type: Harm = None, text: Text = None, status: St = None, min_severity: MinSev = None,
-        db: Db = None, root: Root = None,
+        fmt: Annotated[
+            ExportFmt,
+            typer.Option(
+                "--format",
+                "-f",
+                help="json (cards and reference data), jsonl (one example "
+                "per line, for red-teaming tools) or csv (one card per row).",
+            ),
+        ] = "json",
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="File to write (atomically); default: standard output.")
+        ] = None,
+        model: Model = None,
+        scenario: Scenario = None,
+        category: Category = None,
+        via_crosswalk: Via = False,
+        taxonomy: Tax = None,
+        harm_type: Harm = None,
+        text: Text = None,
+        status: St = None,
+        min_severity: MinSev = None,
+        db: Db = None,
+        root: Root = None,
     ) -> None:
         """Export the whole knowledge base, or the cards a query finds (same filters as `query`)."""
-        _run(do_export, fmt=_v(fmt), out=out, db=db, root=root, model=model, scenario=scenario,
-             category=category, via_crosswalk=via_crosswalk, taxonomy=taxonomy, harm_type=harm_type, text=text,
-             status=_v(status), min_severity=_v(min_severity))
+        _run(
+            do_export,
+            fmt=_v(fmt),
+            out=out,
+            db=db,
+            root=root,
+            model=model,
+            scenario=scenario,
+            category=category,
+            via_crosswalk=via_crosswalk,
+            taxonomy=taxonomy,
+            harm_type=harm_type,
+            text=text,
+            status=_v(status),
+            min_severity=_v(min_severity),
+        )

@@ -34,18 +34,40 @@ from .. import query as Q
 from ..paths import write_atomic
 
 FORMAT_VERSION = "riskcards.export/1"
-CSV_COLUMNS = ["id", "title", "summary", "status", "version", "max_severity", "harm_types", "placements", "scenarios",
-               "tags", "examples", "path"]
+CSV_COLUMNS = [
+    "id",
+    "title",
+    "summary",
+    "status",
+    "version",
+    "max_severity",
+    "harm_types",
+    "placements",
+    "scenarios",
+    "tags",
+    "examples",
+    "path",
+]
 
 
 def json_document(conn: sqlite3.Connection, ids=None, query: dict | None = None) -> dict:
     info = Q.meta(conn)
-    doc = {"format": FORMAT_VERSION, "schema_version": int(info.get("schema_version", 0)), "built_at": info.get("built_at"),
-           "source_commit": info.get("source_commit"), "query": query, "cards": Q.cards_full(conn, ids)}
+    doc = {
+        "format": FORMAT_VERSION,
+        "schema_version": int(info.get("schema_version", 0)),
+        "built_at": info.get("built_at"),
+        "source_commit": info.get("source_commit"),
+        "query": query,
+        "cards": Q.cards_full(conn, ids),
+    }
     if ids is None:
         doc["taxonomies"] = [Q.taxonomy_tree(conn, t["id"]) for t in Q.taxonomies(conn)]
-        doc["scenarios"] = [dict(r) for r in conn.execute(
-            "SELECT id, name, summary, description, users, raises_severity, lowers_severity, tags FROM scenarios ORDER BY id")]
+        doc["scenarios"] = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT id, name, summary, description, users, raises_severity, lowers_severity, tags FROM scenarios ORDER BY id"
+            )
+        ]
         for s in doc["scenarios"]:
             for k in ("raises_severity", "lowers_severity", "tags"):
                 s[k] = json.loads(s[k])
@@ -77,11 +99,22 @@ def jsonl_records(conn: sqlite3.Connection, ids=None) -> list[dict]:
 def csv_rows(conn: sqlite3.Connection, ids=None) -> list[list]:
     rows = []
     for c in Q.cards_full(conn, ids):
-        rows.append([c["id"], c["title"], c["summary"], c["status"], c["version"], c["max_severity"] or "",
-                     "; ".join(f"{h['actor']}:{h['category']}" for h in c["harm_types"]),
-                     "; ".join(p["ref"] for p in c["placements"]),
-                     "; ".join(f"{s['scenario']}={s['severity']}" for s in c["scenarios"]),
-                     "; ".join(c["tags"]), len(c["examples"]), c["path"]])
+        rows.append(
+            [
+                c["id"],
+                c["title"],
+                c["summary"],
+                c["status"],
+                c["version"],
+                c["max_severity"] or "",
+                "; ".join(f"{h['actor']}:{h['category']}" for h in c["harm_types"]),
+                "; ".join(p["ref"] for p in c["placements"]),
+                "; ".join(f"{s['scenario']}={s['severity']}" for s in c["scenarios"]),
+                "; ".join(c["tags"]),
+                len(c["examples"]),
+                c["path"],
+            ]
+        )
     return rows
 
 
@@ -105,7 +138,9 @@ def render(conn: sqlite3.Connection, fmt: str, ids=None, query: dict | None = No
     raise ValueError(f"unknown export format '{fmt}'; one of: json, jsonl, csv")
 
 
-def export(conn: sqlite3.Connection, fmt: str, out: Path | str | None = None, ids=None, query: dict | None = None) -> int:
+def export(
+    conn: sqlite3.Connection, fmt: str, out: Path | str | None = None, ids=None, query: dict | None = None
+) -> int:
     """Write the export to ``out`` atomically (temp file + rename), or to standard output; returns the record count."""
     text, n = render(conn, fmt, ids, query)
     if out is None:

@@ -42,7 +42,9 @@ class GuardEntry(BaseModel):
     model: Annotated[str, Field(pattern=ids.ID_PATTERN)] = Field(description="The model record id (models/<id>.yaml).")
     model_name: str | None = Field(None, description="The model name the server is asked for (default: the model id).")
     transport: Literal["openai-chat", "openai-completions", "openai-moderation", "local-transformers", "python"]
-    mode: Literal["chat", "completions"] | None = Field(None, description="For local-transformers: chat or completions.")
+    mode: Literal["chat", "completions"] | None = Field(
+        None, description="For local-transformers: chat or completions."
+    )
     base_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     model_path: str | None = Field(None, description="For local-transformers: the local model folder.")
     api_key_env: str | None = Field(None, description="Name of the environment variable that holds the API key.")
@@ -107,7 +109,17 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
 
     shown = display_path(path, root)
     if not Path(path).is_file():
-        raise ConfigError([Problem(shown, 1, 1, f"no guard config; create {CONFIG_NAME} (see the README) or pass --config", "guard-config")])
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    f"no guard config; create {CONFIG_NAME} (see the README) or pass --config",
+                    "guard-config",
+                )
+            ]
+        )
     text, problems = read_text(Path(path), shown)
     if text is None:
         raise ConfigError(problems)
@@ -119,19 +131,39 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
     loc = Locator(text)
     problems = []
     if not isinstance(data, dict):
-        raise ConfigError([Problem(shown, 1, 1, "the guard config is a mapping with one key, 'guards'", "guard-config")])
+        raise ConfigError(
+            [Problem(shown, 1, 1, "the guard config is a mapping with one key, 'guards'", "guard-config")]
+        )
     # Keys never go in files: name such fields precisely before the schema says 'unknown field'.
     for gid, entry in (data.get("guards") or {}).items() if isinstance(data.get("guards"), dict) else []:
         if not isinstance(entry, dict):
             continue
         for key in entry:
-            if re.fullmatch(r"(api[_-]?)?(key|token|secret|password)s?", str(key), re.IGNORECASE) or str(key).lower() in ("api_key", "apikey", "authorization"):
+            if re.fullmatch(r"(api[_-]?)?(key|token|secret|password)s?", str(key), re.IGNORECASE) or str(
+                key
+            ).lower() in ("api_key", "apikey", "authorization"):
                 line, col = loc.find(("guards", gid, key), key=True)
-                problems.append(Problem(shown, line, col, f"'{key}': keys never go in files; put the NAME of an environment variable in 'api_key_env' (e.g. api_key_env: OPENAI_API_KEY) and export the key there", "guard-config"))
+                problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        col,
+                        f"'{key}': keys never go in files; put the NAME of an environment variable in 'api_key_env' (e.g. api_key_env: OPENAI_API_KEY) and export the key there",
+                        "guard-config",
+                    )
+                )
         env = entry.get("api_key_env")
         if isinstance(env, str) and not ENV_NAME.match(env):
             line, col = loc.find(("guards", gid, "api_key_env"))
-            problems.append(Problem(shown, line, col, "'api_key_env' names an environment variable (upper-case letters, digits, '_', e.g. OPENAI_API_KEY), not the key itself; if a key was written here, revoke it", "guard-config"))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    col,
+                    "'api_key_env' names an environment variable (upper-case letters, digits, '_', e.g. OPENAI_API_KEY), not the key itself; if a key was written here, revoke it",
+                    "guard-config",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     try:
@@ -176,11 +208,20 @@ def _check_entry(gid: str, e: GuardEntry, loc, shown: str) -> list[Problem]:
     if e.transport == "local-transformers" and not e.model_path:
         add("transport", "transport 'local-transformers' needs 'model_path' (a local model folder)")
     if e.mode and e.transport != "local-transformers":
-        add("mode", f"'mode' is only for local-transformers; transport '{e.transport}' has mode '{MODES[e.transport][0]}'")
+        add(
+            "mode",
+            f"'mode' is only for local-transformers; transport '{e.transport}' has mode '{MODES[e.transport][0]}'",
+        )
     from .adapters.base import Settings
 
     mode = e.mode or MODES[e.transport][0]
-    for msg in adapter.check_settings(Settings(mode=mode, categories=tuple(e.categories) if e.categories else None, policies=tuple(e.policies) if e.policies else None)):
+    for msg in adapter.check_settings(
+        Settings(
+            mode=mode,
+            categories=tuple(e.categories) if e.categories else None,
+            policies=tuple(e.policies) if e.policies else None,
+        )
+    ):
         add("adapter" if "mode" in msg else ("categories" if e.categories else "policies"), msg)
     return out
 

@@ -168,7 +168,12 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                         continue
                     cell.expected += 1
                     r = observed.get(exp.target)
-                    detail = {"example": ex.id, "target": exp.target, "expected": exp.verdict, "expected_categories": list(exp.categories)}
+                    detail = {
+                        "example": ex.id,
+                        "target": exp.target,
+                        "expected": exp.verdict,
+                        "expected_categories": list(exp.categories),
+                    }
                     if r is None:
                         cell.no_result += 1
                         continue
@@ -176,7 +181,9 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                     if r.verdict.label == "error":
                         cell.expected_error += 1
                         cell.disagreements.append({**detail, "status": "error", "parse_error": r.verdict.parse_error})
-                    elif r.verdict.label == exp.verdict and (exp.verdict != "unsafe" or set(exp.categories) <= set(r.verdict.categories)):
+                    elif r.verdict.label == exp.verdict and (
+                        exp.verdict != "unsafe" or set(exp.categories) <= set(r.verdict.categories)
+                    ):
                         cell.match += 1
                     else:
                         cell.mismatch += 1
@@ -187,7 +194,20 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
 
 def totals(cells: list[Cell]) -> dict[str, dict[str, int]]:
     """Per guard sums over cards."""
-    keys = ("units", "flagged", "missed", "errored", "not_run", "stale", "on_target", "expected", "match", "mismatch", "expected_error", "no_result")
+    keys = (
+        "units",
+        "flagged",
+        "missed",
+        "errored",
+        "not_run",
+        "stale",
+        "on_target",
+        "expected",
+        "match",
+        "mismatch",
+        "expected_error",
+        "no_result",
+    )
     out: dict[str, Counter] = {}
     for c in cells:
         acc = out.setdefault(c.guard, Counter())
@@ -196,8 +216,9 @@ def totals(cells: list[Cell]) -> dict[str, dict[str, int]]:
     return {g: {k: acc[k] for k in keys} for g, acc in out.items()}
 
 
-def coverage_for_root(root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None,
-                      kb: Any = None) -> tuple[list[Cell], list[Any]]:
+def coverage_for_root(
+    root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None, kb: Any = None
+) -> tuple[list[Cell], list[Any]]:
     """Coverage of the knowledge base at ``root`` from checks/ and the guard config (if present).
     Returns (cells, problems); the problems are those found reading checks/ and the config."""
     from pathlib import Path

@@ -27,8 +27,17 @@ from ..problems import Problem, display_path
 from . import store
 from .hashing import current_input_sha256, result_key
 
-SINGLE_CALL = {"llama-guard-1", "llama-guard-2", "llama-guard-3", "llama-guard-4", "aegis-1.0", "aegis-2.0", "wildguard",
-               "openai-moderation", "profanity-check"}
+SINGLE_CALL = {
+    "llama-guard-1",
+    "llama-guard-2",
+    "llama-guard-3",
+    "llama-guard-4",
+    "aegis-1.0",
+    "aegis-2.0",
+    "wildguard",
+    "openai-moderation",
+    "profanity-check",
+}
 
 
 @dataclass
@@ -54,8 +63,9 @@ def reparse(result: Any) -> tuple[str, tuple[str, ...]] | None:
     except KeyError:
         return None
     cats = g.params.get("categories")
-    settings = Settings(mode=adapter.modes[0], params=dict(g.params),
-                        categories=tuple(str(cats).split(",")) if cats else None)
+    settings = Settings(
+        mode=adapter.modes[0], params=dict(g.params), categories=tuple(str(cats).split(",")) if cats else None
+    )
     v = adapter.parse(Exchange(raw=result.raw), Request(adapter.modes[0], target=result.example.target), settings)
     return v.label, tuple(v.categories)
 
@@ -66,7 +76,9 @@ def check_record(kb: Any, result: Any) -> list[str]:
     if result.run.source != "live":
         return [f"run.source is '{result.run.source}': only verdicts from a live guard are recorded"]
     if result_key(result) != result.key:
-        out.append("'key' does not match the record's guard, parameters and input hash; the record was edited or made by another tool")
+        out.append(
+            "'key' does not match the record's guard, parameters and input hash; the record was edited or made by another tool"
+        )
     e = result.example
     card = kb.cards.get(e.card)
     if card is None:
@@ -76,13 +88,17 @@ def check_record(kb: Any, result: Any) -> list[str]:
     else:
         ex = next((x for x in card.examples if x.id == e.example), None)
         if ex is None:
-            out.append(f"card '{e.card}' has no example '{e.example}'; it has: {', '.join(x.id for x in card.examples) or 'none'}")
+            out.append(
+                f"card '{e.card}' has no example '{e.example}'; it has: {', '.join(x.id for x in card.examples) or 'none'}"
+            )
         else:
             current = current_input_sha256(ex, e.target)
             if current is None:
                 out.append(f"example '{e.card}/{e.example}' has no {e.target} to classify (withheld, or no output)")
             elif current != e.input_sha256:
-                out.append(f"example '{e.card}/{e.example}' has changed since this verdict (input hash differs); rerun the guard on it")
+                out.append(
+                    f"example '{e.card}/{e.example}' has changed since this verdict (input hash differs); rerun the guard on it"
+                )
     g = result.guard
     if g.model not in kb.models:
         out.append(f"unknown model '{g.model}'; add models/{g.model}.yaml or fix guard.model")
@@ -106,7 +122,9 @@ def check_record(kb: Any, result: Any) -> list[str]:
     if not out:
         again = reparse(result)
         if again is not None and (again[0] != v.label or (v.label == "unsafe" and set(again[1]) != set(v.categories))):
-            out.append(f"the raw output parses as {again[0]} {list(again[1])}, but the record says {v.label} {list(v.categories)}")
+            out.append(
+                f"the raw output parses as {again[0]} {list(again[1])}, but the record says {v.label} {list(v.categories)}"
+            )
     return out
 
 
@@ -119,8 +137,10 @@ def import_files(kb: Any, paths: list[Path], out_dir: Path, *, dry_run: bool = F
 
     def known(guard_id: str) -> set:
         if guard_id not in seen:
-            seen[guard_id] = {(r.key, r.example.card, r.example.example, r.example.target)
-                              for r in store.read_file(store.result_path(out_dir, guard_id))}
+            seen[guard_id] = {
+                (r.key, r.example.card, r.example.example, r.example.target)
+                for r in store.read_file(store.result_path(out_dir, guard_id))
+            }
         return seen[guard_id]
 
     for path in paths:
@@ -142,7 +162,9 @@ def import_files(kb: Any, paths: list[Path], out_dir: Path, *, dry_run: bool = F
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
                 where = ".".join(str(x) for x in err["loc"])
-                summary.problems.append(Problem(shown, lineno, 1, f"not a guard result record: {where}: {err['msg']}", "guard-import"))
+                summary.problems.append(
+                    Problem(shown, lineno, 1, f"not a guard result record: {where}: {err['msg']}", "guard-import")
+                )
                 continue
             problems = check_record(kb, result)
             if problems:

@@ -119,7 +119,9 @@ class FormatError(ValueError):
 class TransportError(Exception):
     """A request failed for good (after retries, or a status that is not retried)."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False, test_double: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool = False, test_double: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
@@ -179,7 +181,13 @@ class Guard:
                 extra = {"error_kind": "transport", "status": exc.status}
                 if req.policy:
                     extra["policy"] = req.policy
-                out = Outcome(Verdict.error("", f"transport: {exc}", **extra), latency, test_double or exc.test_double, served, sent)
+                out = Outcome(
+                    Verdict.error("", f"transport: {exc}", **extra),
+                    latency,
+                    test_double or exc.test_double,
+                    served,
+                    sent,
+                )
                 return out
             latency += ex.latency_ms
             test_double = test_double or ex.test_double

@@ -115,9 +115,17 @@ def recorded_params(settings: Any, cfg: Any) -> dict[str, Any]:
     return out
 
 
-def open_guard(cfg: Any, kb: Any = None, *, base_url: str | None = None, concurrency: int | None = None,
-               retries: int | None = None, timeout: float | None = None, backoff: float = 0.5,
-               transport: Any = None) -> tuple[Guard, GuardMeta]:
+def open_guard(
+    cfg: Any,
+    kb: Any = None,
+    *,
+    base_url: str | None = None,
+    concurrency: int | None = None,
+    retries: int | None = None,
+    timeout: float | None = None,
+    backoff: float = 0.5,
+    transport: Any = None,
+) -> tuple[Guard, GuardMeta]:
     """The guard for a config entry, with its transport open. Raises TransportError when it cannot be reached."""
     from . import adapters
     from .config import settings_for
@@ -130,14 +138,24 @@ def open_guard(cfg: Any, kb: Any = None, *, base_url: str | None = None, concurr
         if e.transport.startswith("openai-"):
             from .transports import openai_http
 
-            cls = {"openai-chat": openai_http.ChatTransport, "openai-completions": openai_http.CompletionsTransport,
-                   "openai-moderation": openai_http.ModerationTransport}[e.transport]
+            cls = {
+                "openai-chat": openai_http.ChatTransport,
+                "openai-completions": openai_http.CompletionsTransport,
+                "openai-moderation": openai_http.ModerationTransport,
+            }[e.transport]
             key = cfg.api_key()
             if e.api_key_env and not key:
                 raise TransportError(f"guard '{cfg.id}' needs an API key: set the environment variable {e.api_key_env}")
-            transport = cls(base_url or e.base_url, api_key=key, api_key_env=e.api_key_env, timeout=timeout or e.timeout,
-                            retries=e.retries if retries is None else retries, backoff=backoff,
-                            concurrency=concurrency or e.concurrency, logprobs=e.logprobs)
+            transport = cls(
+                base_url or e.base_url,
+                api_key=key,
+                api_key_env=e.api_key_env,
+                timeout=timeout or e.timeout,
+                retries=e.retries if retries is None else retries,
+                backoff=backoff,
+                concurrency=concurrency or e.concurrency,
+                logprobs=e.logprobs,
+            )
         elif e.transport == "python":
             from .transports.python_local import PythonTransport
 
@@ -174,14 +192,26 @@ def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> Guar
         from .transports.transformers_local import folder_revision
 
         path = Path(e.model_path)
-        revision = folder_revision(path if path.is_absolute() else cfg.base / path) if (path if path.is_absolute() else cfg.base / path).is_dir() else None
+        revision = (
+            folder_revision(path if path.is_absolute() else cfg.base / path)
+            if (path if path.is_absolute() else cfg.base / path).is_dir()
+            else None
+        )
     template_id, template_sha = adapter.template(settings)
     taxonomy = adapter.taxonomy
     if kb is not None and e.model in getattr(kb, "models", {}) and kb.models[e.model].guard is not None:
         taxonomy = kb.models[e.model].guard.taxonomy
     return GuardMeta(
-        id=cfg.id, adapter=adapter.name, model=e.model, model_name=cfg.model_name, revision=revision, taxonomy=taxonomy,
-        transport=e.transport, template_id=template_id, template_sha256=template_sha, params=recorded_params(settings, cfg),
+        id=cfg.id,
+        adapter=adapter.name,
+        model=e.model,
+        model_name=cfg.model_name,
+        revision=revision,
+        taxonomy=taxonomy,
+        transport=e.transport,
+        template_id=template_id,
+        template_sha256=template_sha,
+        params=recorded_params(settings, cfg),
     )
 
 
@@ -190,7 +220,9 @@ def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> Guar
 # --------------------------------------------------------------------------------------------------
 
 
-def targets_for(example: Any, guard_ids: Iterable[str], which: Targets = "default", has: dict[str, bool] | None = None) -> list[str]:
+def targets_for(
+    example: Any, guard_ids: Iterable[str], which: Targets = "default", has: dict[str, bool] | None = None
+) -> list[str]:
     """The targets to check for an example (shared with coverage, so 'not run' means the same thing).
     ``has`` (target -> whether the example has a conversation for it) saves working that out again."""
     if has is None:
@@ -228,8 +260,14 @@ def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
     return int(key[7:23], 16) % n == i - 1
 
 
-def plan(kb: Any, meta: GuardMeta, *, cards: Iterable[str] | None = None, targets: Targets = "default",
-         shard: tuple[int, int] | None = None) -> list[Job]:
+def plan(
+    kb: Any,
+    meta: GuardMeta,
+    *,
+    cards: Iterable[str] | None = None,
+    targets: Targets = "default",
+    shard: tuple[int, int] | None = None,
+) -> list[Job]:
     """The jobs for a guard over the selected cards (all when None), in card and example order."""
     selected = list(cards) if cards is not None else sorted(kb.cards)
     jobs = []
@@ -239,8 +277,16 @@ def plan(kb: Any, meta: GuardMeta, *, cards: Iterable[str] | None = None, target
             for target in targets_for(ex, (meta.model, meta.id), targets):
                 messages = example_messages(ex, target)
                 ihash = input_sha256(messages, target)
-                key = cache_key(guard_id=meta.id, model_name=meta.model_name, revision=meta.revision, transport=meta.transport,
-                                template_sha256=meta.template_sha256, params=meta.params, target=target, input_hash=ihash)
+                key = cache_key(
+                    guard_id=meta.id,
+                    model_name=meta.model_name,
+                    revision=meta.revision,
+                    transport=meta.transport,
+                    template_sha256=meta.template_sha256,
+                    params=meta.params,
+                    target=target,
+                    input_hash=ihash,
+                )
                 if in_shard(key, shard):
                     jobs.append(Job(card.id, ex.id, target, GuardInput.of(messages, target), ihash, key))
     return jobs
@@ -264,17 +310,34 @@ def make_result(job: Job, meta: GuardMeta, outcome: Outcome, *, host: str, runti
     from ..models import GuardResult
 
     v = outcome.verdict
-    return GuardResult.model_validate({
-        "schema": "riskcards.guard-result/1",
-        "key": job.key,
-        "example": {"card": job.card, "example": job.example, "target": job.target, "input_sha256": job.input_sha256},
-        "guard": meta.record(),
-        "verdict": {"label": v.label, "categories": list(v.categories), "scores": {k: float(s) for k, s in v.scores.items()},
-                    "parse_error": v.parse_error, "extra": dict(v.extra)},
-        "raw": v.raw,
-        "run": {"at": at or _now(), "host": host, "runtime": runtime, "latency_ms": round(outcome.latency_ms, 3),
-                "source": "stub" if outcome.test_double else "live"},
-    })
+    return GuardResult.model_validate(
+        {
+            "schema": "riskcards.guard-result/1",
+            "key": job.key,
+            "example": {
+                "card": job.card,
+                "example": job.example,
+                "target": job.target,
+                "input_sha256": job.input_sha256,
+            },
+            "guard": meta.record(),
+            "verdict": {
+                "label": v.label,
+                "categories": list(v.categories),
+                "scores": {k: float(s) for k, s in v.scores.items()},
+                "parse_error": v.parse_error,
+                "extra": dict(v.extra),
+            },
+            "raw": v.raw,
+            "run": {
+                "at": at or _now(),
+                "host": host,
+                "runtime": runtime,
+                "latency_ms": round(outcome.latency_ms, 3),
+                "source": "stub" if outcome.test_double else "live",
+            },
+        }
+    )
 
 
 def copy_result(result: Any, job: Job) -> Any:
@@ -327,11 +390,15 @@ def run(
         if info.get("test_double"):
             summary.test_double = True
             if into_checks:
-                raise RefusedError(f"{info.get('base_url', 'the server')} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder.")
+                raise RefusedError(
+                    f"{info.get('base_url', 'the server')} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder."
+                )
         served = info.get("served") or []
         # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
         if served and meta.model_name not in served and meta.transport != "openai-moderation":
-            raise TransportError(f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config.")
+            raise TransportError(
+                f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config."
+            )
     runtime = runtime or getattr(guard.transport, "runtime", None)
     stop = stop or threading.Event()
     with store.Appender(out_path) as out:
@@ -374,7 +441,10 @@ def run(
             finally:
                 done.put(None)
 
-        workers = [threading.Thread(target=worker, name=f"guard-{i}", daemon=True) for i in range(min(max(1, concurrency), len(pending)))]
+        workers = [
+            threading.Thread(target=worker, name=f"guard-{i}", daemon=True)
+            for i in range(min(max(1, concurrency), len(pending)))
+        ]
         for t in workers:
             t.start()
 
@@ -427,22 +497,53 @@ def run(
     return summary
 
 
-def run_guard(kb: Any, cfg: Any, out_dir: Path, *, cards: Iterable[str] | None = None, targets: Targets = "default",
-              shard: tuple[int, int] | None = None, concurrency: int | None = None, retries: int | None = None,
-              timeout: float | None = None, base_url: str | None = None, force: bool = False, limit: int | None = None,
-              backoff: float = 0.5, progress: Callable[[int, Any], None] | None = None,
-              on_plan: Callable[[list[Job]], None] | None = None, transport: Any = None) -> RunSummary:
+def run_guard(
+    kb: Any,
+    cfg: Any,
+    out_dir: Path,
+    *,
+    cards: Iterable[str] | None = None,
+    targets: Targets = "default",
+    shard: tuple[int, int] | None = None,
+    concurrency: int | None = None,
+    retries: int | None = None,
+    timeout: float | None = None,
+    base_url: str | None = None,
+    force: bool = False,
+    limit: int | None = None,
+    backoff: float = 0.5,
+    progress: Callable[[int, Any], None] | None = None,
+    on_plan: Callable[[list[Job]], None] | None = None,
+    transport: Any = None,
+) -> RunSummary:
     """Open the guard of ``cfg``, plan its jobs over ``kb`` and run them (the library entry point of `guard run`)."""
     conc = concurrency or cfg.entry.concurrency
-    guard, meta = open_guard(cfg, kb, base_url=base_url, concurrency=conc, retries=retries, timeout=timeout,
-                             backoff=backoff, transport=transport)
+    guard, meta = open_guard(
+        cfg,
+        kb,
+        base_url=base_url,
+        concurrency=conc,
+        retries=retries,
+        timeout=timeout,
+        backoff=backoff,
+        transport=transport,
+    )
     try:
         jobs = plan(kb, meta, cards=cards, targets=targets, shard=shard)
         if limit is not None:
             jobs = jobs[:limit]
         if on_plan:
             on_plan(jobs)
-        return run(guard, meta, jobs, out_dir, concurrency=conc, force=force, host=cfg.entry.host,
-                   runtime=cfg.entry.runtime, progress=progress)
+        return run(
+            guard,
+            meta,
+            jobs,
+            out_dir,
+            concurrency=conc,
+            force=force,
+            host=cfg.entry.host,
+            runtime=cfg.entry.runtime,
+            progress=progress,
+        )
     finally:
         guard.transport.close()

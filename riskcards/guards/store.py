@@ -30,7 +30,12 @@ def iter_results(root: Path) -> Iterator[tuple[str, int, GuardResult | None, Pro
                     result = GuardResult.model_validate(json.loads(line))
                 except (json.JSONDecodeError, ValidationError) as exc:
                     msg = str(exc).splitlines()[0]
-                    yield shown, lineno, None, Problem(shown, lineno, 1, f"not a guard result record: {msg}", "guard-result")
+                    yield (
+                        shown,
+                        lineno,
+                        None,
+                        Problem(shown, lineno, 1, f"not a guard result record: {msg}", "guard-result"),
+                    )
                     continue
                 if result.run.source != "live":
                     why = f"a verdict from a test double (run.source '{result.run.source}'); checks/ holds only live verdicts, remove this line"

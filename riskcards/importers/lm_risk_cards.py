@@ -195,7 +195,13 @@ ACTORS: dict[str, str] = {
     "providers": "provider",
     "provider": "provider",
 }
-ACTOR_NAMES = {"external-group": "External group", "consumer": "Consumer", "reader": "Reader", "publisher": "Publisher", "provider": "Provider"}
+ACTOR_NAMES = {
+    "external-group": "External group",
+    "consumer": "Consumer",
+    "reader": "Reader",
+    "publisher": "Publisher",
+    "provider": "Provider",
+}
 CATEGORIES: dict[str, str] = {
     "psychological": "psychological",
     "physical": "physical",
@@ -281,7 +287,9 @@ def normalise_text(text: str, notes: list[Note]) -> str:
     for i, line in enumerate(text.split("\n"), 1):
         lead = len(line) - len(line.lstrip(" \t"))
         if "\t" in line[:lead]:
-            notes.append(Note("normalised", "tab_indentation", i, "expanded tabs in the indentation (tab stops every 8 columns)"))
+            notes.append(
+                Note("normalised", "tab_indentation", i, "expanded tabs in the indentation (tab stops every 8 columns)")
+            )
             line = line[:lead].expandtabs(8) + line[lead:]
         out.append(line)
     return "\n".join(out)
@@ -332,7 +340,11 @@ def parse(raw: bytes | str, *, stem: str, source: str) -> tuple[LegacyCard | Non
     assert text is not None
     fmt = detect(text)
     if fmt is None:
-        return None, notes, "not a legacy lm_risk_cards card: no '---' first line, no '# ...: Language Model Risk Card' title and no known field label"
+        return (
+            None,
+            notes,
+            "not a legacy lm_risk_cards card: no '---' first line, no '# ...: Language Model Risk Card' title and no known field label",
+        )
     card = LegacyCard(stem=stem, source=source, format=fmt, sha256=sha256_text(text))
     card.notes.extend(notes)
     try:
@@ -342,7 +354,9 @@ def parse(raw: bytes | str, *, stem: str, source: str) -> tuple[LegacyCard | Non
             _parse_yaml(card, text)
         _finish(card)
     except Exception as exc:  # pragma: no cover - a parser bug must not become a traceback for the user
-        card.problem("internal_error", None, f"the importer failed on this card ({type(exc).__name__}: {exc}); please report it")
+        card.problem(
+            "internal_error", None, f"the importer failed on this card ({type(exc).__name__}: {exc}); please report it"
+        )
     return card, [], None
 
 
@@ -364,8 +378,13 @@ def _parse_md(card: LegacyCard, text: str) -> None:
             return
         if current in sections:
             raw = "\n".join(t for _, t in cur_lines).strip()
-            card.keep(FIELD_LABELS.get(current, current), raw or "(empty)", start, "duplicate_key",
-                      f"'{FIELD_LABELS.get(current, current)}' appears twice; the first is used and this one is kept as unmapped")
+            card.keep(
+                FIELD_LABELS.get(current, current),
+                raw or "(empty)",
+                start,
+                "duplicate_key",
+                f"'{FIELD_LABELS.get(current, current)}' appears twice; the first is used and this one is kept as unmapped",
+            )
         else:
             sections[current] = (start, list(cur_lines))
 
@@ -373,8 +392,11 @@ def _parse_md(card: LegacyCard, text: str) -> None:
     for i, line in enumerate(lines, 1):
         m = _MD_LABEL_RE.match(line)
         fld = _alias(m.group("label")) if m and (m.group("c1") or m.group("c2")) else None
-        is_title = (re.match(r"^#+\s", line) is not None and not title_seen
-                    and ((current is None and not any(t.strip() for _, t in preamble)) or bool(_TITLE_SUFFIX_RE.search(line))))
+        is_title = (
+            re.match(r"^#+\s", line) is not None
+            and not title_seen
+            and ((current is None and not any(t.strip() for _, t in preamble)) or bool(_TITLE_SUFFIX_RE.search(line)))
+        )
         if is_title:
             title_seen = True
             close()
@@ -387,8 +409,10 @@ def _parse_md(card: LegacyCard, text: str) -> None:
             cur_lines = [(i, m.group("rest"))]
             continue
         words = len(m.group("label").split()) if m else 0
-        if m and ((m.group("c2") and words <= 4 and not m.group("c1") and line.startswith("**"))
-                  or ((m.group("c1") or m.group("c2")) and current != "examples" and words <= 6)):
+        if m and (
+            (m.group("c2") and words <= 4 and not m.group("c1") and line.startswith("**"))
+            or ((m.group("c1") or m.group("c2")) and current != "examples" and words <= 6)
+        ):
             # An unknown label ('**Label**:' anywhere, other bold-colon forms outside the examples): keep it.
             close()
             current, start = "extra:" + m.group("label").strip(), i
@@ -402,14 +426,21 @@ def _parse_md(card: LegacyCard, text: str) -> None:
     pre = "\n".join(t for _, t in preamble).strip()
     if pre:
         ln = next(n for n, t in preamble if t.strip())
-        card.keep("(before the first field)", pre, ln, "unknown_text", "text before the first field label is kept as unmapped")
+        card.keep(
+            "(before the first field)", pre, ln, "unknown_text", "text before the first field label is kept as unmapped"
+        )
 
     for key, (ln, body) in sections.items():
         if key.startswith("extra:"):
             label = key[6:]
             raw = "\n".join(t for _, t in body).strip()
-            card.keep(label, f"{label}: {raw}" if raw else label, ln, "unknown_key",
-                      f"unknown field '{label}' (known: {', '.join(FIELD_LABELS.values())}); kept as unmapped")
+            card.keep(
+                label,
+                f"{label}: {raw}" if raw else label,
+                ln,
+                "unknown_key",
+                f"unknown field '{label}' (known: {', '.join(FIELD_LABELS.values())}); kept as unmapped",
+            )
             continue
         card.lines[key] = ln
         if key == "examples":
@@ -451,7 +482,11 @@ def _parse_yaml(card: LegacyCard, text: str) -> None:
     for i, line in enumerate(lines, 1):
         if line.rstrip() in ("---", "...") and _indent(line) == 0:
             if seen_doc_start or line.rstrip() == "...":
-                card.norm("document_marker", i, f"ignored the YAML document marker '{line.rstrip()}' (the whole file is one card)")
+                card.norm(
+                    "document_marker",
+                    i,
+                    f"ignored the YAML document marker '{line.rstrip()}' (the whole file is one card)",
+                )
             seen_doc_start = True
             continue
         m = _YAML_KEY_RE.match(line) if line[:1] not in (" ", "-", "#", "") else None
@@ -469,7 +504,13 @@ def _parse_yaml(card: LegacyCard, text: str) -> None:
         current[3].append((i, line))
     if stray:
         raw = "\n".join(t for _, t in stray)
-        card.keep("(before the first field)", raw, stray[0][0], "unknown_text", "text before the first field is kept as unmapped")
+        card.keep(
+            "(before the first field)",
+            raw,
+            stray[0][0],
+            "unknown_text",
+            "text before the first field is kept as unmapped",
+        )
     if not seen_doc_start:
         card.norm("document_start", 1, "no '---' first line; read as the 2024 YAML-ish form by its keys")
 
@@ -477,12 +518,23 @@ def _parse_yaml(card: LegacyCard, text: str) -> None:
         if key.startswith("extra:"):
             label = key[6:]
             raw = "\n".join([f"{label}: {rest}".rstrip(), *(t for _, t in body)]).strip()
-            card.keep(label, raw, ln, "unknown_key", f"unknown field '{label}' (known: {', '.join(FIELD_LABELS.values())}); kept as unmapped")
+            card.keep(
+                label,
+                raw,
+                ln,
+                "unknown_key",
+                f"unknown field '{label}' (known: {', '.join(FIELD_LABELS.values())}); kept as unmapped",
+            )
             continue
         if key in sections:
             raw = "\n".join([rest, *(t for _, t in body)]).strip()
-            card.keep(FIELD_LABELS[key], raw or "(empty)", ln, "duplicate_key",
-                      f"'{FIELD_LABELS[key]}' appears twice; the first is used and this one is kept as unmapped (never a silent overwrite)")
+            card.keep(
+                FIELD_LABELS[key],
+                raw or "(empty)",
+                ln,
+                "duplicate_key",
+                f"'{FIELD_LABELS[key]}' appears twice; the first is used and this one is kept as unmapped (never a silent overwrite)",
+            )
             continue
         sections[key] = (ln, rest, body)
 
@@ -493,7 +545,13 @@ def _parse_yaml(card: LegacyCard, text: str) -> None:
             continue
         items, comments = _yaml_value(card, ln, rest, body, FIELD_LABELS[key])
         for cl, ctext in comments:
-            card.keep(FIELD_LABELS[key], "# " + ctext, cl, "yaml_comment", f"a comment in '{FIELD_LABELS[key]}' is kept as unmapped")
+            card.keep(
+                FIELD_LABELS[key],
+                "# " + ctext,
+                cl,
+                "yaml_comment",
+                f"a comment in '{FIELD_LABELS[key]}' is kept as unmapped",
+            )
         if key in ("title", "description", "actions_required"):
             texts = [t for _, t in items if t]
             if len(items) > 1:
@@ -525,7 +583,7 @@ def _yaml_value(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, str]
         inner = rest_s[1:-1]
         return [(ln, t.strip().strip("'\"")) for t in inner.split(",") if t.strip()], comments
     if rest_s:
-        if rest_s[:1] not in ("\"", "'", ">", "|"):
+        if rest_s[:1] not in ('"', "'", ">", "|"):
             # A comment line ends a plain scalar; keep it apart.
             comments.extend((n, t.strip().lstrip("#").strip()) for n, t in body if t.strip().startswith("#"))
             body = [(n, t) for n, t in body if not t.strip().startswith("#")]
@@ -559,14 +617,14 @@ def _yaml_value(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, str]
 
 
 def _opens_quote(s: str) -> bool:
-    return s.startswith(("\"", "'"))
+    return s.startswith(('"', "'"))
 
 
 def _scalar(card: LegacyCard, first: str, cont: list[tuple[int, str]], ln: int) -> str | None:
     """Decode one YAML scalar written as ``first`` (the text after ``key:`` or ``- ``) plus continuation
     lines, following its style: double- or single-quoted, block (``>`` / ``|``) or plain."""
     first = first.strip()
-    if first[:1] in ("\"", "'"):
+    if first[:1] in ('"', "'"):
         body = [t.strip() for _, t in cont]
         while body and not body[-1]:
             body.pop()
@@ -579,7 +637,11 @@ def _scalar(card: LegacyCard, first: str, cont: list[tuple[int, str]], ln: int) 
                 return value["v"]
         except Exception:  # noqa: BLE001 - any YAML error: fall back to the plain text
             pass
-        card.norm("quoted_fallback", ln, "a quoted value does not end with its closing quote; kept the text as written, quotes included")
+        card.norm(
+            "quoted_fallback",
+            ln,
+            "a quoted value does not end with its closing quote; kept the text as written, quotes included",
+        )
     elif _BLOCK_IND_RE.match(first):
         return _block(card, first, cont, ln)
     lines = [first, *(t.strip() for _, t in cont)] if first else [t.strip() for _, t in cont]
@@ -618,7 +680,13 @@ def _block(card: LegacyCard, header: str, cont: list[tuple[int, str]], ln: int) 
     if not body:
         return None
     ind = header.split("#")[0].strip()
-    doc = "v: " + ind + "\n" + "\n".join(" " * max(1, _indent(t)) + t.lstrip(" ") if t.strip() else "" for t in body) + "\n"
+    doc = (
+        "v: "
+        + ind
+        + "\n"
+        + "\n".join(" " * max(1, _indent(t)) + t.lstrip(" ") if t.strip() else "" for t in body)
+        + "\n"
+    )
     try:
         from ..load import parse_yaml
 
@@ -671,15 +739,31 @@ def _parse_codes(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
             scheme, sizes = SCHEMES[letter]
             area, item = int(m.group(2)), int(m.group(3))
             if area == 0 or item == 0:
-                card.keep("Categorisation", raw, ln, "placeholder_code", f"'{raw}' is a template placeholder, not a code; kept as unmapped")
+                card.keep(
+                    "Categorisation",
+                    raw,
+                    ln,
+                    "placeholder_code",
+                    f"'{raw}' is a template placeholder, not a code; kept as unmapped",
+                )
                 continue
             if area not in sizes:
-                card.keep("Categorisation", raw, ln, "unknown_code",
-                          f"'{raw}' is not a code of {scheme}: there is no area {letter}{area} ({letter}1-{letter}{max(sizes)}); kept as unmapped")
+                card.keep(
+                    "Categorisation",
+                    raw,
+                    ln,
+                    "unknown_code",
+                    f"'{raw}' is not a code of {scheme}: there is no area {letter}{area} ({letter}1-{letter}{max(sizes)}); kept as unmapped",
+                )
                 continue
             if item > sizes[area]:
-                card.keep("Categorisation", raw, ln, "unknown_code",
-                          f"'{raw}' is not a code of {scheme}: {letter}{area} has {letter}{area}.1-{letter}{area}.{sizes[area]}; kept as unmapped")
+                card.keep(
+                    "Categorisation",
+                    raw,
+                    ln,
+                    "unknown_code",
+                    f"'{raw}' is not a code of {scheme}: {letter}{area} has {letter}{area}.1-{letter}{area}.{sizes[area]}; kept as unmapped",
+                )
                 continue
             if code != raw:
                 card.norm("code_spelling", ln, f"code '{raw}' read as '{code}'")
@@ -689,12 +773,23 @@ def _parse_codes(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
             seen.add(code)
             card.categorisation.append(CodeRef(scheme, code, raw, ln))
         elif re.fullmatch(r"[WwSs]\d+\.(?:[xX*?]|\.\.\.)", tok):
-            card.keep("Categorisation", raw, ln, "wildcard_code",
-                      f"'{raw}' names no single code (a wildcard for some sub-type of {tok[:2].upper()}); kept as unmapped")
+            card.keep(
+                "Categorisation",
+                raw,
+                ln,
+                "wildcard_code",
+                f"'{raw}' names no single code (a wildcard for some sub-type of {tok[:2].upper()}); kept as unmapped",
+            )
         elif tok in _NULLS:
             card.problem("empty_categorisation", ln, "an empty Categorisation value")
         else:
-            card.keep("Categorisation", raw, ln, "unknown_code", f"'{raw}' is not a W (Weidinger 2021) or S (Shelby 2023) code; kept as unmapped")
+            card.keep(
+                "Categorisation",
+                raw,
+                ln,
+                "unknown_code",
+                f"'{raw}' is not a W (Weidinger 2021) or S (Shelby 2023) code; kept as unmapped",
+            )
 
 
 _ACTOR_ALT = "|".join(re.escape(a) for a in sorted(ACTORS, key=len, reverse=True))
@@ -718,36 +813,64 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
         if text is None or not text.strip():
             continue
         if text.strip().lower() in PLACEHOLDER_HARM:
-            card.keep("Harm types", text, ln, "template_placeholder", f"'{text.strip()}' is the template's placeholder; kept as unmapped")
+            card.keep(
+                "Harm types",
+                text,
+                ln,
+                "template_placeholder",
+                f"'{text.strip()}' is the template's placeholder; kept as unmapped",
+            )
             continue
         matches = list(_PAIR_RE.finditer(text))
         pos = 0
         for k, m in enumerate(matches):
-            _harm_noise(card, text[pos:m.start()], ln, leading=(k == 0))
+            _harm_noise(card, text[pos : m.start()], ln, leading=(k == 0))
             end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-            chunk = text[m.end():end]
+            chunk = text[m.end() : end]
             cat_raw = chunk.strip()
             trail = re.search(r"(?:[\s,;.&]|\band\b)+$", cat_raw)
             noise_tail = ""
             if trail:
-                noise_tail, cat_raw = cat_raw[trail.start():], cat_raw[:trail.start()]
-            raw = text[m.start():m.end()] + cat_raw
+                noise_tail, cat_raw = cat_raw[trail.start() :], cat_raw[: trail.start()]
+            raw = text[m.start() : m.end()] + cat_raw
             actor_raw = m.group("actor")
             actor = ACTORS[actor_raw.lower()]
             cat = _category_id(cat_raw)
             if not cat_raw:
-                card.keep("Harm types", raw, ln, "unknown_category", f"harm type '{raw.strip()}' has no category; kept as unmapped")
+                card.keep(
+                    "Harm types",
+                    raw,
+                    ln,
+                    "unknown_category",
+                    f"harm type '{raw.strip()}' has no category; kept as unmapped",
+                )
             elif cat is None:
-                card.keep("Harm types", raw.strip(), ln, "unknown_category",
-                          f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: {', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped")
+                card.keep(
+                    "Harm types",
+                    raw.strip(),
+                    ln,
+                    "unknown_category",
+                    f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: {', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped",
+                )
             else:
                 if actor_raw != ACTOR_NAMES[actor]:
-                    card.norm("actor_spelling", ln, f"actor '{actor_raw}' in '{raw.strip()}' read as '{ACTOR_NAMES[actor]}' ({actor})")
+                    card.norm(
+                        "actor_spelling",
+                        ln,
+                        f"actor '{actor_raw}' in '{raw.strip()}' read as '{ACTOR_NAMES[actor]}' ({actor})",
+                    )
                 if cat_raw != CATEGORY_NAMES[cat]:
-                    card.norm("category_spelling", ln, f"category '{cat_raw}' in '{raw.strip()}' read as '{CATEGORY_NAMES[cat]}' ({cat})")
+                    card.norm(
+                        "category_spelling",
+                        ln,
+                        f"category '{cat_raw}' in '{raw.strip()}' read as '{CATEGORY_NAMES[cat]}' ({cat})",
+                    )
                 if cat == "societal":
-                    card.problem("synonym_category", ln,
-                                 f"'{raw.strip()}': category 'Societal' is kept apart from 'Social' (probably a synonym); check it")
+                    card.problem(
+                        "synonym_category",
+                        ln,
+                        f"'{raw.strip()}': category 'Societal' is kept apart from 'Social' (probably a synonym); check it",
+                    )
                 if (actor, cat) in seen:
                     card.norm("duplicate_harm_type", ln, f"harm type '{raw.strip()}' repeats; kept once")
                 else:
@@ -760,7 +883,9 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
             _harm_noise(card, text, ln, leading=True)
 
 
-def _harm_noise(card: LegacyCard, noise: str, ln: int, *, leading: bool, tail: bool = False, last: bool = False) -> None:
+def _harm_noise(
+    card: LegacyCard, noise: str, ln: int, *, leading: bool, tail: bool = False, last: bool = False
+) -> None:
     s = noise.strip()
     if not s:
         return
@@ -776,10 +901,21 @@ def _harm_noise(card: LegacyCard, noise: str, ln: int, *, leading: bool, tail: b
         card.keep("Harm types", s, ln, "template_placeholder", f"'{s}' is the template's placeholder; kept as unmapped")
         return
     if re.fullmatch(r"[A-Za-z][A-Za-z ]*-\s*[A-Za-z][A-Za-z -]*", s):
-        card.keep("Harm types", s, ln, "unknown_actor",
-                  f"unknown actor in '{s}' (known: {', '.join(ACTOR_NAMES.values())}); kept as unmapped")
+        card.keep(
+            "Harm types",
+            s,
+            ln,
+            "unknown_actor",
+            f"unknown actor in '{s}' (known: {', '.join(ACTOR_NAMES.values())}); kept as unmapped",
+        )
     else:
-        card.keep("Harm types", s, ln, "harm_types_noise", f"text '{s}' in Harm types is not an Actor-Category pair; kept as unmapped")
+        card.keep(
+            "Harm types",
+            s,
+            ln,
+            "harm_types_noise",
+            f"text '{s}' in Harm types is not an Actor-Category pair; kept as unmapped",
+        )
 
 
 # References ---------------------------------------------------------------------------------------
@@ -798,8 +934,11 @@ def _parse_refs(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
         if text is None or not text.strip():
             continue
         _parse_ref_item(card, text.strip(), ln)
-    if (not card.references and not any(u.field == "References" for u in card.unmapped)
-            and not any(n.code == "placeholder_reference" for n in card.notes)):
+    if (
+        not card.references
+        and not any(u.field == "References" for u in card.unmapped)
+        and not any(n.code == "placeholder_reference" for n in card.notes)
+    ):
         card.problem("no_references", card.lines.get("references"), "the card gives no references")
 
 
@@ -808,12 +947,16 @@ def _parse_ref_item(card: LegacyCard, text: str, ln: int) -> None:
     leftover = []
     pos = 0
     for m in _LINK_RE.finditer(text):
-        leftover.append(text[pos:m.start()])
+        leftover.append(text[pos : m.start()])
         pos = m.end()
         if m.group("url") is not None:
             url, title = m.group("url"), m.group("text").strip()
             if m.group("dbl"):
-                card.problem("malformed_link", ln, f"link '[{title}]' has doubled parentheses around its URL; removed the extra pair")
+                card.problem(
+                    "malformed_link",
+                    ln,
+                    f"link '[{title}]' has doubled parentheses around its URL; removed the extra pair",
+                )
         elif m.group("rurl"):
             url, title = m.group("rurl"), m.group("rtext").strip()
             card.problem("malformed_link", ln, f"link '({title})[...]' is written the wrong way round; read as a link")
@@ -825,8 +968,10 @@ def _parse_ref_item(card: LegacyCard, text: str, ln: int) -> None:
             if stripped.endswith(")") and stripped.count("(") < stripped.count(")"):
                 stripped = stripped[:-1]
             if stripped != url:
-                leftover.append(url[len(stripped):])
-                card.problem("malformed_link", ln, f"removed '{url[len(stripped):]}' from the end of the URL {stripped[:60]}")
+                leftover.append(url[len(stripped) :])
+                card.problem(
+                    "malformed_link", ln, f"removed '{url[len(stripped) :]}' from the end of the URL {stripped[:60]}"
+                )
                 url = stripped
         if re.search(r"\s", url):
             card.problem("malformed_link", ln, "a link URL is broken across lines; removed the whitespace inside it")
@@ -835,13 +980,29 @@ def _parse_ref_item(card: LegacyCard, text: str, ln: int) -> None:
     leftover.append(text[pos:])
     rest = "".join(leftover)
     if re.search(r"[\[\]]", rest):
-        card.problem("malformed_link", ln, "unbalanced '[' or ']' around a link in References; the link was read, the text kept as a note")
-    real = [(t, u) for t, u in links if u.lower().rstrip("/") + "/" not in PLACEHOLDER_URLS and u.lower() not in PLACEHOLDER_URLS]
+        card.problem(
+            "malformed_link",
+            ln,
+            "unbalanced '[' or ']' around a link in References; the link was read, the text kept as a note",
+        )
+    real = [
+        (t, u)
+        for t, u in links
+        if u.lower().rstrip("/") + "/" not in PLACEHOLDER_URLS and u.lower() not in PLACEHOLDER_URLS
+    ]
     if len(real) < len(links):
-        card.problem("placeholder_reference", ln, "dropped the template's placeholder URL https://aclanthology.org/X00-0000/")
+        card.problem(
+            "placeholder_reference", ln, "dropped the template's placeholder URL https://aclanthology.org/X00-0000/"
+        )
     prose = re.sub(r"[\s,;.\"'\[\]]+", "", rest) != ""
     if not links:
-        card.keep("References", text, ln, "reference_without_link", "a reference with no link is kept as unmapped (a card reference needs a URL)")
+        card.keep(
+            "References",
+            text,
+            ln,
+            "reference_without_link",
+            "a reference with no link is kept as unmapped (a card reference needs a URL)",
+        )
         return
     note = " ".join(text.split()) if prose else None
     for title, url in real:
@@ -891,7 +1052,7 @@ def _scan_bold(lines: list[tuple[int, str]]) -> list[_Cand]:
             m = _BULLET_RE.match(text)
             bullet = bool(m)
             if m:
-                text = text[m.end():]
+                text = text[m.end() :]
             starts_bold = text.lstrip().startswith("**")
             if cur is not None and cur.output is None and not bullet and (starts_bold or not prev_blank):
                 if not starts_bold:
@@ -943,7 +1104,7 @@ def _trailer(card: LegacyCard, ex: LegacyExample, trailer: str, ln: int) -> None
     m = _MODEL_RE.search(t)
     if m and m.group("name"):
         _set_model(card, ex, m.group("name"), m.group("date"), ln)
-        t = t[:m.start()].strip()
+        t = t[: m.start()].strip()
         if not t:
             return
     pm = re.fullmatch(r"\((?P<note>.*)\)\s*[.,;]?", t, re.DOTALL)
@@ -963,9 +1124,17 @@ def _set_model(card: LegacyCard, ex: LegacyExample, name: str, date: str | None,
         iso = _iso_date(date)
         if iso:
             ex.date = iso
-            card.norm("model_trailer", ln, f"trailer read as model '{ex.model}', date {iso} (from '{date}', month/day/year)")
+            card.norm(
+                "model_trailer", ln, f"trailer read as model '{ex.model}', date {iso} (from '{date}', month/day/year)"
+            )
         else:
-            card.keep("Prompts and output", f"Model: {name} {date}", ln, "invalid_date", f"'{date}' in a model trailer is not a real date; kept as unmapped")
+            card.keep(
+                "Prompts and output",
+                f"Model: {name} {date}",
+                ln,
+                "invalid_date",
+                f"'{date}' in a model trailer is not a real date; kept as unmapped",
+            )
     else:
         card.norm("model_trailer", ln, f"trailer read as model '{ex.model}' (no date)")
 
@@ -984,10 +1153,13 @@ def _strip_model_suffix(card: LegacyCard, ex: LegacyExample, text: str | None, l
     """A ' - Model: <name> <date>' trailer at the end of an unbolded output (list forms)."""
     if not text:
         return text
-    m = re.search(r"\s[-\u2013\u2014]\s*Model\s*:\s*(?P<name>[^\n]*?)\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\s*$", text)
+    m = re.search(
+        r"\s[-\u2013\u2014]\s*Model\s*:\s*(?P<name>[^\n]*?)\s+(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\s*$",
+        text,
+    )
     if m:
         _set_model(card, ex, m.group("name"), m.group("date"), ln)
-        return text[:m.start()]
+        return text[: m.start()]
     return text
 
 
@@ -1009,8 +1181,15 @@ def _unbold(card: LegacyCard, text: str | None, ln: int) -> str | None:
     return text
 
 
-def _add_example(card: LegacyCard, prompt: str | None, output: str | None, ln: int, raw: str,
-                 model: tuple | None = None, trailer: str = "") -> LegacyExample | None:
+def _add_example(
+    card: LegacyCard,
+    prompt: str | None,
+    output: str | None,
+    ln: int,
+    raw: str,
+    model: tuple | None = None,
+    trailer: str = "",
+) -> LegacyExample | None:
     ex = LegacyExample(prompt=_clean(prompt), output=None, line=ln, raw=raw.strip())
     out = _strip_model_suffix(card, ex, output, ln) if not trailer else output
     ex.output = _clean(out)
@@ -1021,20 +1200,26 @@ def _add_example(card: LegacyCard, prompt: str | None, output: str | None, ln: i
         card.problem("template_placeholder", ln, "dropped the template's placeholder example")
         return None
     if ex.output and re.search(r"^\s*Title: ", ex.output, re.MULTILINE) and card.format == YAML:
-        card.problem("possible_conversion_artefact", ln,
-                     "'Title:' lines inside an output are probably '# ' lines rewritten by the 2023->2024 conversion; kept verbatim")
+        card.problem(
+            "possible_conversion_artefact",
+            ln,
+            "'Title:' lines inside an output are probably '# ' lines rewritten by the 2023->2024 conversion; kept verbatim",
+        )
     card.examples.append(ex)
     return ex
 
 
-def _examples_from_text(card: LegacyCard, lines: list[tuple[int, str]], *, yaml_plain: bool,
-                        comments: list[tuple[int, str]] | None = None) -> None:
+def _examples_from_text(
+    card: LegacyCard, lines: list[tuple[int, str]], *, yaml_plain: bool, comments: list[tuple[int, str]] | None = None
+) -> None:
     """md-2023 examples block, or the bold-inline lines of a yaml-2024 block."""
     if yaml_plain:
         conv = []
         for ln, t in lines:
             if "\\n" in t:
-                card.norm("escaped_newline", ln, "converted a literal backslash-n in a plain YAML value to a line break")
+                card.norm(
+                    "escaped_newline", ln, "converted a literal backslash-n in a plain YAML value to a line break"
+                )
                 t = t.replace("\\n", "\n")
             conv.append((ln, t))
         lines = conv
@@ -1049,14 +1234,29 @@ def _examples_from_text(card: LegacyCard, lines: list[tuple[int, str]], *, yaml_
             if _WITHHELD_RE.search(text) or (not c.bullet and (k < first_out and have_output or not have_output)):
                 statements.append((c.line, text))
                 continue
-            card.keep("Prompts and output", text, c.line, "example_without_output", "a prompt with no output is kept as unmapped")
+            card.keep(
+                "Prompts and output",
+                text,
+                c.line,
+                "example_without_output",
+                "a prompt with no output is kept as unmapped",
+            )
             continue
         if c.unbalanced:
-            card.problem("unbalanced_bold", c.line, "the bold output that starts here is never closed; it runs to the end of the examples")
+            card.problem(
+                "unbalanced_bold",
+                c.line,
+                "the bold output that starts here is never closed; it runs to the end of the examples",
+            )
         prompt = c.prompt
         if not prompt.strip():
-            card.keep("Prompts and output", (c.output or "").strip() or raw, c.line, "example_without_prompt",
-                      "an output with no prompt is kept as unmapped")
+            card.keep(
+                "Prompts and output",
+                (c.output or "").strip() or raw,
+                c.line,
+                "example_without_prompt",
+                "an output with no prompt is kept as unmapped",
+            )
             continue
         _add_example(card, prompt, c.output, c.line, raw, trailer=c.trailer)
     _statements(card, statements + list(comments or []))
@@ -1070,7 +1270,11 @@ def _statements(card: LegacyCard, statements: list[tuple[int, str]]) -> None:
             continue
         if _WITHHELD_RE.search(text):
             card.withheld_reason = f"{card.withheld_reason} {text}" if card.withheld_reason else text
-            card.norm("withheld_statement", ln, "kept the statement that examples are withheld as a withheld example with its reason")
+            card.norm(
+                "withheld_statement",
+                ln,
+                "kept the statement that examples are withheld as a withheld example with its reason",
+            )
         else:
             context.append((ln, text))
     if context:
@@ -1078,8 +1282,13 @@ def _statements(card: LegacyCard, statements: list[tuple[int, str]]) -> None:
         if card.examples:
             card.norm("examples_context", context[0][0], "kept the text before the examples as each example's context")
         else:
-            card.keep("Prompts and output", card.examples_context, context[0][0], "context_without_examples",
-                      "a context statement with no examples is kept as unmapped")
+            card.keep(
+                "Prompts and output",
+                card.examples_context,
+                context[0][0],
+                "context_without_examples",
+                "a context statement with no examples is kept as unmapped",
+            )
 
 
 # yaml-2024 examples -------------------------------------------------------------------------------
@@ -1133,7 +1342,11 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
                 stack.pop()
             node = _Node(indent=ind, line=n, first=(m.group(1) or "").strip(), raw=[line])
             om = _OUTPUT_KEY_RE.match(node.first)
-            if om and _BLOCK_IND_RE.match((om.group("rest") or "").strip() or "-") and (om.group("rest") or "").strip()[:1] in (">", "|"):
+            if (
+                om
+                and _BLOCK_IND_RE.match((om.group("rest") or "").strip() or "-")
+                and (om.group("rest") or "").strip()[:1] in (">", "|")
+            ):
                 node.block = True
                 block_owner = node
             if stack:
@@ -1159,7 +1372,9 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
         nonlocal pending_prompt
         if pending_prompt is not None:
             text, pl, _raw = pending_prompt
-            card.keep("Prompts and output", text, pl, "example_without_output", "a prompt with no output is kept as unmapped")
+            card.keep(
+                "Prompts and output", text, pl, "example_without_output", "a prompt with no output is kept as unmapped"
+            )
             pending_prompt = None
 
     for item in top:
@@ -1172,7 +1387,13 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
         if om:
             out = _output_value(card, node, om.group("rest") or "")
             if pending_prompt is None:
-                card.keep("Prompts and output", out or node.first, node.line, "example_without_prompt", "an output with no prompt is kept as unmapped")
+                card.keep(
+                    "Prompts and output",
+                    out or node.first,
+                    node.line,
+                    "example_without_prompt",
+                    "an output with no prompt is kept as unmapped",
+                )
                 continue
             text, pl, raw = pending_prompt
             pending_prompt = None
@@ -1205,9 +1426,17 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
             continue
         outputs = [o for o in outputs if o]
         if len(outputs) > 1:
-            card.problem("multiple_outputs", node.line, f"{len(outputs)} outputs for one prompt; joined them with blank lines")
+            card.problem(
+                "multiple_outputs", node.line, f"{len(outputs)} outputs for one prompt; joined them with blank lines"
+            )
         if prompt is None:
-            card.keep("Prompts and output", "\n\n".join(outputs), node.line, "example_without_prompt", "an output with no prompt is kept as unmapped")
+            card.keep(
+                "Prompts and output",
+                "\n\n".join(outputs),
+                node.line,
+                "example_without_prompt",
+                "an output with no prompt is kept as unmapped",
+            )
             continue
         if not outputs:
             pending_prompt = (prompt, node.line, raw)
@@ -1223,7 +1452,7 @@ def _split_output_cont(cont: list[tuple[int, str]]):
     for k, (n, t) in enumerate(cont):
         m = _OUTPUT_KEY_RE.match(t.strip())
         if m:
-            return cont[:k], (n, m.group("rest") or "", cont[k + 1:])
+            return cont[:k], (n, m.group("rest") or "", cont[k + 1 :])
     return cont, None
 
 
@@ -1244,7 +1473,9 @@ def _output_value(card: LegacyCard, node: _Node, rest: str) -> str | None:
         texts = [_unbold(card, _node_text(card, c), c.line) for c in node.children]
         texts = [t for t in texts if t]
         if len(texts) > 1:
-            card.problem("multiple_outputs", node.line, f"an output list with {len(texts)} items; joined them with blank lines")
+            card.problem(
+                "multiple_outputs", node.line, f"an output list with {len(texts)} items; joined them with blank lines"
+            )
         elif texts:
             card.norm("output_list", node.line, "read a one-item output list as the output text")
         return "\n\n".join(texts) or None
@@ -1264,7 +1495,11 @@ def _finish(card: LegacyCard) -> None:
         if key in card.lines and getattr(card, key) is None:
             card.problem(f"empty_field:{key}", card.lines[key], f"'{FIELD_LABELS[key]}' is empty")
     if "harm_types" in card.lines and not card.harm_types:
-        card.problem("no_harm_types", card.lines["harm_types"], "no harm type could be read; the card needs at least one (Actor-Category)")
+        card.problem(
+            "no_harm_types",
+            card.lines["harm_types"],
+            "no harm type could be read; the card needs at least one (Actor-Category)",
+        )
     if card.examples:
         card.examples_status = "present"
     if card.withheld_reason:

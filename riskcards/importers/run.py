@@ -83,19 +83,22 @@ class Report:
         return {k: t[k] for k in ["cards", *keys, "normalisations", "problems", "errors", "skipped"]}
 
     def json(self) -> str:
-        return json.dumps(
-            {
-                "command": "riskcards import lm-risk-cards",
-                "out": self.out,
-                "check": self.check,
-                "totals": self.totals(),
-                "cards": [c.as_json() for c in self.cards],
-                "skipped": [{"source": p, "reason": r} for p, r in self.skipped],
-                "errors": [{"source": p, "message": m} for p, m in self.errors],
-            },
-            indent=2,
-            ensure_ascii=False,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "command": "riskcards import lm-risk-cards",
+                    "out": self.out,
+                    "check": self.check,
+                    "totals": self.totals(),
+                    "cards": [c.as_json() for c in self.cards],
+                    "skipped": [{"source": p, "reason": r} for p, r in self.skipped],
+                    "errors": [{"source": p, "message": m} for p, m in self.errors],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
     def text(self) -> str:
         lines: list[str] = []
@@ -157,7 +160,12 @@ def find_files(paths: list[Path], report: Report) -> list[tuple[Path, bool]]:
                 if f.name.startswith("_"):
                     report.skipped.append((_shown(f), "a template ('_' prefix), not a card"))
             if not cards:
-                report.errors.append((_shown(p), "no legacy cards here (no *.md files other than templates); pass a folder such as cards/en/ or card files"))
+                report.errors.append(
+                    (
+                        _shown(p),
+                        "no legacy cards here (no *.md files other than templates); pass a folder such as cards/en/ or card files",
+                    )
+                )
             found.extend((f, False) for f in cards)
         elif p.exists() or p.is_symlink():
             if p.name.startswith("_"):
@@ -203,7 +211,12 @@ def import_lm_risk_cards(
         try:
             size = path.stat().st_size
             if size > MAX_BYTES:
-                report.errors.append((shown, f"file is {size / 1e6:.1f} MB; a legacy card is a few KB (at most {MAX_BYTES // 1_000_000} MB read)"))
+                report.errors.append(
+                    (
+                        shown,
+                        f"file is {size / 1e6:.1f} MB; a legacy card is a few KB (at most {MAX_BYTES // 1_000_000} MB read)",
+                    )
+                )
                 continue
             raw = path.read_bytes()
         except IsADirectoryError:
@@ -242,7 +255,9 @@ def import_lm_risk_cards(
         )
         report.cards.append(result)
         if cid in produced:
-            result.errors.append(f"card id '{cid}' is already produced from {produced[cid]}; import the other form into a separate --out folder")
+            result.errors.append(
+                f"card id '{cid}' is already produced from {produced[cid]}; import the other form into a separate --out folder"
+            )
             result.status = "not written"
             continue
         produced[cid] = shown
@@ -251,7 +266,9 @@ def import_lm_risk_cards(
         target = out / rel
         old = _read(target)
         if old is not None and old != text and not force and "\nimport_notes:" not in old:
-            result.errors.append(f"{_shown(target)} exists and was not made by an import; not replaced (use --force to replace it)")
+            result.errors.append(
+                f"{_shown(target)} exists and was not made by an import; not replaced (use --force to replace it)"
+            )
             result.status = "not written"
             continue
         if old == text:
@@ -259,7 +276,9 @@ def import_lm_risk_cards(
         elif check:
             result.status = "would create" if old is None else "would change"
             if old is not None:
-                result.diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"a/{rel}", f"b/{rel}", n=1))
+                result.diff = "".join(
+                    difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"a/{rel}", f"b/{rel}", n=1)
+                )
         else:
             try:
                 write_atomic(target, text)

@@ -120,7 +120,13 @@ def to_card_data(
     if not card.title:
         card.problem("title_from_stem", card.lines.get("title"), f"no title; used the file stem '{card.stem}'")
     if len(title) > 300:
-        card.keep("Title", title, card.lines.get("title"), "title_too_long", "the title is longer than 300 characters; shortened, full text kept")
+        card.keep(
+            "Title",
+            title,
+            card.lines.get("title"),
+            "title_too_long",
+            "the title is longer than 300 characters; shortened, full text kept",
+        )
         title = title[:297].rsplit(" ", 1)[0] + "..."
     description = card.description or "The legacy card gives no description."
     actions = card.actions_required or "The legacy card does not say what is required for harm to present."
@@ -135,14 +141,22 @@ def to_card_data(
     harm = []
     for h in card.harm_types:
         if vocab is not None and (h.actor not in vocab[0] or h.category not in vocab[1]):
-            card.keep("Harm types", h.raw, h.line, "not_in_vocabulary",
-                      f"'{h.raw}' maps to {h.actor}/{h.category}, which the knowledge base's vocabulary lacks; kept as unmapped")
+            card.keep(
+                "Harm types",
+                h.raw,
+                h.line,
+                "not_in_vocabulary",
+                f"'{h.raw}' maps to {h.actor}/{h.category}, which the knowledge base's vocabulary lacks; kept as unmapped",
+            )
             continue
         harm.append({"actor": h.actor, "category": h.category})
     data["harm_types"] = harm
     if not harm:
-        card.problem("card_needs_harm_type", card.lines.get("harm_types"),
-                     "the card has no usable harm type, so it will not validate; add one (actor and category) by hand")
+        card.problem(
+            "card_needs_harm_type",
+            card.lines.get("harm_types"),
+            "the card has no usable harm type, so it will not validate; add one (actor and category) by hand",
+        )
     if card.categorisation:
         data["placements"] = [{"ref": f"{c.scheme}:{c.code}"} for c in card.categorisation]
 
@@ -173,14 +187,16 @@ def to_card_data(
             item["note"] = ex.note
         examples.append(item)
     if card.withheld_reason:
-        examples.append({
-            "id": "withheld",
-            "language": lang,
-            "provenance": {"kind": "observed", "model": "unknown", "source": source},
-            "sensitivity": "withheld",
-            **({"context": card.examples_context} if card.examples_context else {}),
-            "withheld_reason": card.withheld_reason,
-        })
+        examples.append(
+            {
+                "id": "withheld",
+                "language": lang,
+                "provenance": {"kind": "observed", "model": "unknown", "source": source},
+                "sensitivity": "withheld",
+                **({"context": card.examples_context} if card.examples_context else {}),
+                "withheld_reason": card.withheld_reason,
+            }
+        )
     if examples:
         data["examples"] = examples
 
@@ -188,7 +204,13 @@ def to_card_data(
     for r in card.references:
         why = url_problem(r.url) if re.match(URL_PATTERN, r.url) else "is not an absolute http(s) URL"
         if why:
-            card.keep("References", r.raw, r.line, "invalid_url", f"URL '{r.url[:80]}' {why}; the reference is kept as unmapped")
+            card.keep(
+                "References",
+                r.raw,
+                r.line,
+                "invalid_url",
+                f"URL '{r.url[:80]}' {why}; the reference is kept as unmapped",
+            )
             continue
         ref: dict[str, Any] = {"title": r.title, "url": r.url}
         if r.note:
@@ -250,7 +272,9 @@ def _quoted(s: str) -> str:
 
     text = json.dumps(s, ensure_ascii=False)
     if not text.isprintable():
-        text = "".join(c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
+        text = "".join(
+            c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text
+        )
     return text
 
 
@@ -262,8 +286,11 @@ def _scalar(value: Any, indent: int) -> str:
     s = str(value)
     if "\n" in s:
         lines = s.split("\n")
-        if (s == s.strip() and all(ln.isprintable() and ln == ln.rstrip() and "\t" not in ln for ln in lines)
-                and not lines[0].startswith(" ")):
+        if (
+            s == s.strip()
+            and all(ln.isprintable() and ln == ln.rstrip() and "\t" not in ln for ln in lines)
+            and not lines[0].startswith(" ")
+        ):
             pad = " " * indent
             return "|-\n" + "\n".join(pad + ln if ln else "" for ln in lines)
         return _quoted(s)
@@ -312,7 +339,9 @@ def dump(data: dict[str, Any]) -> str:
     if not same:  # pragma: no cover - a safety net; the emitter above is conservative
         import yaml
 
-        text = yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=100, default_style='"')
+        text = yaml.dump(
+            data, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=100, default_style='"'
+        )
     return HEADER + text
 
 

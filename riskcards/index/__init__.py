@@ -79,8 +79,14 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def build(root: Path, db_path: Path | None = None, *, metadata: bool = True, full: bool = False,
-          cache: RecordCache | None = None) -> BuildReport:
+def build(
+    root: Path,
+    db_path: Path | None = None,
+    *,
+    metadata: bool = True,
+    full: bool = False,
+    cache: RecordCache | None = None,
+) -> BuildReport:
     """Validate the knowledge base at ``root`` and index it into ``db_path`` (default: build/riskcards.db).
 
     Raises ``IndexProblems`` (and writes nothing) when any record or recorded guard verdict has a problem.
@@ -113,4 +119,6 @@ def build(root: Path, db_path: Path | None = None, *, metadata: bool = True, ful
     if metadata:
         mpath = metadata_path(db_path)
         write_atomic(mpath, json.dumps(datasette_metadata(db_path.stem), indent=2, ensure_ascii=False) + "\n")
-    return BuildReport(db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath, updated=updated)
+    return BuildReport(
+        db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath, updated=updated
+    )

@@ -36,16 +36,44 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
     """Rows of every table that does not belong to one card: taxonomies, categories, crosswalks, scenarios,
     models, the harm-type vocabulary."""
     for tax in kb.taxonomies.values():
-        rows["taxonomies"].append((tax.id, tax.name, tax.short_name, tax.kind, tax.edition, tax.source, tax.url, tax.confidence,
-                                   tax.license, tax.code_convention, tax.notes, tax.description, len(tax.categories),
-                                   kb.paths.get(("taxonomy", tax.id))))
+        rows["taxonomies"].append(
+            (
+                tax.id,
+                tax.name,
+                tax.short_name,
+                tax.kind,
+                tax.edition,
+                tax.source,
+                tax.url,
+                tax.confidence,
+                tax.license,
+                tax.code_convention,
+                tax.notes,
+                tax.description,
+                len(tax.categories),
+                kb.paths.get(("taxonomy", tax.id)),
+            )
+        )
         parents: dict[str, list[str]] = {}
         for pos, cat in enumerate(tax.categories):
             ref = f"{tax.id}:{cat.code}"
-            rows["categories"].append((ref, tax.id, cat.code, cat.name, cat.short_name,
-                                       f"{tax.id}:{cat.parent}" if cat.parent else None,
-                                       f"{tax.id}:{cat.also_parent}" if cat.also_parent else None,
-                                       cat.level, cat.official_id, _j(cat.alt_names), cat.description, _j(cat.attributes), pos))
+            rows["categories"].append(
+                (
+                    ref,
+                    tax.id,
+                    cat.code,
+                    cat.name,
+                    cat.short_name,
+                    f"{tax.id}:{cat.parent}" if cat.parent else None,
+                    f"{tax.id}:{cat.also_parent}" if cat.also_parent else None,
+                    cat.level,
+                    cat.official_id,
+                    _j(cat.alt_names),
+                    cat.description,
+                    _j(cat.attributes),
+                    pos,
+                )
+            )
             parents[cat.code] = [p for p in (cat.parent, cat.also_parent) if p]
         # closure: every (category, ancestor) with the shortest depth
         for code in parents:
@@ -65,20 +93,54 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                 rows["category_ancestors"].append((f"{tax.id}:{code}", f"{tax.id}:{anc}", d))
     rel_id = 0
     for cw in kb.crosswalks.values():
-        rows["crosswalks"].append((cw.id, cw.source, cw.target, cw.description,
-                                   _j([r.model_dump(exclude_none=True) for r in cw.references]), len(cw.relations),
-                                   kb.paths.get(("crosswalk", cw.id))))
+        rows["crosswalks"].append(
+            (
+                cw.id,
+                cw.source,
+                cw.target,
+                cw.description,
+                _j([r.model_dump(exclude_none=True) for r in cw.references]),
+                len(cw.relations),
+                kb.paths.get(("crosswalk", cw.id)),
+            )
+        )
         for row in cw.relations:
             rel_id += 1
-            rows["crosswalk_relations"].append((rel_id, cw.id, f"{cw.source}:{row.source}", f"{cw.target}:{row.target}",
-                                                row.relation, row.rationale))
+            rows["crosswalk_relations"].append(
+                (rel_id, cw.id, f"{cw.source}:{row.source}", f"{cw.target}:{row.target}", row.relation, row.rationale)
+            )
     for sc in kb.scenarios.values():
-        rows["scenarios"].append((sc.id, sc.name, sc.summary, sc.description, sc.users, _j(sc.raises_severity),
-                                  _j(sc.lowers_severity), _j(sc.tags), kb.paths.get(("scenario", sc.id))))
+        rows["scenarios"].append(
+            (
+                sc.id,
+                sc.name,
+                sc.summary,
+                sc.description,
+                sc.users,
+                _j(sc.raises_severity),
+                _j(sc.lowers_severity),
+                _j(sc.tags),
+                kb.paths.get(("scenario", sc.id)),
+            )
+        )
     for m in kb.models.values():
-        rows["models"].append((m.id, m.name, m.kind, m.provider, m.family, int(m.open_weights), m.released, m.url, m.hf_repo,
-                               m.guard.taxonomy if m.guard else None, m.guard.adapter if m.guard else None, m.notes,
-                               kb.paths.get(("model", m.id))))
+        rows["models"].append(
+            (
+                m.id,
+                m.name,
+                m.kind,
+                m.provider,
+                m.family,
+                int(m.open_weights),
+                m.released,
+                m.url,
+                m.hf_repo,
+                m.guard.taxonomy if m.guard else None,
+                m.guard.adapter if m.guard else None,
+                m.notes,
+                kb.paths.get(("model", m.id)),
+            )
+        )
     if kb.vocab is not None:
         for group, terms in (("actor", kb.vocab.actors), ("category", kb.vocab.categories)):
             for t in terms:
@@ -94,12 +156,32 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
         cid = card.id
         ranks = [SEVERITY_RANK[s.severity] for s in card.scenarios]
         top = max(ranks, default=0)
-        rows["cards"].append((cid, card.title, card.summary, card.description, card.actions_required, card.status, card.version,
-                              card.created, card.last_reviewed, card.deprecated_reason, card.superseded_by, card.license,
-                              _j(card.tags), _j(card.reviewers), _j(card.contributors), _j(card.aliases),
-                              _j([e.model_dump() for e in card.changelog]),
-                              _SEVERITY_NAME.get(top), top, len(card.examples), len(card.placements),
-                              kb.paths.get(("card", cid))))
+        rows["cards"].append(
+            (
+                cid,
+                card.title,
+                card.summary,
+                card.description,
+                card.actions_required,
+                card.status,
+                card.version,
+                card.created,
+                card.last_reviewed,
+                card.deprecated_reason,
+                card.superseded_by,
+                card.license,
+                _j(card.tags),
+                _j(card.reviewers),
+                _j(card.contributors),
+                _j(card.aliases),
+                _j([e.model_dump() for e in card.changelog]),
+                _SEVERITY_NAME.get(top),
+                top,
+                len(card.examples),
+                len(card.placements),
+                kb.paths.get(("card", cid)),
+            )
+        )
         for alias in card.aliases:
             rows["card_aliases"].append((alias, cid))
         for tag in dict.fromkeys(card.tags):
@@ -113,24 +195,41 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
             prov = ex.provenance
             observed = prov.kind == "observed"
             turns = [t.model_dump() for t in ex.turns] if ex.turns else None
-            rows["examples"].append((
-                cid, ex.id, pos, ex.language, prov.kind,
-                prov.model if observed and prov.model != "unknown" else None,
-                prov.model_name if observed else None, prov.date if observed else None, prov.source if observed else None,
-                None if observed else prov.author, ex.sensitivity, ex.prompt, ex.output,
-                _j(turns) if turns else None,
-                "\n".join(f"{t['role']}: {t['content']}" for t in turns) if turns else None,
-                ex.context, ex.note, ex.withheld_reason,
-            ))
+            rows["examples"].append(
+                (
+                    cid,
+                    ex.id,
+                    pos,
+                    ex.language,
+                    prov.kind,
+                    prov.model if observed and prov.model != "unknown" else None,
+                    prov.model_name if observed else None,
+                    prov.date if observed else None,
+                    prov.source if observed else None,
+                    None if observed else prov.author,
+                    ex.sensitivity,
+                    ex.prompt,
+                    ex.output,
+                    _j(turns) if turns else None,
+                    "\n".join(f"{t['role']}: {t['content']}" for t in turns) if turns else None,
+                    ex.context,
+                    ex.note,
+                    ex.withheld_reason,
+                )
+            )
             for exp in ex.expected:
                 rows["expectations"].append((cid, ex.id, exp.guard, exp.target, exp.verdict, _j(exp.categories)))
         for pos, link in enumerate(card.scenarios):
-            rows["card_scenarios"].append((cid, link.scenario, pos, link.severity, SEVERITY_RANK[link.severity], link.rationale))
+            rows["card_scenarios"].append(
+                (cid, link.scenario, pos, link.severity, SEVERITY_RANK[link.severity], link.rationale)
+            )
         for pos, ref in enumerate(card.references):
             rows["card_references"].append((cid, pos, ref.title, ref.url, ref.doi, ref.note))
 
 
-def result_rows(kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, list[tuple]], only: set[str] | None = None) -> None:
+def result_rows(
+    kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, list[tuple]], only: set[str] | None = None
+) -> None:
     """guard_results rows (of the cards in ``only``, or all), with whether each verdict's input is still the
     example as it is today. A row's id is its position in ``results``."""
     hasher = _hasher()
@@ -148,13 +247,46 @@ def result_rows(kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, l
                 now = hasher(ex, r.example.target)
             except Exception:  # a hook failure must not fail the index; the record stays, unchecked
                 now = ""
-            status = "unchecked" if now == "" else "missing" if now is None else "current" if now == r.example.input_sha256 else "changed"
+            status = (
+                "unchecked"
+                if now == ""
+                else "missing"
+                if now is None
+                else "current"
+                if now == r.example.input_sha256
+                else "changed"
+            )
         g, v = r.guard, r.verdict
-        rows["guard_results"].append((
-            i, r.key, r.example.card, r.example.example, r.example.target, r.example.input_sha256, status,
-            g.id, g.adapter, g.model, g.model_name, g.revision, g.taxonomy, g.transport, g.template_sha256, _j(g.params),
-            v.label, _j(v.categories), _j(v.scores), v.parse_error, _j(getattr(v, "extra", None) or {}), r.raw, r.run.at, r.run.host, r.run.runtime, r.run.latency_ms,
-        ))
+        rows["guard_results"].append(
+            (
+                i,
+                r.key,
+                r.example.card,
+                r.example.example,
+                r.example.target,
+                r.example.input_sha256,
+                status,
+                g.id,
+                g.adapter,
+                g.model,
+                g.model_name,
+                g.revision,
+                g.taxonomy,
+                g.transport,
+                g.template_sha256,
+                _j(g.params),
+                v.label,
+                _j(v.categories),
+                _j(v.scores),
+                v.parse_error,
+                _j(getattr(v, "extra", None) or {}),
+                r.raw,
+                r.run.at,
+                r.run.host,
+                r.run.runtime,
+                r.run.latency_ms,
+            )
+        )
 
 
 def _hasher():

@@ -9,7 +9,16 @@ from typing import Any
 
 from ..query import META_TABLE, SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "VIEWS", "Column", "TableSpec", "datasette_metadata", "metadata_path", "schema_markdown"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLES",
+    "VIEWS",
+    "Column",
+    "TableSpec",
+    "datasette_metadata",
+    "metadata_path",
+    "schema_markdown",
+]
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,11 @@ TABLES: tuple[TableSpec, ...] = (
             ("position", "int", "Order within the taxonomy file."),
         ),
         pk="ref",
-        foreign_keys=(("taxonomy_id", "taxonomies", "id"), ("parent_ref", "categories", "ref"), ("also_parent_ref", "categories", "ref")),
+        foreign_keys=(
+            ("taxonomy_id", "taxonomies", "id"),
+            ("parent_ref", "categories", "ref"),
+            ("also_parent_ref", "categories", "ref"),
+        ),
         indexes=(("taxonomy_id", "position"), ("parent_ref",), ("code",)),
         not_null=("taxonomy_id", "code", "name"),
     ),
@@ -135,7 +148,11 @@ TABLES: tuple[TableSpec, ...] = (
             ("rationale", "text", "Why the categories relate this way."),
         ),
         pk="id",
-        foreign_keys=(("crosswalk_id", "crosswalks", "id"), ("source_ref", "categories", "ref"), ("target_ref", "categories", "ref")),
+        foreign_keys=(
+            ("crosswalk_id", "crosswalks", "id"),
+            ("source_ref", "categories", "ref"),
+            ("target_ref", "categories", "ref"),
+        ),
         indexes=(("crosswalk_id",), ("source_ref",), ("target_ref",)),
     ),
     TableSpec(
@@ -210,7 +227,11 @@ TABLES: tuple[TableSpec, ...] = (
             ("aliases", "text", "Former ids" + _JSON + "."),
             ("changelog", "text", "History (JSON list of {version, date, note})."),
             ("max_severity", "text", "Highest severity over the card's scenarios (null when it names none)."),
-            ("max_severity_rank", "int", "max_severity as a number: low 1, medium 2, high 3, critical 4 (0 when none)."),
+            (
+                "max_severity_rank",
+                "int",
+                "max_severity as a number: low 1, medium 2, high 3, critical 4 (0 when none).",
+            ),
             ("example_count", "int", "Number of examples."),
             ("placement_count", "int", "Number of taxonomy placements."),
             ("path", "text", "Source file."),
@@ -358,8 +379,12 @@ TABLES: tuple[TableSpec, ...] = (
             ("example_id", "text", "The example classified."),
             ("target", "text", "'prompt' or 'response'."),
             ("input_sha256", "text", "sha256 of the exact input sent."),
-            ("input_status", "text", "'current' (input matches the example today), 'changed' (the example was edited since), "
-             "'missing' (the example, or its prompt/response, no longer exists) or 'unchecked' (no hashing available)."),
+            (
+                "input_status",
+                "text",
+                "'current' (input matches the example today), 'changed' (the example was edited since), "
+                "'missing' (the example, or its prompt/response, no longer exists) or 'unchecked' (no hashing available).",
+            ),
             ("guard_config_id", "text", "The guard configuration id."),
             ("adapter", "text", "The adapter name."),
             ("model_id", "text", "The guard's model record id."),
@@ -388,8 +413,10 @@ TABLES: tuple[TableSpec, ...] = (
         "card_fingerprints",
         "Build bookkeeping: a fingerprint of each card's source record, so that a rebuild replaces only the rows "
         "of cards that changed.",
-        _cols(("card_id", "text", "The card (or a card id that recorded guard verdicts name)."),
-              ("fingerprint", "text", "sha1 of the card's path and data as read.")),
+        _cols(
+            ("card_id", "text", "The card (or a card id that recorded guard verdicts name)."),
+            ("fingerprint", "text", "sha1 of the card's path and data as read."),
+        ),
         pk="card_id",
         card_key="card_id",
     ),
@@ -440,7 +467,10 @@ def datasette_metadata(db_name: str = "riskcards") -> dict[str, Any]:
     Datasette names a database after its file stem: ``db_name`` must be that stem."""
     tables: dict[str, Any] = {}
     for spec in TABLES:
-        entry: dict[str, Any] = {"description": spec.description, "columns": {c.name: c.description for c in spec.columns}}
+        entry: dict[str, Any] = {
+            "description": spec.description,
+            "columns": {c.name: c.description for c in spec.columns},
+        }
         if spec.name == "cards":
             entry["label_column"] = "title"
             entry["sort"] = "id"

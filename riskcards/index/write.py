@@ -82,7 +82,9 @@ def _changed_cards(db_path: Path, ref_fp: str, card_fps: dict[str, str]) -> set[
             if meta.get("reference_fingerprint") != ref_fp:
                 return None
             for spec in TABLES:
-                if spec.name != META_TABLE and meta.get(f"count_{spec.name}") != str(conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0]):
+                if spec.name != META_TABLE and meta.get(f"count_{spec.name}") != str(
+                    conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0]
+                ):
                     return None
             old = dict(conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
         finally:
@@ -101,7 +103,11 @@ def _insert(conn, rows: dict[str, list[tuple]]) -> None:
 
 
 def _meta_rows(meta: dict[str, Any], counts: dict[str, int]) -> list[tuple]:
-    everything = {**meta, "schema_version": SCHEMA_VERSION, **{f"count_{k}": v for k, v in counts.items() if k != META_TABLE}}
+    everything = {
+        **meta,
+        "schema_version": SCHEMA_VERSION,
+        **{f"count_{k}": v for k, v in counts.items() if k != META_TABLE},
+    }
     return [(k, None if v is None else str(v)) for k, v in everything.items()]
 
 
@@ -124,12 +130,20 @@ def _changed_fts(conn, spec, *, delete: bool) -> None:
     if not spec.fts:
         return
     cols = ", ".join(f"[{c}]" for c in spec.fts)
-    into, what = (f"[{spec.name}_fts], rowid, {cols}", f"'delete', rowid, {cols}") if delete else (f"rowid, {cols}", f"rowid, {cols}")
-    conn.execute(f"INSERT INTO [{spec.name}_fts] ({into}) SELECT {what} FROM [{spec.name}] "
-                 f"WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)")
+    into, what = (
+        (f"[{spec.name}_fts], rowid, {cols}", f"'delete', rowid, {cols}")
+        if delete
+        else (f"rowid, {cols}", f"rowid, {cols}")
+    )
+    conn.execute(
+        f"INSERT INTO [{spec.name}_fts] ({into}) SELECT {what} FROM [{spec.name}] "
+        f"WHERE [{spec.card_key}] IN (SELECT id FROM temp.changed)"
+    )
 
 
-def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], meta: dict[str, Any]) -> dict[str, int]:
+def _write_all(
+    tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], meta: dict[str, Any]
+) -> dict[str, int]:
     """A new index in the empty file ``tmp``."""
     import sqlite_utils
 
@@ -151,7 +165,9 @@ def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fp
     _create_indexes(db)
     for spec in TABLES:
         if spec.fts:
-            db[spec.name].enable_fts(list(spec.fts), fts_version="FTS5", tokenize="porter unicode61", create_triggers=False)
+            db[spec.name].enable_fts(
+                list(spec.fts), fts_version="FTS5", tokenize="porter unicode61", create_triggers=False
+            )
     for name, (_desc, sql) in VIEWS.items():
         db.create_view(name, sql)
     _check_consistency(conn)
@@ -161,8 +177,14 @@ def _write_all(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fp
     return counts
 
 
-def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: dict[str, str], changed: set[str],
-            meta: dict[str, Any]) -> dict[str, int]:
+def _update(
+    tmp: Path,
+    kb: KnowledgeBase,
+    results: list[GuardResult],
+    card_fps: dict[str, str],
+    changed: set[str],
+    meta: dict[str, Any],
+) -> dict[str, int]:
     """Bring the copy ``tmp`` of an index up to date by replacing the rows of the ``changed`` cards (and their
     full-text entries) in one transaction; the result holds the same rows as a fresh write."""
     conn = sqlite3.connect(tmp, isolation_level=None)
@@ -182,7 +204,11 @@ def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: 
         _insert(conn, rows)
         for spec in owned:
             _changed_fts(conn, spec, delete=False)
-        counts = {spec.name: conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0] for spec in TABLES if spec.name != META_TABLE}
+        counts = {
+            spec.name: conn.execute(f"SELECT count(*) FROM [{spec.name}]").fetchone()[0]
+            for spec in TABLES
+            if spec.name != META_TABLE
+        }
         conn.execute(f"DELETE FROM [{META_TABLE}]")
         _insert(conn, {META_TABLE: _meta_rows(meta, counts)})
         conn.execute("COMMIT")
@@ -192,8 +218,9 @@ def _update(tmp: Path, kb: KnowledgeBase, results: list[GuardResult], card_fps: 
     return counts
 
 
-def write_database(kb: KnowledgeBase, results: list[GuardResult], db_path: Path, meta: dict[str, Any], *,
-                   full: bool = False) -> tuple[dict[str, int], int | None]:
+def write_database(
+    kb: KnowledgeBase, results: list[GuardResult], db_path: Path, meta: dict[str, Any], *, full: bool = False
+) -> tuple[dict[str, int], int | None]:
     """Write the index of a valid knowledge base to ``db_path`` atomically: (row counts per table, number of
     cards replaced in place, or None when the index was written anew).
 

@@ -43,8 +43,14 @@ def _stamp(day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
-def atom(entries: list[FeedEntry], *, site_url: str, feed_url: str, title: str = "RiskCards: new and changed cards",
-         limit: int = 50) -> str:
+def atom(
+    entries: list[FeedEntry],
+    *,
+    site_url: str,
+    feed_url: str,
+    title: str = "RiskCards: new and changed cards",
+    limit: int = 50,
+) -> str:
     """The feed as an XML string: the ``limit`` most recently changed cards, newest first."""
     ET.register_namespace("", ATOM)
     chosen = sorted(entries, key=lambda e: (e.updated, e.id), reverse=True)[:limit]
@@ -66,7 +72,9 @@ def atom(entries: list[FeedEntry], *, site_url: str, feed_url: str, title: str =
         ET.SubElement(entry, f"{{{ATOM}}}published").text = _stamp(e.published)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(e.updated)
         ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = _clean(e.summary)
-        ET.SubElement(entry, f"{{{ATOM}}}content", type="text").text = _clean(f"{e.change}\n\n{e.summary}\n\nVersion {e.version}.")
+        ET.SubElement(entry, f"{{{ATOM}}}content", type="text").text = _clean(
+            f"{e.change}\n\n{e.summary}\n\nVersion {e.version}."
+        )
         ET.SubElement(entry, f"{{{ATOM}}}category", term=e.id)
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"

@@ -168,7 +168,13 @@ def _code_key() -> str:
 
 def _ids(html: str) -> set[str]:
     """Element ids in ``html`` (an ``id="..."`` attribute that is not the end of a longer word)."""
-    return {m.group(1) for m in _IDS.finditer(html) if m.start() == 0 or not (html[m.start() - 1].isalnum() or html[m.start() - 1] == "_")}
+    return {
+        m.group(1)
+        for m in _IDS.finditer(html)
+        if m.start() == 0 or not (html[m.start() - 1].isalnum() or html[m.start() - 1] == "_")
+    }
+
+
 _LISTING = re.compile(r"<!-- rc:listing -->(.*?)<!-- /rc:listing -->", re.S)
 LISTING_PLACEHOLDER = '<div class="rc-listing" data-rc-listing="{}"></div>'
 
@@ -401,8 +407,14 @@ class SiteBuilder:
         if ref:
             parts = [ref]
         else:
-            parts = [q.crosswalk_list(self.conn), q.scenario_records(self.conn), q.model_records(self.conn), q.harm_type_terms(self.conn),
-                     q.category_records(self.conn), [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies]]
+            parts = [
+                q.crosswalk_list(self.conn),
+                q.scenario_records(self.conn),
+                q.model_records(self.conn),
+                q.harm_type_terms(self.conn),
+                q.category_records(self.conn),
+                [{k: v for k, v in t.items() if k not in ("cards", "used_categories")} for t in self.taxonomies],
+            ]
         parts += [sorted(self.category_cards), repr(self.o), _code_key()]
         return hashlib.sha1(repr(parts).encode()).hexdigest()  # the query layer returns rows in a fixed order
 
@@ -430,8 +442,19 @@ class SiteBuilder:
         self.reused += 1
         return True
 
-    def add(self, path: str, template: str, title: str, *, deps: frozenset[str] | None = None, tags=(), description=None,
-            edit_path=None, toc=(), **ctx) -> None:
+    def add(
+        self,
+        path: str,
+        template: str,
+        title: str,
+        *,
+        deps: frozenset[str] | None = None,
+        tags=(),
+        description=None,
+        edit_path=None,
+        toc=(),
+        **ctx,
+    ) -> None:
         if self.reuse(path, deps):
             return
         html = self.r.render(template, path, title=title, **ctx)
@@ -448,10 +471,21 @@ class SiteBuilder:
         self.coverage_page()
         self.downloads_page()
         fragments = self.home_fragments()
-        return Site(self.pages, fragments, self.feed(), dict(self.r.links), self.r.anchors,
-                    statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")},
-                    deps=self.deps, card_hashes=self.card_hashes, base_key=self.base_key, reused=self.reused, cards=self.cards,
-                    row_cache=self.row_cache, outcomes=self._outcome_cache)
+        return Site(
+            self.pages,
+            fragments,
+            self.feed(),
+            dict(self.r.links),
+            self.r.anchors,
+            statics={t for ts in self.r.links.values() for t in ts if not t.partition("#")[0].endswith(".md")},
+            deps=self.deps,
+            card_hashes=self.card_hashes,
+            base_key=self.base_key,
+            reused=self.reused,
+            cards=self.cards,
+            row_cache=self.row_cache,
+            outcomes=self._outcome_cache,
+        )
 
     def card_pages(self) -> None:
         for c in self.cards:
@@ -467,42 +501,103 @@ class SiteBuilder:
             "description_html": safe.markdown(c["description"]),
             "actions_html": safe.markdown(c["actions_required"]),
             "deprecated_reason_html": safe.markdown(c.get("deprecated_reason")),
-            "superseded_by_title": self.card_by_id[c["superseded_by"]]["title"] if c.get("superseded_by") in self.card_by_id else c.get("superseded_by"),
+            "superseded_by_title": self.card_by_id[c["superseded_by"]]["title"]
+            if c.get("superseded_by") in self.card_by_id
+            else c.get("superseded_by"),
             "edit_url": edit,
         }
         harm_types = []
         for h in c["harm_types"]:
             a = self.terms.get(("actor", h["actor"]), {})
             k = self.terms.get(("category", h["category"]), {})
-            harm_types.append({**h, "actor_name": a.get("name", h["actor"]), "actor_description": a.get("description", ""),
-                               "category_name": k.get("name", h["category"]), "category_description": k.get("description", "")})
-        placements = [{"ref": p["ref"], "name": p["name"], "taxonomy_id": p["taxonomy"], "taxonomy_name": p["taxonomy_name"],
-                       "relation": p["relation"], "rationale_html": safe.markdown(p.get("rationale")),
-                       "url": self.category_target(p["ref"])} for p in c["placements"]]
-        scenarios = [{"scenario_id": s["scenario"], "scenario_name": s["name"], "severity": s["severity"],
-                      "rationale_html": safe.markdown(s["rationale"])} for s in c["scenarios"]]
-        references = [{"title": r["title"], "url": safe.safe_url(r.get("url")),
-                       "doi": r.get("doi"), "doi_url": "https://doi.org/" + quote(r["doi"], safe="/") if r.get("doi") else None,
-                       "note_html": safe.inline_markdown(r.get("note"))} for r in c["references"]]
+            harm_types.append(
+                {
+                    **h,
+                    "actor_name": a.get("name", h["actor"]),
+                    "actor_description": a.get("description", ""),
+                    "category_name": k.get("name", h["category"]),
+                    "category_description": k.get("description", ""),
+                }
+            )
+        placements = [
+            {
+                "ref": p["ref"],
+                "name": p["name"],
+                "taxonomy_id": p["taxonomy"],
+                "taxonomy_name": p["taxonomy_name"],
+                "relation": p["relation"],
+                "rationale_html": safe.markdown(p.get("rationale")),
+                "url": self.category_target(p["ref"]),
+            }
+            for p in c["placements"]
+        ]
+        scenarios = [
+            {
+                "scenario_id": s["scenario"],
+                "scenario_name": s["name"],
+                "severity": s["severity"],
+                "rationale_html": safe.markdown(s["rationale"]),
+            }
+            for s in c["scenarios"]
+        ]
+        references = [
+            {
+                "title": r["title"],
+                "url": safe.safe_url(r.get("url")),
+                "doi": r.get("doi"),
+                "doi_url": "https://doi.org/" + quote(r["doi"], safe="/") if r.get("doi") else None,
+                "note_html": safe.inline_markdown(r.get("note")),
+            }
+            for r in c["references"]
+        ]
         examples = [self._example(c, ex) for ex in c["examples"]]
-        toc = [(2, "description", "Description"), (2, "how-harm-happens", "How it turns into harm"), (2, "harm-types", "Harm types"),
-               (2, "placements", "Taxonomy placements"), (2, "scenarios", "Scenarios and severity"), (2, "examples", "Examples"),
-               (2, "references", "References"), (2, "lifecycle", "Lifecycle")]
-        self.add(path, "card.html.j2", c["title"], deps=deps, tags=_card_tags(c), description=c["summary"],
-                 edit_path=c["path"], toc=toc, card=card, harm_types=harm_types, placements=placements, scenarios=scenarios,
-                 references=references, examples=examples)
+        toc = [
+            (2, "description", "Description"),
+            (2, "how-harm-happens", "How it turns into harm"),
+            (2, "harm-types", "Harm types"),
+            (2, "placements", "Taxonomy placements"),
+            (2, "scenarios", "Scenarios and severity"),
+            (2, "examples", "Examples"),
+            (2, "references", "References"),
+            (2, "lifecycle", "Lifecycle"),
+        ]
+        self.add(
+            path,
+            "card.html.j2",
+            c["title"],
+            deps=deps,
+            tags=_card_tags(c),
+            description=c["summary"],
+            edit_path=c["path"],
+            toc=toc,
+            card=card,
+            harm_types=harm_types,
+            placements=placements,
+            scenarios=scenarios,
+            references=references,
+            examples=examples,
+        )
 
     def _example(self, c: dict, ex: dict) -> dict:
         prov = ex["provenance"]
         model_id = prov.get("model") if prov["kind"] == "observed" else None
         model = self.model_by_id.get(model_id) if model_id else None
         out = {
-            "example_id": ex["id"], "language": ex["language"], "sensitivity": ex["sensitivity"], "provenance": prov["kind"],
+            "example_id": ex["id"],
+            "language": ex["language"],
+            "sensitivity": ex["sensitivity"],
+            "provenance": prov["kind"],
             "model_label": (model["name"] if model else prov.get("model_name") or model_id or "unknown model"),
             "model_url": f"models/{model_id}.md" if model else None,
-            "observed_date": prov.get("date"), "source": prov.get("source"), "author": prov.get("author"),
-            "prompt": ex.get("prompt"), "output": ex.get("output"), "turns": ex.get("turns"), "context": ex.get("context"),
-            "note_html": safe.markdown(ex.get("note")), "withheld_reason": ex.get("withheld_reason"),
+            "observed_date": prov.get("date"),
+            "source": prov.get("source"),
+            "author": prov.get("author"),
+            "prompt": ex.get("prompt"),
+            "output": ex.get("output"),
+            "turns": ex.get("turns"),
+            "context": ex.get("context"),
+            "note_html": safe.markdown(ex.get("note")),
+            "withheld_reason": ex.get("withheld_reason"),
         }
         if ex["sensitivity"] == "withheld":  # never print text of a withheld example, whatever the record holds
             out.update(prompt=None, output=None, turns=None, context=None)
@@ -523,16 +618,40 @@ class SiteBuilder:
         """Expected and recorded guard verdicts of an example, one row per (guard, target)."""
         rows: dict[tuple[str, str], dict] = {}
         for e in ex.get("expected", []):
-            rows[(e["guard"], e["target"])] = {"guard_id": e["guard"], "target": e["target"], "expected_verdict": e["verdict"],
-                                               "expected_categories": e["categories"], "recorded_verdict": None,
-                                               "recorded_categories": [], "input_status": None, "run_at": None}
+            rows[(e["guard"], e["target"])] = {
+                "guard_id": e["guard"],
+                "target": e["target"],
+                "expected_verdict": e["verdict"],
+                "expected_categories": e["categories"],
+                "recorded_verdict": None,
+                "recorded_categories": [],
+                "input_status": None,
+                "run_at": None,
+            }
         for r in ex.get("results", []):  # ordered by run_at: the newest verdict on the example as it is today wins
-            row = rows.setdefault((r["guard"], r["target"]), {"guard_id": r["guard"], "target": r["target"], "expected_verdict": None,
-                                                              "expected_categories": [], "recorded_verdict": None,
-                                                              "recorded_categories": [], "input_status": None, "run_at": None})
+            row = rows.setdefault(
+                (r["guard"], r["target"]),
+                {
+                    "guard_id": r["guard"],
+                    "target": r["target"],
+                    "expected_verdict": None,
+                    "expected_categories": [],
+                    "recorded_verdict": None,
+                    "recorded_categories": [],
+                    "input_status": None,
+                    "run_at": None,
+                },
+            )
             if r["input_status"] in ("current", "unchecked"):
-                row.update(recorded_verdict=r["label"], recorded_categories=r["categories"], input_status=r["input_status"], run_at=r["run_at"])
-            elif row["recorded_verdict"] is None:  # only verdicts on an older version of the example: not run on this one
+                row.update(
+                    recorded_verdict=r["label"],
+                    recorded_categories=r["categories"],
+                    input_status=r["input_status"],
+                    run_at=r["run_at"],
+                )
+            elif (
+                row["recorded_verdict"] is None
+            ):  # only verdicts on an older version of the example: not run on this one
                 row.update(input_status=r["input_status"], run_at=r["run_at"])
         out = []
         for row in rows.values():
@@ -544,23 +663,53 @@ class SiteBuilder:
 
     def cards_index(self) -> None:
         st = q.stats(self.conn)
-        self.add("cards/index.md", "cards_index.html.j2", "All cards", cards=self.cards, stats=st,
-                 toc=[(2, s, s.capitalize()) for s in ("reviewed", "draft", "deprecated") if st["cards_by_status"].get(s)])
+        self.add(
+            "cards/index.md",
+            "cards_index.html.j2",
+            "All cards",
+            cards=self.cards,
+            stats=st,
+            toc=[(2, s, s.capitalize()) for s in ("reviewed", "draft", "deprecated") if st["cards_by_status"].get(s)],
+        )
 
     def taxonomy_pages(self) -> None:
-        self.add("taxonomies/index.md", "taxonomies_index.html.j2", "Taxonomies", taxonomies=self.taxonomies,
-                 crosswalks=q.crosswalk_list(self.conn))
+        self.add(
+            "taxonomies/index.md",
+            "taxonomies_index.html.j2",
+            "Taxonomies",
+            taxonomies=self.taxonomies,
+            crosswalks=q.crosswalk_list(self.conn),
+        )
         for tid, tree in self.trees.items():
             info = self.tax_by_id[tid]
             slugs = self.slugs[tid]
             cats = []
             for cat in tree["categories"]:
-                cats.append({**cat, "anchor": _anchor(slugs[cat["code"]]), "page": self.category_page(cat["ref"]),
-                             "inferred": sum(1 for m in self.category_cards.get(cat["ref"], {}).values() if m.get("inferred"))})
+                cats.append(
+                    {
+                        **cat,
+                        "anchor": _anchor(slugs[cat["code"]]),
+                        "page": self.category_page(cat["ref"]),
+                        "inferred": sum(
+                            1 for m in self.category_cards.get(cat["ref"], {}).values() if m.get("inferred")
+                        ),
+                    }
+                )
             deps = frozenset(cid for cat in tree["categories"] for cid in self.category_cards.get(cat["ref"], ()))
-            self.add(f"taxonomies/{tid}/index.md", "taxonomy.html.j2", info["short_name"] or info["name"], deps=deps, tree=tree, info=info,
-                     cats=cats, notes_html=safe.markdown(tree.get("notes")), description_html=safe.markdown(tree.get("description")),
-                     url=safe.safe_url(tree.get("url")), tags=[f"taxonomy: {tid}"], toc=[(2, "categories", "Categories")])
+            self.add(
+                f"taxonomies/{tid}/index.md",
+                "taxonomy.html.j2",
+                info["short_name"] or info["name"],
+                deps=deps,
+                tree=tree,
+                info=info,
+                cats=cats,
+                notes_html=safe.markdown(tree.get("notes")),
+                description_html=safe.markdown(tree.get("description")),
+                url=safe.safe_url(tree.get("url")),
+                tags=[f"taxonomy: {tid}"],
+                toc=[(2, "categories", "Categories")],
+            )
         records = q.category_records(self.conn)
         for ref, matches in self.category_cards.items():
             deps = frozenset(matches)
@@ -580,11 +729,30 @@ class SiteBuilder:
                 else:
                     via.append({**c, "via": [m for m in matches if m["inferred"]]})
             parent = rec.get("parent_ref")
-            self.add(self.category_page(ref), "category.html.j2", f"{code} {rec['name']}", deps=deps, info=info, cat=rec,
-                     description_html=safe.markdown(rec.get("description")), direct=direct, below=below, via=via,
-                     parent=({"ref": parent, "name": records[parent]["name"], "target": self.category_target(parent)} if parent else None),
-                     target=self.category_target, tags=[f"taxonomy: {tid}"],
-                     toc=[(2, "placed-here", "Placed here"), (2, "placed-below", "Placed in subcategories"), (2, "via-crosswalks", "Via crosswalks")])
+            self.add(
+                self.category_page(ref),
+                "category.html.j2",
+                f"{code} {rec['name']}",
+                deps=deps,
+                info=info,
+                cat=rec,
+                description_html=safe.markdown(rec.get("description")),
+                direct=direct,
+                below=below,
+                via=via,
+                parent=(
+                    {"ref": parent, "name": records[parent]["name"], "target": self.category_target(parent)}
+                    if parent
+                    else None
+                ),
+                target=self.category_target,
+                tags=[f"taxonomy: {tid}"],
+                toc=[
+                    (2, "placed-here", "Placed here"),
+                    (2, "placed-below", "Placed in subcategories"),
+                    (2, "via-crosswalks", "Via crosswalks"),
+                ],
+            )
 
     def crosswalk_pages(self) -> None:
         pairs: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -595,12 +763,28 @@ class SiteBuilder:
         for (a, b), files in sorted(pairs.items()):
             data = q.crosswalk(self.conn, a, b)
             path = f"crosswalks/{a}--{b}.md"
-            rows = [{**r, "a_target": self.category_target(r["a"]), "b_target": self.category_target(r["b"]),
-                     "rationale_html": safe.inline_markdown(r.get("rationale"))} for r in data["relations"]]
+            rows = [
+                {
+                    **r,
+                    "a_target": self.category_target(r["a"]),
+                    "b_target": self.category_target(r["b"]),
+                    "rationale_html": safe.inline_markdown(r.get("rationale")),
+                }
+                for r in data["relations"]
+            ]
             ta, tb = self.tax_by_id[a], self.tax_by_id[b]
             title = f"{ta['short_name'] or ta['name']} ↔ {tb['short_name'] or tb['name']}"
-            self.add(path, "crosswalk.html.j2", title, deps=frozenset(), a=ta, b=tb, files=[{**f, "description_html": safe.markdown(f["description"])} for f in files],
-                     rows=rows, tags=[f"taxonomy: {a}", f"taxonomy: {b}"])
+            self.add(
+                path,
+                "crosswalk.html.j2",
+                title,
+                deps=frozenset(),
+                a=ta,
+                b=tb,
+                files=[{**f, "description_html": safe.markdown(f["description"])} for f in files],
+                rows=rows,
+                tags=[f"taxonomy: {a}", f"taxonomy: {b}"],
+            )
             listing.append({"path": path, "title": title, "a": ta, "b": tb, "relations": len(rows), "files": files})
         self.add("crosswalks/index.md", "crosswalks_index.html.j2", "Crosswalks", deps=frozenset(), pairs=listing)
 
@@ -615,10 +799,23 @@ class SiteBuilder:
                 continue
             by_sev = {sev: [] for sev in SEVERITIES}
             for c in found:
-                by_sev[c["scenario"]["severity"]].append({**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])})
-            self.add(f"scenarios/{s['id']}.md", "scenario.html.j2", rec["name"], deps=deps, s=rec, counts=s, by_sev=by_sev, severities=SEVERITIES,
-                     description_html=safe.markdown(rec["description"]), users_html=safe.markdown(rec["users"]),
-                     edit_path=rec.get("path"), toc=[(2, sev, sev.capitalize()) for sev in SEVERITIES if by_sev[sev]])
+                by_sev[c["scenario"]["severity"]].append(
+                    {**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])}
+                )
+            self.add(
+                f"scenarios/{s['id']}.md",
+                "scenario.html.j2",
+                rec["name"],
+                deps=deps,
+                s=rec,
+                counts=s,
+                by_sev=by_sev,
+                severities=SEVERITIES,
+                description_html=safe.markdown(rec["description"]),
+                users_html=safe.markdown(rec["users"]),
+                edit_path=rec.get("path"),
+                toc=[(2, sev, sev.capitalize()) for sev in SEVERITIES if by_sev[sev]],
+            )
 
     def model_pages(self) -> None:
         """Per model: for a language model, the cards with examples observed on it, with every guard outcome on
@@ -630,8 +827,12 @@ class SiteBuilder:
         for c in self.cards:
             for ex in c["examples"]:
                 outcomes = self.outcomes(c, ex)
-                entry = {"example_id": ex["id"], "provenance": ex["provenance"]["kind"], "observed_date": ex["provenance"].get("date"),
-                         "sensitivity": ex["sensitivity"]}
+                entry = {
+                    "example_id": ex["id"],
+                    "provenance": ex["provenance"]["kind"],
+                    "observed_date": ex["provenance"].get("date"),
+                    "sensitivity": ex["sensitivity"],
+                }
                 observed_on = ex["provenance"].get("model") if ex["provenance"]["kind"] == "observed" else None
                 if observed_on in kinds:
                     found[observed_on].setdefault(c["id"], []).append({**entry, "outcomes": outcomes})
@@ -646,9 +847,23 @@ class SiteBuilder:
             path, deps = f"models/{m['id']}.md", frozenset(found[m["id"]])
             if self.reuse(path, deps):
                 continue
-            rows = [{"id": cid, "title": self.card_by_id[cid]["title"], "entries": entries} for cid, entries in sorted(found[m["id"]].items())]
-            self.add(path, "model.html.j2", rec["name"], deps=deps, m=rec, counts=m, rows=rows, rows_html=self._model_rows(path, rows),
-                     url=safe.safe_url(rec.get("url")), notes_html=safe.markdown(rec.get("notes")), edit_path=rec.get("path"))
+            rows = [
+                {"id": cid, "title": self.card_by_id[cid]["title"], "entries": entries}
+                for cid, entries in sorted(found[m["id"]].items())
+            ]
+            self.add(
+                path,
+                "model.html.j2",
+                rec["name"],
+                deps=deps,
+                m=rec,
+                counts=m,
+                rows=rows,
+                rows_html=self._model_rows(path, rows),
+                url=safe.safe_url(rec.get("url")),
+                notes_html=safe.markdown(rec.get("notes")),
+                edit_path=rec.get("path"),
+            )
 
     def _model_rows(self, path: str, rows: list[dict]) -> Markup:
         """The rows of a model page's table, built as strings: a guard's page can list thousands of examples.
@@ -679,14 +894,24 @@ class SiteBuilder:
         out = []
         card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
         for e in c["entries"]:
-            ex = (f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
-                  f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>')
+            ex = (
+                f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
+                f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>'
+            )
             if not e["outcomes"]:
-                out.append(f'<tr>{card}{ex}<td colspan="3">no guard expectation or verdict</td>{_badge("not run")}</tr>')
+                out.append(
+                    f'<tr>{card}{ex}<td colspan="3">no guard expectation or verdict</td>{_badge("not run")}</tr>'
+                )
             for o in e["outcomes"]:
-                exp = escape(o["expected_verdict"] or "—") + (escape(f' ({", ".join(o["expected_categories"])})') if o["expected_categories"] else "")
-                rec = escape(o["recorded_verdict"] or "not run") + (escape(f' ({", ".join(o["recorded_categories"])})') if o["recorded_categories"] else "")
-                out.append(f'<tr>{card}{ex}<td>{escape(o["guard_name"])} ({o["target"]})</td><td>{exp}</td><td>{rec}</td>{_badge(o["outcome"])}</tr>')
+                exp = escape(o["expected_verdict"] or "—") + (
+                    escape(f" ({', '.join(o['expected_categories'])})") if o["expected_categories"] else ""
+                )
+                rec = escape(o["recorded_verdict"] or "not run") + (
+                    escape(f" ({', '.join(o['recorded_categories'])})") if o["recorded_categories"] else ""
+                )
+                out.append(
+                    f"<tr>{card}{ex}<td>{escape(o['guard_name'])} ({o['target']})</td><td>{exp}</td><td>{rec}</td>{_badge(o['outcome'])}</tr>"
+                )
         return "\n".join(out)
 
     def coverage_page(self) -> None:
@@ -699,13 +924,17 @@ class SiteBuilder:
         for c in self.cards:
             for ex in c["examples"]:
                 for o in self.outcomes(c, ex):
-                    cell = cells.setdefault((c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0})
+                    cell = cells.setdefault(
+                        (c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0}
+                    )
                     cell[o["outcome"]] += 1
         totals = {g["id"]: {"flagged": 0, "missed": 0, "errored": 0, "not run": 0} for g in guards}
         base = page_url("coverage.md", self.o.directory_urls)
         rows = []
         for c in self.cards:
-            parts = [f'<tr><td><a href="{relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)}">{escape(c["title"])}</a></td>']
+            parts = [
+                f'<tr><td><a href="{relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)}">{escape(c["title"])}</a></td>'
+            ]
             for g in guards:
                 cell = cells.get((c["id"], g["id"]))
                 label = summarize(cell)
@@ -715,19 +944,34 @@ class SiteBuilder:
             parts.append("</tr>")
             rows.append("".join(parts))
             self.r.links["coverage.md"].add(f"cards/{c['id']}.md")
-        self.add("coverage.md", "coverage.html.j2", "Guard coverage", guards=guards, rows=Markup("\n".join(rows)), totals=totals,
-                 recorded=q.stats(self.conn)["guard_results"])
+        self.add(
+            "coverage.md",
+            "coverage.html.j2",
+            "Guard coverage",
+            guards=guards,
+            rows=Markup("\n".join(rows)),
+            totals=totals,
+            recorded=q.stats(self.conn)["guard_results"],
+        )
 
     def downloads_page(self) -> None:
-        self.add("downloads.md", "downloads.html.j2", "Downloads", downloads=self.o.downloads, stats=q.stats(self.conn),
-                 schemas=sorted(k for k in self.o.downloads if k.startswith("schema/")))
+        self.add(
+            "downloads.md",
+            "downloads.html.j2",
+            "Downloads",
+            downloads=self.o.downloads,
+            stats=q.stats(self.conn),
+            schemas=sorted(k for k in self.o.downloads if k.startswith("schema/")),
+        )
 
     def home_fragments(self) -> dict[str, str]:
         st = q.stats(self.conn)
         recent = sorted(self.cards, key=lambda c: (_changed(c)[0], c["id"]), reverse=True)[:10]
         recent = [{**c, "changed": _changed(c)[0], "change": _changed(c)[1]} for c in recent]
         return {
-            "stats": self.r.render("home_stats.html.j2", "index.md", stats=st, guards=sum(1 for m in self.models if m["guard_taxonomy"])),
+            "stats": self.r.render(
+                "home_stats.html.j2", "index.md", stats=st, guards=sum(1 for m in self.models if m["guard_taxonomy"])
+            ),
             "recent": self.r.render("home_recent.html.j2", "index.md", recent=recent),
         }
 
@@ -736,8 +980,18 @@ class SiteBuilder:
         entries = []
         for c in self.cards:
             day, what = _changed(c)
-            entries.append(FeedEntry(id=c["id"], title=c["title"], url=base + page_url(f"cards/{c['id']}.md", self.o.directory_urls),
-                                     updated=day, published=c["created"], summary=c["summary"], change=what, version=c["version"]))
+            entries.append(
+                FeedEntry(
+                    id=c["id"],
+                    title=c["title"],
+                    url=base + page_url(f"cards/{c['id']}.md", self.o.directory_urls),
+                    updated=day,
+                    published=c["created"],
+                    summary=c["summary"],
+                    change=what,
+                    version=c["version"],
+                )
+            )
         return atom(entries, site_url=base, feed_url=base + "feed.xml")
 
 
@@ -778,4 +1032,14 @@ def stub_markdown(page: GeneratedPage) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["GeneratedPage", "Markup", "Options", "Site", "SiteBuilder", "build_site", "page_url", "relative_url", "stub_markdown"]
+__all__ = [
+    "GeneratedPage",
+    "Markup",
+    "Options",
+    "Site",
+    "SiteBuilder",
+    "build_site",
+    "page_url",
+    "relative_url",
+    "stub_markdown",
+]

@@ -47,9 +47,9 @@ WATCHED = ("cards", "taxonomies", "scenarios", "models", "vocab", "checks")
 CACHE_NAME = "site-pages.json"
 DUMPS = {
     "riskcards.json": "Every card with its placements, examples (and their guard verdicts), scenarios and references, "
-                      "plus taxonomies, scenarios, models and crosswalks, as one JSON document.",
+    "plus taxonomies, scenarios, models and crosswalks, as one JSON document.",
     "riskcards.jsonl": "One example per line, as chat messages with the card's placements and harm types "
-                       "(for red-teaming tools; withheld examples are left out).",
+    "(for red-teaming tools; withheld examples are left out).",
     "riskcards.csv": "One card per row: id, title, summary, status, severity, harm types, placements, scenarios.",
 }
 
@@ -128,7 +128,9 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             shown = render(exc.problems[:50], "text", exc.checked)
             raise PluginError(f"the knowledge base at {self.root} has problems; nothing was built:\n{shown}") from None
         how = "written anew" if report.updated is None else f"{report.updated} changed cards replaced"
-        log.info(f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} ({how}) in {report.seconds:.2f} s")
+        log.info(
+            f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} ({how}) in {report.seconds:.2f} s"
+        )
 
     def on_files(self, files: Files, *, config) -> Files:
         from .. import index, query
@@ -138,10 +140,18 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         downloads = self._download_files() if self.config.downloads else {}
         conn = query.connect(self.db)
         try:
-            options = pages.Options(edit_base=self.edit_base, site_url=config.site_url or "", directory_urls=config.use_directory_urls,
-                                    downloads={**{name: what for name, (what, _f) in downloads.items()},
-                                               "feed.xml": "Atom feed of new and changed cards."})
-            previous_site = self.site if self.dirty else None  # incremental generation only for --dirty (preview) builds
+            options = pages.Options(
+                edit_base=self.edit_base,
+                site_url=config.site_url or "",
+                directory_urls=config.use_directory_urls,
+                downloads={
+                    **{name: what for name, (what, _f) in downloads.items()},
+                    "feed.xml": "Atom feed of new and changed cards.",
+                },
+            )
+            previous_site = (
+                self.site if self.dirty else None
+            )  # incremental generation only for --dirty (preview) builds
             site = pages.build_site(conn, options, previous_site)
         finally:
             conn.close()
@@ -151,7 +161,9 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         hashes: dict[str, str] = {}
         clash = [p for p in site.pages if files.get_file_from_path(p) is not None]
         if clash:
-            raise PluginError(f"site/docs holds pages that are generated from the knowledge base: {', '.join(sorted(clash))}; remove them")
+            raise PluginError(
+                f"site/docs holds pages that are generated from the knowledge base: {', '.join(sorted(clash))}; remove them"
+            )
         before = previous_site.pages if previous_site is not None else {}
         for path, page in site.pages.items():
             f = File.generated(config, path, content=pages.stub_markdown(page), inclusion=InclusionLevel.NOT_IN_NAV)
@@ -189,15 +201,19 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
     def _download_files(self) -> dict[str, tuple[str, object]]:
         """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
         out: dict[str, tuple[str, object]] = {
-            "riskcards.db": ("The SQLite index: every record, placement, example and verdict (opens in Datasette or any SQLite client).",
-                             lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db))),
+            "riskcards.db": (
+                "The SQLite index: every record, placement, example and verdict (opens in Datasette or any SQLite client).",
+                lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db)),
+            ),
         }
         for name, what in DUMPS.items():
             dump = self._dump(name)
             out[name] = (what, lambda cfg, name=name, dump=dump: File.generated(cfg, name, abs_src_path=str(dump)))
         for p in sorted((self.root / "schema").glob("*.schema.json")):
-            out[f"schema/{p.name}"] = (f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.",
-                                       lambda cfg, p=p: File.generated(cfg, f"schema/{p.name}", abs_src_path=str(p)))
+            out[f"schema/{p.name}"] = (
+                f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.",
+                lambda cfg, p=p: File.generated(cfg, f"schema/{p.name}", abs_src_path=str(p)),
+            )
         return out
 
     def _dump(self, name: str) -> Path:
@@ -236,8 +252,13 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         if page_ is not None:
             from mkdocs.structure.toc import get_toc
 
-            page.toc = get_toc([{"level": lvl, "id": anchor, "name": html.escape(name), "children": []}
-                                for lvl, anchor, name in page_.toc if f'id="{anchor}"' in page_.html])
+            page.toc = get_toc(
+                [
+                    {"level": lvl, "id": anchor, "name": html.escape(name), "children": []}
+                    for lvl, anchor, name in page_.toc
+                    if f'id="{anchor}"' in page_.html
+                ]
+            )
             content = page_.html
         elif page.file.src_uri == "index.md":
             for name, marker in MARKERS.items():
@@ -261,13 +282,20 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             data = json.loads(self.cache.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return data.get("hashes", {}) if isinstance(data, dict) and data.get("site_dir") == str(Path(site_dir).resolve()) else {}
+        return (
+            data.get("hashes", {})
+            if isinstance(data, dict) and data.get("site_dir") == str(Path(site_dir).resolve())
+            else {}
+        )
 
     def _write_cache(self, site_dir: str, hashes: dict[str, str]) -> None:
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"site_dir": str(Path(site_dir).resolve()), "hashes": hashes}, sort_keys=True), encoding="utf-8")
+            tmp.write_text(
+                json.dumps({"site_dir": str(Path(site_dir).resolve()), "hashes": hashes}, sort_keys=True),
+                encoding="utf-8",
+            )
             os.replace(tmp, self.cache)
         except OSError as exc:  # the cache only speeds up --dirty builds
             log.debug(f"riskcards: could not write {self.cache}: {exc}")

@@ -51,7 +51,9 @@ def text_block(value: str | None) -> Markup:
     if not value:
         return Markup("")
     paras = [p for p in re.split(r"\n\s*\n", value.strip()) if p.strip()]
-    return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in p.splitlines())) for p in paras)
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in p.splitlines())) for p in paras
+    )
 
 
 @lru_cache(maxsize=1)

@@ -45,5 +45,7 @@ def get(name: str) -> Adapter:
     if name not in REGISTRY:
         from ...ids import did_you_mean
 
-        raise KeyError(f"no guard adapter named {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(sorted(REGISTRY))}")
+        raise KeyError(
+            f"no guard adapter named {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(sorted(REGISTRY))}"
+        )
     return REGISTRY[name]()

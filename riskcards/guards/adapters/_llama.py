@@ -56,7 +56,9 @@ def category_block(codes: Sequence[str], names: Mapping[str, str], suffix: str) 
     return "\n".join(f"{code}: {names[code]}{suffix}" for code in codes)
 
 
-def parse_llama_guard(raw: str, codes: Sequence[str], *, finish_reason: str | None = None, family: str = "llama guard") -> Verdict:
+def parse_llama_guard(
+    raw: str, codes: Sequence[str], *, finish_reason: str | None = None, family: str = "llama guard"
+) -> Verdict:
     """Parse Llama-Guard-style output: 'safe', or 'unsafe' and a line of comma-separated codes.
 
     Accepted: leading blank lines (LG3 through a chat endpoint), trailing special tokens, spaces after commas,
@@ -83,7 +85,9 @@ def parse_llama_guard(raw: str, codes: Sequence[str], *, finish_reason: str | No
     items = [c for c in _SPLIT.split(lines[1]) if c]
     unknown = [c for c in items if c not in codes]
     if unknown or not items:
-        return Verdict.error(raw, f"unknown category code(s) {', '.join(unknown) or '(none)'} for {family}; allowed: {', '.join(codes)}")
+        return Verdict.error(
+            raw, f"unknown category code(s) {', '.join(unknown) or '(none)'} for {family}; allowed: {', '.join(codes)}"
+        )
     return Verdict("unsafe", tuple(dict.fromkeys(items)), {}, raw)
 
 
@@ -114,14 +118,20 @@ class LlamaGuardAdapter(Adapter):
         if inp.target == "prompt" and inp.messages[-1].role != "user":
             raise FormatError("prompt classification needs the conversation to end with a user turn")
         if settings.mode == "chat":
-            extra = {"chat_template_kwargs": dict(settings.chat_template_kwargs)} if settings.chat_template_kwargs else {}
+            extra = (
+                {"chat_template_kwargs": dict(settings.chat_template_kwargs)} if settings.chat_template_kwargs else {}
+            )
             return [Request("chat", tuple(messages), extra_body=extra)]
         agent = "User" if len(inp.messages) % 2 == 1 else "Agent"
-        text = render(self._template(settings), agent, self._categories(settings), [(m.role, m.content) for m in inp.messages])
+        text = render(
+            self._template(settings), agent, self._categories(settings), [(m.role, m.content) for m in inp.messages]
+        )
         return [Request("completions", prompt=text)]
 
     def parse(self, exchange: Exchange, request: Request, settings: Settings) -> Verdict:
-        verdict = parse_llama_guard(exchange.raw, self.allowed_codes(settings), finish_reason=exchange.finish_reason, family=self.name)
+        verdict = parse_llama_guard(
+            exchange.raw, self.allowed_codes(settings), finish_reason=exchange.finish_reason, family=self.name
+        )
         p = two_level_logprob(exchange.logprobs, "unsafe", "safe") if exchange.logprobs is not None else None
         if p is not None and verdict.label != "error":
             return Verdict(verdict.label, verdict.categories, {"unsafe": round(p, 6)}, verdict.raw)

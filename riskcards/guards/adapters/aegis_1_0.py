@@ -39,4 +39,6 @@ class Aegis10(LlamaGuardAdapter):
     template_source = TEMPLATE_INST_1
     name_suffix = "."
     default_params = {"temperature": 0, "top_p": 1, "max_tokens": 100}
-    description = "Aegis 1.0 (O1-O13) in the Llama Guard 1 format over an OpenAI-compatible server (vLLM with --enable-lora)."
+    description = (
+        "Aegis 1.0 (O1-O13) in the Llama Guard 1 format over an OpenAI-compatible server (vLLM with --enable-lora)."
+    )

@@ -57,7 +57,7 @@ TEMPLATE = (
     "Provide your safety assessment for the above conversation in the below output JSON format:\n"
     '{"User Safety": safe or unsafe rating for the user message, "Response Safety": safe or unsafe rating for the '
     'agent response. Omit if no agent response present. "Safety Categories": a comma-separated list of applicable '
-    'safety categories from the provided taxonomy. Omit if all safe.}\n\n'
+    "safety categories from the provided taxonomy. Omit if all safe.}\n\n"
     "Do not include anything other than the output JSON in your response.\nOutput JSON: "
 )
 
@@ -75,7 +75,11 @@ def parse_aegis2(raw: str, target: str, codes: tuple[str, ...] = tuple(NAMES)) -
     if not isinstance(value, str) or value.strip().lower() not in ("safe", "unsafe"):
         return Verdict.error(raw, f"'{key}' must be 'safe' or 'unsafe', got {value!r}")
     label = value.strip().lower()
-    extra = {k: v for k, v in (("user_safety", obj.get("User Safety")), ("response_safety", obj.get("Response Safety"))) if isinstance(v, str)}
+    extra = {
+        k: v
+        for k, v in (("user_safety", obj.get("User Safety")), ("response_safety", obj.get("Response Safety")))
+        if isinstance(v, str)
+    }
     if label == "safe":
         return Verdict("safe", (), {}, raw, None, extra)
     names = obj.get("Safety Categories")
@@ -108,7 +112,9 @@ class Aegis20(Adapter):
         return "\n".join(f"{c}: {NAMES[c]}." for c in self.allowed_codes(settings))
 
     def template(self, settings: Settings) -> tuple[str, str | None]:
-        return ("file" if settings.template_text else f"client:{self.name}"), template_hash(settings.template_text or TEMPLATE, self._categories(settings))
+        return ("file" if settings.template_text else f"client:{self.name}"), template_hash(
+            settings.template_text or TEMPLATE, self._categories(settings)
+        )
 
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         if any(m.role not in ("user", "assistant") for m in inp.messages):
@@ -116,7 +122,9 @@ class Aegis20(Adapter):
         conv = f"user: {inp.prompt}"
         if inp.target == "response":
             conv += f"\n\nresponse: agent: {inp.response}"
-        text = Template(settings.template_text or TEMPLATE).substitute(categories=self._categories(settings), conversation=conv)
+        text = Template(settings.template_text or TEMPLATE).substitute(
+            categories=self._categories(settings), conversation=conv
+        )
         return [Request("chat", ({"role": "user", "content": text},))]
 
     def parse(self, exchange: Exchange, request: Request, settings: Settings) -> Verdict:

@@ -62,7 +62,9 @@ class Adapter:
         """Problems with the settings for this adapter, as messages a person can act on."""
         out = []
         if settings.mode not in self.modes:
-            out.append(f"adapter '{self.name}' cannot run in mode '{settings.mode}'; use one of: {', '.join(self.modes)}")
+            out.append(
+                f"adapter '{self.name}' cannot run in mode '{settings.mode}'; use one of: {', '.join(self.modes)}"
+            )
         if settings.categories:
             unknown = [c for c in settings.categories if c not in self.codes]
             if unknown:
@@ -120,7 +122,9 @@ def text_messages(inp: GuardInput, *, parts: bool = False) -> list[dict[str, Any
     for i, m in enumerate(msgs):
         want = "user" if i % 2 == 0 else "assistant"
         if m.role != want:
-            raise FormatError(f"turn {i + 1} is '{m.role}' but this guard needs turns alternating user/assistant, starting with user")
+            raise FormatError(
+                f"turn {i + 1} is '{m.role}' but this guard needs turns alternating user/assistant, starting with user"
+            )
     return [{"role": m.role, "content": [{"type": "text", "text": m.content}] if parts else m.content} for m in msgs]
 
 

@@ -88,13 +88,23 @@ class GraniteGuardian(Adapter):
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         msgs = text_messages(inp, parts=settings.content_parts)
         return [
-            Request("chat", tuple(msgs), extra_body={"chat_template_kwargs": {"guardian_config": {"risk_name": r}}}, policy=r)
+            Request(
+                "chat",
+                tuple(msgs),
+                extra_body={"chat_template_kwargs": {"guardian_config": {"risk_name": r}}},
+                policy=r,
+            )
             for r in self._policies(settings)
         ]
 
     def parse(self, exchange: Exchange, request: Request, settings: Settings) -> Verdict:
         if exchange.finish_reason == "length" and "<think>" in exchange.raw and "</score>" not in exchange.raw:
-            return Verdict.error(exchange.raw, "output truncated inside <think>; raise max_tokens", policy=request.policy)
+            return Verdict.error(
+                exchange.raw, "output truncated inside <think>; raise max_tokens", policy=request.policy
+            )
         return parse_granite(
-            exchange.raw, request.policy or "harm", logprobs=exchange.logprobs, polarity=str(settings.params.get("polarity", "yes-is-risk"))
+            exchange.raw,
+            request.policy or "harm",
+            logprobs=exchange.logprobs,
+            polarity=str(settings.params.get("polarity", "yes-is-risk")),
         )

@@ -61,7 +61,9 @@ class OpenAIModeration(Adapter):
     taxonomy = "openai-moderation-omni"
     modes = ("moderation",)
     codes = CODES
-    description = "OpenAI's /v1/moderations (or any server speaking it): flagged, 13 categories, scores; no conversation context."
+    description = (
+        "OpenAI's /v1/moderations (or any server speaking it): flagged, 13 categories, scores; no conversation context."
+    )
 
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         return [Request("moderation", prompt=inp.judged_text)]

@@ -61,7 +61,9 @@ class ProfanityCheck(Adapter):
         if spec is None or not spec.origin:
             raise ImportError("alt-profanity-check is not installed", name="alt-profanity-check")
         data = Path(spec.origin).parent / "data"
-        digests = [f"{f}:{hashlib.sha256((data / f).read_bytes()).hexdigest()}" for f in ("model.joblib", "vectorizer.joblib")]
+        digests = [
+            f"{f}:{hashlib.sha256((data / f).read_bytes()).hexdigest()}" for f in ("model.joblib", "vectorizer.joblib")
+        ]
         revision = f"alt-profanity-check=={md.version('alt-profanity-check')} " + " ".join(digests)
         runtime = f"scikit-learn {md.version('scikit-learn')}"
         predict = []

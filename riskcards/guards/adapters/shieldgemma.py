@@ -81,7 +81,9 @@ def policy_text(code: str, target: str) -> str:
     return f'"{title}": {prefix} {body}'
 
 
-def parse_yes_no(raw: str, *, finish_reason: str | None = None, allow_rationale: bool = True) -> tuple[str | None, str | None]:
+def parse_yes_no(
+    raw: str, *, finish_reason: str | None = None, allow_rationale: bool = True
+) -> tuple[str | None, str | None]:
     """('yes'|'no', None) or (None, why). Accepts 'Yes'/'No' optionally followed by a rationale."""
     text = strip_specials(raw)
     if not text.strip():
@@ -96,14 +98,18 @@ def parse_yes_no(raw: str, *, finish_reason: str | None = None, allow_rationale:
     return word, None
 
 
-def parse_shieldgemma(raw: str, policy: str, *, logprobs=None, threshold: float = 0.5, finish_reason: str | None = None) -> Verdict:
+def parse_shieldgemma(
+    raw: str, policy: str, *, logprobs=None, threshold: float = 0.5, finish_reason: str | None = None
+) -> Verdict:
     word, why = parse_yes_no(raw, finish_reason=finish_reason)
     p = two_level_logprob(logprobs, "Yes", "No") if logprobs is not None else None
     if word is None and p is None:
         return Verdict.error(raw, why or "no answer", policy=policy)
     scores = {policy: round(p, 6)} if p is not None else {}
     violates = (p >= threshold) if p is not None else (word == "yes")
-    return Verdict("unsafe" if violates else "safe", (policy,) if violates else (), scores, raw, None, {"policy": policy})
+    return Verdict(
+        "unsafe" if violates else "safe", (policy,) if violates else (), scores, raw, None, {"policy": policy}
+    )
 
 
 @register
@@ -115,7 +121,9 @@ class ShieldGemma(Adapter):
     codes = tuple(HARMS)
     names = {c: HARMS[c][0] for c in HARMS}
     default_params = {"temperature": 0, "top_p": 1, "max_tokens": 1, "top_logprobs": 5}
-    description = "ShieldGemma v1: one policy per call (dangerous_content, harassment, hate_speech, sexually_explicit), Yes/No."
+    description = (
+        "ShieldGemma v1: one policy per call (dangerous_content, harassment, hate_speech, sexually_explicit), Yes/No."
+    )
 
     def _policies(self, settings: Settings) -> tuple[str, ...]:
         return settings.policies or settings.categories or self.codes
@@ -139,7 +147,11 @@ class ShieldGemma(Adapter):
             policy = policy_text(code, inp.target)
             if settings.mode == "chat":
                 msgs = text_messages(inp, parts=settings.content_parts)
-                out.append(Request("chat", tuple(msgs), extra_body={"chat_template_kwargs": {"guideline": policy}}, policy=code))
+                out.append(
+                    Request(
+                        "chat", tuple(msgs), extra_body={"chat_template_kwargs": {"guideline": policy}}, policy=code
+                    )
+                )
             else:
                 if any(m.role not in ("user", "assistant") for m in inp.messages):
                     raise FormatError("ShieldGemma takes a user prompt and an optional response")
@@ -150,4 +162,6 @@ class ShieldGemma(Adapter):
 
     def parse(self, exchange: Exchange, request: Request, settings: Settings) -> Verdict:
         threshold = float(settings.params.get("threshold", 0.5))
-        return parse_shieldgemma(exchange.raw, request.policy or "dangerous_content", logprobs=exchange.logprobs, threshold=threshold)
+        return parse_shieldgemma(
+            exchange.raw, request.policy or "dangerous_content", logprobs=exchange.logprobs, threshold=threshold
+        )

@@ -36,17 +36,22 @@ Answers: [/INST]
 """
 
 _LINES = re.compile(
-    r"\A\s*Harmful request:\s*(\S+)\s*\n\s*Response refusal:\s*(\S+)\s*\n\s*Harmful response:\s*(\S+)\s*\Z", re.IGNORECASE
+    r"\A\s*Harmful request:\s*(\S+)\s*\n\s*Response refusal:\s*(\S+)\s*\n\s*Harmful response:\s*(\S+)\s*\Z",
+    re.IGNORECASE,
 )
 
 
 def parse_wildguard(raw: str, target: str) -> Verdict:
     m = _LINES.match(strip_specials(raw))
     if m is None:
-        return Verdict.error(raw, "expected three lines 'Harmful request: ...', 'Response refusal: ...', 'Harmful response: ...'")
+        return Verdict.error(
+            raw, "expected three lines 'Harmful request: ...', 'Response refusal: ...', 'Harmful response: ...'"
+        )
     request, refusal, response = (g.lower() for g in m.groups())
     if request not in ("yes", "no") or refusal not in ("yes", "no", "n/a") or response not in ("yes", "no", "n/a"):
-        return Verdict.error(raw, f"unexpected values: harmful request {request!r}, refusal {refusal!r}, harmful response {response!r}")
+        return Verdict.error(
+            raw, f"unexpected values: harmful request {request!r}, refusal {refusal!r}, harmful response {response!r}"
+        )
     extra = {
         "prompt_harmfulness": "harmful" if request == "yes" else "unharmful",
         "response_refusal": {"yes": "refusal", "no": "compliance", "n/a": None}[refusal],
@@ -69,7 +74,9 @@ class WildGuard(Adapter):
     description = "WildGuard: harmful request / refusal / harmful response (binary, no categories), completions mode."
 
     def template(self, settings: Settings) -> tuple[str, str | None]:
-        return ("file" if settings.template_text else "client:wildguard"), template_hash(settings.template_text or TEMPLATE, "")
+        return ("file" if settings.template_text else "client:wildguard"), template_hash(
+            settings.template_text or TEMPLATE, ""
+        )
 
     def requests(self, inp: GuardInput, settings: Settings) -> list[Request]:
         if any(m.role not in ("user", "assistant") for m in inp.messages):

@@ -110,7 +110,11 @@ class HTTPTransport:
         self.max_retry_after = max_retry_after
         self.logprobs = logprobs
         self._sleep = sleep
-        self._headers = {"User-Agent": "riskcards-guard-runner", "Content-Type": "application/json", "Accept": "application/json"}
+        self._headers = {
+            "User-Agent": "riskcards-guard-runner",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._local = threading.local()
@@ -127,7 +131,9 @@ class HTTPTransport:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self._scheme == "https":
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=timeout, context=ssl.create_default_context())
+                conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=timeout, context=ssl.create_default_context()
+                )
             else:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
             conn.connect()
@@ -146,8 +152,15 @@ class HTTPTransport:
             conn.close()
         self._local.conn = None
 
-    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None, *, timeout: float | None = None,
-                 absolute: bool = False) -> tuple[int, str, http.client.HTTPMessage, bytes]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        absolute: bool = False,
+    ) -> tuple[int, str, http.client.HTTPMessage, bytes]:
         """One HTTP exchange on this thread's connection: (status, reason, headers, body bytes)."""
         data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
         target = path if absolute else f"{self._prefix}/{path.lstrip('/')}"
@@ -192,7 +205,9 @@ class HTTPTransport:
                     last = f"HTTP {status}: {error_message(status, reason, payload)}"
                     wait = retry_after_seconds(headers.get("retry-after"))
                 else:
-                    raise TransportError(self._final_message(status, reason, payload, path), status=status, test_double=test_double)
+                    raise TransportError(
+                        self._final_message(status, reason, payload, path), status=status, test_double=test_double
+                    )
             except TimeoutError:
                 last = f"no answer within {self.timeout:g} s (timeout)"
             except (OSError, http.client.HTTPException) as exc:
@@ -230,7 +245,9 @@ class HTTPTransport:
             raise TransportError(self._final_message(status, reason, payload, "models"), status=status)
         root = self._prefix[: -len("/v1")] if self._prefix.endswith("/v1") else self._prefix
         try:
-            status, _reason, _headers, payload = self._request("GET", f"{root}/version", timeout=min(self.timeout, 5.0), absolute=True)
+            status, _reason, _headers, payload = self._request(
+                "GET", f"{root}/version", timeout=min(self.timeout, 5.0), absolute=True
+            )
             ver = json.loads(payload) if status == 200 else None
             if isinstance(ver, dict) and ver.get("version"):
                 self.runtime = f"vllm {ver['version']}"
@@ -240,7 +257,12 @@ class HTTPTransport:
         return info
 
     def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "base_url": self.base_url, "runtime": self.runtime, "test_double": self.test_double}
+        return {
+            "transport": self.name,
+            "base_url": self.base_url,
+            "runtime": self.runtime,
+            "test_double": self.test_double,
+        }
 
     def close(self) -> None:
         with self._lock:
@@ -281,7 +303,9 @@ def _first_choice(data: Any, _text: str, test_double: bool, latency: float, *, f
         choice = data["choices"][0]
         content = choice["message"].get("content") if field == "message" else choice.get("text")
     except (KeyError, IndexError, TypeError, AttributeError):
-        raise TransportError(f"the response has no choices[0].{field}", retryable=False, test_double=test_double) from None
+        raise TransportError(
+            f"the response has no choices[0].{field}", retryable=False, test_double=test_double
+        ) from None
     return Exchange(
         raw=content if isinstance(content, str) else "",
         finish_reason=choice.get("finish_reason"),

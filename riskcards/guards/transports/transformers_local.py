@@ -43,12 +43,16 @@ class TransformersTransport:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         path = Path(model_path).expanduser()
         if not path.is_dir():
-            raise TransportError(f"model_path {path} is not a folder; give the local folder holding config.json and the weights")
+            raise TransportError(
+                f"model_path {path} is not a folder; give the local folder holding config.json and the weights"
+            )
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as exc:
-            raise TransportError(f"the local-transformers transport needs {exc.name}; install it with: pip install 'riskcards[transformers]'") from None
+            raise TransportError(
+                f"the local-transformers transport needs {exc.name}; install it with: pip install 'riskcards[transformers]'"
+            ) from None
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).to(device).eval()
@@ -74,7 +78,9 @@ class TransformersTransport:
     def render(self, request: Request) -> str:
         """The exact prompt text the model sees for a chat request (no tokenisation)."""
         kwargs = dict(request.extra_body.get("chat_template_kwargs") or {})
-        return self.tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True, **kwargs)
+        return self.tokenizer.apply_chat_template(
+            list(request.messages), tokenize=False, add_generation_prompt=True, **kwargs
+        )
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         torch = self._torch
@@ -95,10 +101,15 @@ class TransformersTransport:
             pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
             with torch.no_grad():
                 out = self.model.generate(
-                    ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new, do_sample=False, pad_token_id=pad,
-                    output_scores=True, return_dict_in_generate=True,
+                    ids,
+                    attention_mask=torch.ones_like(ids),
+                    max_new_tokens=max_new,
+                    do_sample=False,
+                    pad_token_id=pad,
+                    output_scores=True,
+                    return_dict_in_generate=True,
                 )
-            new = out.sequences[0, ids.shape[1]:]
+            new = out.sequences[0, ids.shape[1] :]
             raw = self.tokenizer.decode(new, skip_special_tokens=False)
             eos = self.tokenizer.eos_token_id
             eos_ids = set(eos if isinstance(eos, list) else [eos]) if eos is not None else set()
@@ -107,7 +118,22 @@ class TransformersTransport:
             for step, scores in enumerate(out.scores):
                 logp = torch.log_softmax(scores[0].float(), dim=-1)
                 top = torch.topk(logp, k=min(self.logprobs or 5, logp.shape[-1]))
-                cands = [{"token": self.tokenizer.decode([int(t)]), "logprob": float(v)} for v, t in zip(top.values, top.indices, strict=True)]
+                cands = [
+                    {"token": self.tokenizer.decode([int(t)]), "logprob": float(v)}
+                    for v, t in zip(top.values, top.indices, strict=True)
+                ]
                 tok = int(new[step]) if step < len(new) else None
-                content.append({"token": self.tokenizer.decode([tok]) if tok is not None else "", "logprob": float(logp[tok]) if tok is not None else None, "top_logprobs": cands})
-        return Exchange(raw=raw, finish_reason=finish, logprobs={"content": content}, served_model=model, latency_ms=(time.perf_counter() - started) * 1000)
+                content.append(
+                    {
+                        "token": self.tokenizer.decode([tok]) if tok is not None else "",
+                        "logprob": float(logp[tok]) if tok is not None else None,
+                        "top_logprobs": cands,
+                    }
+                )
+        return Exchange(
+            raw=raw,
+            finish_reason=finish,
+            logprobs={"content": content},
+            served_model=model,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
