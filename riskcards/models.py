@@ -269,6 +269,23 @@ class Category(Record):
     attributes: dict[str, str | int | bool] = Field(
         default_factory=dict, description="Taxonomy-specific facts about the category (tier, paper section, ...)."
     )
+    out_of_scope: Text | None = Field(
+        None,
+        description="Why no card is placed in this category: the reason it is out of scope for a knowledge base of "
+        "language-model risks, in RiskCards' own words. Shown in the site's gap view.",
+    )
+
+
+class MissingLevel(Record):
+    """A level of a taxonomy that its publisher describes but the file does not (fully) list."""
+
+    level: int = Field(ge=1, le=6, description="The level (1 = top) whose categories are missing in whole or in part.")
+    published_count: int | None = Field(
+        None, ge=0, description="How many categories the publisher says this level has, where a count is stated."
+    )
+    note: Text = Field(
+        description="What is missing and why, in RiskCards' own words; missing levels are never invented."
+    )
 
 
 class Taxonomy(Record):
@@ -292,6 +309,11 @@ class Taxonomy(Record):
         None, description="Where codes are a convention rather than the publisher's own."
     )
     notes: Text | None = Field(None, description="Caveats about the list.")
+    missing_levels: list[MissingLevel] = Field(
+        default_factory=list,
+        description="Levels the publisher describes that this file lists only in part or not at all, because no "
+        "primary source for them could be read. Empty when the file is complete.",
+    )
     description: Text | None = Field(None, description="What the taxonomy is for, in RiskCards' own words.")
     categories: list[Category] = Field(min_length=1, description="Every category, parents before children.")
 

@@ -62,7 +62,7 @@ from pathlib import Path
 
 from .paths import find_root  # noqa: F401 - part of the query API
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_TABLE = "meta"
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
@@ -807,7 +807,8 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
         "notes",
         "description",
     )
-    return {**{k: row[k] for k in keys}, "categories": cats}
+    missing = json.loads(row["missing_levels"]) if row["missing_levels"] else []
+    return {**{k: row[k] for k in keys}, "missing_levels": missing, "categories": cats}
 
 
 def models(conn: sqlite3.Connection) -> list[dict]:

@@ -551,6 +551,42 @@ def _check_taxonomy(tax: Taxonomy, shown: str, files: _Files, add) -> None:
                     "hierarchy",
                 )
             )
+    _check_missing_levels(tax, cats, shown, files, add)
+
+
+def _check_missing_levels(tax: Taxonomy, cats: list, shown: str, files: _Files, add) -> None:
+    """A missing level is deeper than level 1 and at most one below the levels listed or declared missing; a
+    published count is not smaller than the categories listed at that level; a level is declared once."""
+    listed = {c.level for c in cats}
+    counts = {lvl: sum(1 for c in cats if c.level == lvl) for lvl in listed}
+    declared: set[int] = set()
+    for i, ml in enumerate(tax.missing_levels or []):
+        if ml is None:
+            continue
+        here = ("missing_levels", i, "level")
+        if ml.level in declared:
+            add(files.at(shown, here, f"level {ml.level} is declared missing twice", "missing-level"))
+        elif ml.level not in listed and ml.level - 1 not in listed | declared:
+            add(
+                files.at(
+                    shown,
+                    here,
+                    f"level {ml.level} cannot be missing when level {ml.level - 1} is neither listed nor declared "
+                    "missing",
+                    "missing-level",
+                )
+            )
+        elif ml.published_count is not None and ml.published_count < counts.get(ml.level, 0):
+            add(
+                files.at(
+                    shown,
+                    ("missing_levels", i, "published_count"),
+                    f"published_count {ml.published_count} is smaller than the {counts[ml.level]} categories "
+                    f"listed at level {ml.level}",
+                    "missing-level",
+                )
+            )
+        declared.add(ml.level)
 
 
 def _check_vocab(vocab: HarmTypeVocabulary, shown: str, files: _Files, add) -> None:

@@ -142,6 +142,18 @@ def test_taxonomy_page_counts_cards_and_marks_gaps(built):
     assert 'class="rc-gap"' in s1.group(0) and "gap" in s1.group(1)
 
 
+def test_taxonomy_page_says_which_levels_of_an_incomplete_taxonomy_are_missing(built):
+    html = article(page(built, "taxonomies/s-eval-2024"))
+    box = html[html.index('id="missing-levels"') :]
+    box = box[: box.index("</div>")]
+    assert "Level 3" in box and "56 categories published" in box and "none listed here" in box
+    assert "Level 4" in box and "52 categories published" in box
+    assert not re.search(r'<li id="cat-[^"]*"[^>]*style="margin-left: 2.4em"', html), "no level-3 entry is invented"
+    t2i = article(page(built, "taxonomies/t2isafety-2025"))
+    assert "44 categories published, 12 listed here" in t2i
+    assert 'id="missing-levels"' not in article(page(built, "taxonomies/llama-guard-3"))
+
+
 def test_category_pages_list_direct_and_crosswalk_cards(built):
     conn = query.connect(built / "build" / "riskcards.db")
     html = article(page(built, "taxonomies/llama-guard-3/s6"))

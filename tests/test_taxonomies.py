@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import os
 import re
 import shutil
 from collections import Counter
@@ -18,7 +19,12 @@ from riskcards.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]
 TAXONOMIES = REPO / "taxonomies"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "taxonomies"
+# ../shared/reference/taxonomies next to the repository; RISKCARDS_REFERENCE_TAXONOMIES points elsewhere (a worktree).
+REFERENCE = Path(
+    os.environ.get(
+        "RISKCARDS_REFERENCE_TAXONOMIES", Path(__file__).resolve().parents[2] / "shared" / "reference" / "taxonomies"
+    )
+)
 
 # Counts per level, from the reference README (and the papers: AIR 2024's risk_mapping.json has 312
 # level-4 categories, the papers say 314).
@@ -47,6 +53,26 @@ EXPECTED_COUNTS: dict[str, dict[int, int]] = {
     "weidinger-2021": {1: 6, 2: 21},
     "weidinger-2022": {1: 6, 2: 20},
     "wildguardmix-subcategories": {1: 15},
+    # The ten taxonomies of issue 17 (reference README, "Ten more taxonomies from the seed papers").
+    "s-eval-2024": {1: 8, 2: 25},
+    "hendrycks-catastrophic-2023": {1: 4, 2: 13},
+    "t2isafety-2025": {1: 3, 2: 12, 3: 12},
+    "usb-2025": {1: 3, 2: 16, 3: 61},
+    "sosbench-2025": {1: 6},
+    "safe-ai-2025": {1: 4},
+    "agentfail-2025": {1: 3},
+    "riosworld-2025": {1: 2, 2: 13, 3: 33},
+    "deepknown-guard-2025": {1: 4},
+    "mitre-atlas-tactics": {1: 16},
+}
+
+# Levels the publisher describes that the reference lists leave out (never invented): {taxonomy: {level: count}},
+# None where no count is published.
+MISSING_LEVELS: dict[str, dict[int, int | None]] = {
+    "s-eval-2024": {3: 56, 4: 52},
+    "t2isafety-2025": {3: 44},
+    "agentfail-2025": {2: None},
+    "air-2024": {4: 314},
 }
 
 # Taxonomies whose every category carries a description in RiskCards' own words.
@@ -59,6 +85,13 @@ DESCRIBED = (
     "openai-moderation-omni",
     "shelby-2023",
     "nist-ai-600-1",
+    "s-eval-2024",
+    "hendrycks-catastrophic-2023",
+    "sosbench-2025",
+    "safe-ai-2025",
+    "agentfail-2025",
+    "deepknown-guard-2025",
+    "mitre-atlas-tactics",
 )
 
 # Fields the importer copies verbatim from the reference lists; they must agree exactly.
@@ -155,7 +188,8 @@ def taxonomy_result(tmp_path_factory):
     return validate(root)
 
 
-def test_the_24_reference_taxonomies_are_present_each_named_by_its_id():
+def test_the_34_reference_taxonomies_are_present_each_named_by_its_id():
+    assert len(EXPECTED_COUNTS) == 34
     missing = sorted(set(EXPECTED_COUNTS) - set(OURS))
     assert not missing, f"taxonomy files missing: {', '.join(missing)}"
     for path in _taxonomy_files():
@@ -164,7 +198,7 @@ def test_the_24_reference_taxonomies_are_present_each_named_by_its_id():
 
 def test_project_taxonomies_beyond_the_reference_lists_are_described():
     """Taxonomies RiskCards defines itself (e.g. the label of an offline classifier) are allowed next to
-    the 24 reference lists; they must say what they are and why they exist."""
+    the 34 reference lists; they must say what they are and why they exist."""
     for tid in sorted(set(OURS) - set(EXPECTED_COUNTS)):
         tax = OURS[tid]
         assert tax.description and (tax.notes or tax.code_convention), (
@@ -340,7 +374,7 @@ def test_every_reference_list_has_a_taxonomy_file_with_the_same_id():
     ref_ids = {}
     for path in sorted(REFERENCE.glob("*.yaml")):
         ref_ids[_load(path)["id"]] = path.name
-    assert len(ref_ids) == 24, f"expected 24 reference taxonomies, found {len(ref_ids)}"
+    assert len(ref_ids) == 34, f"expected 34 reference taxonomies, found {len(ref_ids)}"
     assert sorted(ref_ids) == sorted(EXPECTED_COUNTS), (
         f"reference lists changed: {sorted(set(ref_ids) ^ set(EXPECTED_COUNTS))}"
     )
@@ -426,3 +460,118 @@ def test_importer_writes_atomically_and_warns_about_lost_descriptions(tmp_path, 
     assert sorted(p.name for p in dst.iterdir()) == ["llama-guard-1.yaml"], "no temporary files left behind"
     written = Taxonomy.model_validate(_load(dst / "llama-guard-1.yaml"))
     assert written.categories[0].description == "Kept."
+
+
+# --------------------------------------------------------------------------------------------------
+# (d) Incomplete lists: the missing levels are recorded, never invented
+# --------------------------------------------------------------------------------------------------
+
+
+def test_incomplete_taxonomies_record_their_missing_levels_and_no_others_do():
+    got = {
+        tid: {m.level: m.published_count for m in tax.missing_levels} for tid, tax in OURS.items() if tax.missing_levels
+    }
+    assert got == MISSING_LEVELS
+    for tid in MISSING_LEVELS:
+        listed = Counter(c.level for c in OURS[tid].categories)
+        for m in OURS[tid].missing_levels:
+            assert m.note.rstrip().endswith("."), f"{tid}: level {m.level} note should be a sentence"
+            # Nothing was invented: a level missing entirely has no categories; a partial one has fewer than published.
+            assert listed[m.level] < (m.published_count or 1) or listed[m.level] == 0, (tid, m.level)
+
+
+def test_every_reference_list_marked_incomplete_has_missing_levels():
+    """The reference notes say 'INCOMPLETE' (or 'top level only' while naming finer published categories)."""
+    _need_reference()
+    for path in sorted(REFERENCE.glob("*.yaml")):
+        ref = _load(path)
+        if "INCOMPLETE" in (ref.get("notes") or ""):
+            assert OURS[ref["id"]].missing_levels, f"{ref['id']}: reference is incomplete, missing_levels is empty"
+
+
+def test_new_taxonomy_ids_resolve_in_the_kb_with_exact_spot_checks():
+    atlas = [c.code for c in OURS["mitre-atlas-tactics"].categories]
+    assert atlas[0] == "AML.TA0002" and atlas[3] == "AML.TA0000" and atlas[-1] == "AML.TA0011"
+    seval = {c.code: c for c in OURS["s-eval-2024"].categories}
+    assert seval["HS.2"].name == "Cyberbullying" and seval["HS.2"].alt_names
+    usb = {c.code: c for c in OURS["usb-2025"].categories}
+    assert usb["FDS"].name == "Religious Discrimination" and usb["FDS"].parent == "BD"
+    assert [c.code for c in OURS["sosbench-2025"].categories] == [
+        "chemistry",
+        "biology",
+        "medicine",
+        "pharmacology",
+        "physics",
+        "psychology",
+    ]
+
+
+def _kb_with(tmp_path, text: str):
+    root = tmp_path / "kb"
+    (root / "taxonomies").mkdir(parents=True)
+    (root / "cards").mkdir()
+    (root / "taxonomies" / "t.yaml").write_text(text, encoding="utf-8")
+    return validate(root)
+
+
+_TAX = (
+    "id: t\nname: T\nkind: benchmark\nedition: '1'\nsource: s\nconfidence: partial\nlicense: l\n"
+    "{missing}categories:\n- {{code: A, name: A, level: 1}}\n- {{code: A.1, name: A one, parent: A, level: 2}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("missing_levels:\n- {level: 3, published_count: 5, note: Level three unread.}\n", None),
+        (
+            "missing_levels:\n- {level: 3, note: x.}\n- {level: 4, published_count: 2, note: y.}\n",
+            None,
+        ),
+        ("missing_levels:\n- {level: 4, note: Skips level three.}\n", "level 4 cannot be missing when level 3"),
+        ("missing_levels:\n- {level: 2, published_count: 0, note: Too few.}\n", "published_count 0 is smaller than"),
+        ("missing_levels:\n- {level: 3, note: a.}\n- {level: 3, note: b.}\n", "level 3 is declared missing twice"),
+        ("missing_levels:\n- {level: 0, note: a.}\n", "greater than or equal to 1"),
+        ("missing_levels:\n- {level: 3}\n", "note"),
+    ],
+)
+def test_missing_levels_are_validated_with_a_located_message(tmp_path, missing, message):
+    result = _kb_with(tmp_path, _TAX.format(missing=missing))
+    texts = [p.text() for p in result.problems]
+    if message is None:
+        assert texts == []
+    else:
+        assert len(texts) == 1 and message in texts[0], texts
+        assert texts[0].startswith("taxonomies/t.yaml:"), texts[0]
+
+
+def test_importer_keeps_missing_levels_and_out_of_scope_reasons():
+    importer = _importer()
+    ref = {
+        "id": "s-eval-2024",
+        "name": "Example",
+        "version": 1,
+        "source": "somewhere",
+        "confidence": "partial",
+        "categories": [{"code": "CI", "name": "Crimes", "parent": None, "level": 1}],
+    }
+    existing = {
+        "missing_levels": [{"level": 2, "published_count": 3, "note": "Unread."}],
+        "categories": [{"code": "CI", "out_of_scope": "Our reason."}, {"code": "XX", "out_of_scope": "Gone."}],
+    }
+    out = importer.convert(ref, existing)
+    assert out["missing_levels"] == existing["missing_levels"]
+    assert out["categories"][0]["out_of_scope"] == "Our reason."
+    assert importer.lost_descriptions(ref, existing) == ["XX"]
+    assert "missing_levels" not in importer.convert(ref, None)
+    Taxonomy.model_validate(importer.yaml.safe_load(importer.render(ref, existing)))
+
+
+def test_readme_counts_of_taxonomies_and_crosswalks_are_true():
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"the (\d+) reference taxonomies with (\d+) crosswalks", text)
+    assert m, "README should say 'the N reference taxonomies with M crosswalks'"
+    reference = sum(1 for tid in OURS if tid in EXPECTED_COUNTS)
+    crosswalks = len(list((TAXONOMIES / "crosswalks").glob("*.yaml")))
+    assert (int(m.group(1)), int(m.group(2))) == (reference, crosswalks)
+    assert f"({reference} reference taxonomies)" in text

@@ -6,7 +6,8 @@ Run once by a maintainer when the reference lists change:
 
 Codes, names, parents, levels, alternative names, short names and official ids are copied exactly.
 Reference descriptions (often quotations) are not copied; descriptions in taxonomies/ are our own
-words and are kept when a file is regenerated. Other per-category facts go to `attributes`.
+words and are kept when a file is regenerated, as are the fields only RiskCards writes: a taxonomy's
+`missing_levels` and a category's `out_of_scope` reason. Other per-category facts go to `attributes`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ KIND = {
     "mit-ai-risk-causal-taxonomy": "risk-repository",
     "avid-sep-view": "risk-repository",
     "avid-lifecycle-view": "risk-repository",
+    "s-eval-2024": "benchmark",
+    "hendrycks-catastrophic-2023": "harm-taxonomy",
+    "t2isafety-2025": "benchmark",
+    "usb-2025": "benchmark",
+    "sosbench-2025": "benchmark",
+    "safe-ai-2025": "harm-taxonomy",
+    "agentfail-2025": "harm-taxonomy",
+    "riosworld-2025": "benchmark",
+    "deepknown-guard-2025": "guard-policy",
+    "mitre-atlas-tactics": "security",
 }
 SHORT = {
     "weidinger-2021": "Weidinger 2021",
@@ -69,6 +80,16 @@ SHORT = {
     "mit-ai-risk-causal-taxonomy": "MIT AI Risk causes",
     "avid-sep-view": "AVID effects",
     "avid-lifecycle-view": "AVID lifecycle",
+    "s-eval-2024": "S-Eval",
+    "hendrycks-catastrophic-2023": "Hendrycks catastrophic risks",
+    "t2isafety-2025": "T2ISafety",
+    "usb-2025": "USB-SafeBench",
+    "sosbench-2025": "SOSBench",
+    "safe-ai-2025": "SAFE-AI behaviours",
+    "agentfail-2025": "AgentFail",
+    "riosworld-2025": "RiOSWorld",
+    "deepknown-guard-2025": "DeepKnown-Guard tiers",
+    "mitre-atlas-tactics": "MITRE ATLAS tactics",
 }
 LICENSE = (
     "Codes and category names are reproduced verbatim for reference and interoperability only; the source "
@@ -96,6 +117,8 @@ def convert(ref: dict, existing: dict | None) -> dict:
         out["code_convention"] = ref["code_convention"]
     if ref.get("notes"):
         out["notes"] = ref["notes"]
+    if existing and existing.get("missing_levels"):
+        out["missing_levels"] = existing["missing_levels"]
     if existing and existing.get("description"):
         out["description"] = existing["description"]
     cats = []
@@ -110,8 +133,9 @@ def convert(ref: dict, existing: dict | None) -> dict:
         if "alt_names" in cat:
             cat["alt_names"] = [str(a) for a in cat["alt_names"]]
         mine = own.get(cat["code"], {})
-        if mine.get("description"):
-            cat["description"] = mine["description"]
+        for own_field in ("description", "out_of_scope"):
+            if mine.get(own_field):
+                cat[own_field] = mine[own_field]
         attrs = {k: v for k, v in c.items() if k not in COPIED and k not in DROPPED and v is not None}
         attrs = {k: (v if isinstance(v, (str, int, bool)) else str(v)) for k, v in attrs.items()}
         if attrs:
@@ -131,12 +155,12 @@ def render(ref: dict, existing: dict | None) -> str:
 
 
 def lost_descriptions(ref: dict, existing: dict | None) -> list[str]:
-    """Codes whose description would be lost because the reference list no longer has them."""
+    """Codes whose description or out-of-scope reason would be lost because the reference list no longer has them."""
     codes = {str(c["code"]) for c in ref["categories"]}
     return [
         str(c["code"])
         for c in (existing or {}).get("categories", [])
-        if c.get("description") and str(c["code"]) not in codes
+        if (c.get("description") or c.get("out_of_scope")) and str(c["code"]) not in codes
     ]
 
 

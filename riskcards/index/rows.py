@@ -52,6 +52,7 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                 tax.description,
                 len(tax.categories),
                 kb.paths.get(("taxonomy", tax.id)),
+                _j([m.model_dump() for m in tax.missing_levels]),
             )
         )
         parents: dict[str, list[str]] = {}
@@ -72,6 +73,7 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                     cat.description,
                     _j(cat.attributes),
                     pos,
+                    cat.out_of_scope,
                 )
             )
             parents[cat.code] = [p for p in (cat.parent, cat.also_parent) if p]

@@ -76,6 +76,12 @@ TABLES: tuple[TableSpec, ...] = (
             ("description", "text", "What the taxonomy is for."),
             ("category_count", "int", "Number of categories."),
             ("path", "text", "Source file, relative to the knowledge-base root."),
+            (
+                "missing_levels",
+                "text",
+                "Levels the publisher describes that the file lists in part or not at all, as {level, "
+                "published_count, note}" + _JSON + ".",
+            ),
         ),
         pk="id",
         not_null=("name", "kind"),
@@ -97,6 +103,7 @@ TABLES: tuple[TableSpec, ...] = (
             ("description", "text", "What the category covers."),
             ("attributes", "text", "Taxonomy-specific facts (JSON object)."),
             ("position", "int", "Order within the taxonomy file."),
+            ("out_of_scope", "text", "Why no card is placed in the category (out of scope), or null."),
         ),
         pk="ref",
         foreign_keys=(
