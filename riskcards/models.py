@@ -488,6 +488,208 @@ class GuardResult(Record):
     run: ResultRun = Field(description="Where and when.")
 
 
+# --------------------------------------------------------------------------------------------------
+# Assessments (assessments/<id>/assessment.yaml, findings/<card-id>.yaml, log/<card-id>.jsonl)
+# --------------------------------------------------------------------------------------------------
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=120)]
+EntryId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]
+Scalar = str | int | float | bool | None
+Elicited = Literal["yes", "partly", "no", "not-tested"]
+
+
+class TargetInterface(Record):
+    """How the model under assessment is reached, in the style of guards.yaml; never a secret."""
+
+    transport: Literal["openai-chat", "openai-completions", "local-transformers"] = Field(
+        description="How requests reach the model: 'openai-chat' or 'openai-completions' (vLLM, llama.cpp's server, "
+        "Ollama, OpenAI) or 'local-transformers' (a local model folder)."
+    )
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s@/?#]+(?:/[^\s?#@]*)?$", max_length=500)] | None = Field(
+        None,
+        description="For the HTTP transports: the API base, e.g. 'http://localhost:8000/v1' (no credentials, "
+        "no query string).",
+    )
+    model_name: Text | None = Field(None, description="The model name the server is asked for (default: the model id).")
+    model_path: Text | None = Field(None, description="For local-transformers: the local model folder.")
+    api_key_env: EnvName | None = Field(
+        None, description="The NAME of the environment variable that holds the API key; keys never go in files."
+    )
+    system_prompt: Text | None = Field(None, description="The system prompt the deployment puts before every chat.")
+    params: dict[str, Scalar] = Field(
+        default_factory=dict, description="Decoding parameters sent with every request, e.g. temperature, max_tokens."
+    )
+    filters: list[Text] = Field(
+        default_factory=list, description="Filters in front of or behind the model in the deployment (guards, rules)."
+    )
+    concurrency: int = Field(8, ge=1, le=512, description="Requests in flight at once in a batch run.")
+    timeout: float = Field(60.0, gt=0, description="Seconds to wait for one answer before retrying.")
+    retries: int = Field(4, ge=0, le=20, description="Retries of a failed request (timeouts, 429, 5xx).")
+
+
+class AssessmentScope(Record):
+    """What is assessed: the use case, the model and the interface it is reached through."""
+
+    use_case: Text = Field(description="The deployment's use case, in a sentence or two.")
+    scenario: Id = Field(description="The scenario id (scenarios/<id>.yaml) the deployment is an instance of.")
+    model: Id = Field(description="The model record id (models/<id>.yaml) of the model under assessment.")
+    model_version: Text | None = Field(None, description="The model's version or revision (a commit sha, a tag).")
+    access_date: Date = Field(description="When the model was accessed for the assessment, YYYY-MM-DD.")
+    interface: TargetInterface = Field(description="How the model is reached, with its settings.")
+
+
+class ExcludedCard(Record):
+    """A card of the scenario left out of the assessment."""
+
+    card: Id = Field(description="The card id.")
+    reason: Text = Field(description="Why the card is not assessed here.")
+
+
+class Selection(Record):
+    """Which cards are assessed, which are not and why, and from which knowledge-base commit."""
+
+    cards: list[Id] = Field(min_length=1, description="The cards in scope, most severe first.")
+    excluded: list[ExcludedCard] = Field(default_factory=list, description="Cards left out, each with its reason.")
+    kb_commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,40}$")] | None = Field(
+        None, description="The knowledge-base commit the cards were taken from (git sha)."
+    )
+
+
+class Assessor(Record):
+    """A person who probes the model."""
+
+    handle: Id = Field(description="The assessor's handle, as written in the logs.")
+    expertise: list[Text] = Field(default_factory=list, description="Relevant expertise, e.g. 'clinical pharmacy'.")
+    perspectives: list[Text] = Field(
+        default_factory=list, description="Perspectives the assessor brings (languages, communities, roles)."
+    )
+
+
+class Budget(Record):
+    """How much probing a card gets: minutes and/or prompts."""
+
+    minutes: int | None = Field(None, ge=1, le=1440, description="Minutes of interactive probing per card.")
+    prompts: int | None = Field(None, ge=1, le=100000, description="Prompts per card.")
+
+
+class Handling(Record):
+    """How harmful content was handled during the assessment and in its report."""
+
+    content_warnings: list[Text] = Field(default_factory=list, description="Content warnings for readers.")
+    not_stored: list[Text] = Field(default_factory=list, description="What was deliberately not stored.")
+    not_published: list[Text] = Field(default_factory=list, description="What is stored but not published.")
+    wellbeing: Text | None = Field(None, description="How assessors' well-being was protected (breaks, support).")
+
+
+class Assessment(Record):
+    """A deployment assessment: scope, card selection, assessors, budgets and handling notes."""
+
+    id: Id = Field(description="The assessment id; the record is assessments/<id>/assessment.yaml.")
+    title: Line = Field(description="A short name of the assessment.")
+    status: Literal["planned", "in-progress", "complete"] = Field(
+        description="'planned', 'in-progress' or 'complete' (every card in scope then has a finding)."
+    )
+    created: Date = Field(description="When the assessment was set up, YYYY-MM-DD.")
+    scope: AssessmentScope = Field(description="The use case, the model and the interface.")
+    selection: Selection = Field(description="The cards in scope and the ones left out.")
+    assessors: list[Assessor] = Field(min_length=1, description="Who probes the model.")
+    budget: Budget = Field(default_factory=Budget, description="The probing budget of every card.")
+    budgets: dict[Id, Budget] = Field(
+        default_factory=dict, description="Budgets for particular cards, by card id, replacing 'budget'."
+    )
+    handling: Handling = Field(default_factory=Handling, description="How harmful content was handled.")
+    conclusions: Text | None = Field(None, description="Overall conclusions, once the cards are judged.")
+    mitigations: list[Text] = Field(default_factory=list, description="Recommended mitigations for the deployment.")
+
+
+class Excerpt(Record):
+    """A log entry the assessor allows to be published, with the card's sensitivity rules applied."""
+
+    entry: EntryId = Field(description="The log entry id (in log/<card-id>.jsonl).")
+    sensitivity: Sensitivity = Field(
+        description="'full': published as logged; 'defanged': 'text' replaces the output, dangerous specifics "
+        "replaced by '[redacted: ...]'; 'withheld': only the reason is published."
+    )
+    text: Text | None = Field(None, description="For 'defanged': the output as published.")
+    withheld_reason: Text | None = Field(None, description="For 'withheld': why the text is not published.")
+
+
+class Finding(Record):
+    """The assessors' judgement on one card of an assessment (assessments/<id>/findings/<card-id>.yaml)."""
+
+    card: Id = Field(description="The card id; the file is findings/<card-id>.yaml.")
+    elicited: Elicited = Field(description="Whether the behaviour was elicited: yes, partly, no or not-tested.")
+    attempts: int | None = Field(None, ge=0, description="How many prompts it took (or were tried).")
+    minutes: float | None = Field(None, ge=0, description="Minutes spent probing the card.")
+    representative: list[EntryId] = Field(
+        default_factory=list, description="Log entries that show the behaviour best, by entry id."
+    )
+    actions_plausible: Literal["yes", "partly", "no", "unclear"] | None = Field(
+        None, description="Whether the card's 'actions required for harm' are plausible in this deployment."
+    )
+    actions_rationale: Text | None = Field(None, description="How the risk would, or would not, become a harm here.")
+    harm_types: list[HarmType] = Field(default_factory=list, description="Harm types implicated in this deployment.")
+    severity: Severity | None = Field(None, description="Severity of the risk in this deployment.")
+    mitigations: list[Text] = Field(default_factory=list, description="Recommended mitigations for this risk.")
+    notes: Text | None = Field(None, description="Anything else the assessors observed.")
+    assessors: list[Id] = Field(default_factory=list, description="Handles of the assessors who judged the card.")
+    publishable: list[Excerpt] = Field(
+        default_factory=list, description="Log entries that may be published in the report and on the site."
+    )
+
+
+class LogMessage(Record):
+    """One message of a logged conversation."""
+
+    role: Role = Field(description="system, user, assistant or tool.")
+    content: str = Field(description="What was said, verbatim.")
+
+
+class LogTarget(Record):
+    """Which model answered, and where (no secrets)."""
+
+    transport: Text = Field(description="How it was reached, e.g. 'openai-chat'.")
+    host: Text | None = Field(None, description="The server's host and port, or 'local'.")
+    model: Id = Field(description="The model record id.")
+    model_name: Text = Field(description="The model name the server was asked for.")
+    revision: Text | None = Field(None, description="The model revision, where known.")
+    runtime: Text | None = Field(None, description="Runtime versions, where the server says.")
+    source: Literal["live", "stub"] = Field(
+        description="'live': a real model answered; 'stub': a test double did (never in a knowledge base)."
+    )
+
+
+class LogEntry(Record):
+    """One line of assessments/<id>/log/<card-id>.jsonl: an exchange with the target, a note or a mark."""
+
+    schema_: Literal["riskcards.assessment-log/1"] = Field(alias="schema", description="Record format version.")
+    id: EntryId = Field(description="The entry id, unique within the assessment.")
+    kind: Literal["exchange", "note", "mark"] = Field(
+        description="'exchange': a prompt sent and the answer; 'note': an assessor's note; 'mark': an entry "
+        "marked as a finding."
+    )
+    at: str = Field(description="When, as an ISO 8601 UTC timestamp.")
+    assessor: Text = Field(description="The assessor's handle, or 'batch' for a batch run.")
+    card: Id = Field(description="The card probed.")
+    mode: Literal["interactive", "batch"] = Field(description="Interactive probing or a batch run.")
+    conversation: Text | None = Field(None, description="The conversation id (entries of one chat share it).")
+    example: Id | None = Field(None, description="For a batch run: the card example whose prompt was sent.")
+    key: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = Field(
+        None, description="For a batch run: the cache key (target, parameters and messages), so a rerun skips it."
+    )
+    target: LogTarget | None = Field(None, description="For an exchange: which model answered.")
+    params: dict[str, Scalar] = Field(default_factory=dict, description="Decoding parameters sent.")
+    messages: list[LogMessage] = Field(
+        default_factory=list, description="For an exchange: the conversation so far, ending with the prompt sent."
+    )
+    output: str | None = Field(None, description="The model's answer, verbatim (None when the request failed).")
+    finish_reason: str | None = Field(None, description="Why generation stopped, as the server says.")
+    latency_ms: float | None = Field(None, ge=0, description="How long the request took.")
+    error: str | None = Field(None, description="Why the request failed, after retries (a rerun tries again).")
+    note: str | None = Field(None, description="For a note: its text.")
+    marks: EntryId | None = Field(None, description="For a mark: the exchange entry marked as a finding.")
+
+
 KINDS: dict[str, type[Record]] = {
     "card": Card,
     "taxonomy": Taxonomy,
@@ -496,5 +698,8 @@ KINDS: dict[str, type[Record]] = {
     "model": Model,
     "harm-types": HarmTypeVocabulary,
     "guard-result": GuardResult,
+    "assessment": Assessment,
+    "finding": Finding,
+    "assessment-log": LogEntry,
 }
 """Record kinds, keyed by schema name (schema/<name>.schema.json)."""

@@ -360,6 +360,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
 
     _collect(kb, typed, files, problems)
     _check_all(kb, typed, files, problems)
+    problems.extend(_assessment_problems(root, kb))
 
     if paths:
         wanted = {display_path(p, root) for p in paths}
@@ -369,6 +370,13 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
         checked = len(files.loaded)
     # Drop repeats (e.g. the same file passed twice) and sort by file, line, column.
     return Result(kb=kb, problems=sorted(set(problems)), checked=checked)
+
+
+def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
+    """Assessment records, findings and logs (assessments/<id>/), checked against the knowledge base."""
+    from .assess.records import load_all
+
+    return load_all(root, kb)[1]
 
 
 def _record(files: _Files, rec: Loaded) -> tuple[Any, list[Problem]]:

@@ -12,7 +12,7 @@ import os
 import sys
 
 # Command modules, in help order. Each defines register(app).
-MODULES = ["core", "build", "query", "importers", "guard", "contrib"]
+MODULES = ["core", "build", "query", "importers", "guard", "assess", "contrib"]
 
 _app = None
 

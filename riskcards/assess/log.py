@@ -1,0 +1,101 @@
+"""The append-only logs: assessments/<id>/log/<card-id>.jsonl, one LogEntry a line.
+
+Every line is written whole and flushed before the next request is counted as done, so a killed process
+loses at most the requests in flight. A writer opening a file cuts off a partial last line (the remains of
+a write that was cut off); nothing else is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from ..guards.hashing import canonical_json, sha256_text
+from ..models import LogEntry
+
+SCHEMA = "riskcards.assessment-log/1"
+
+
+def new_id() -> str:
+    return secrets.token_hex(6)
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def log_path(folder: Path, card: str) -> Path:
+    return Path(folder) / "log" / f"{card}.jsonl"
+
+
+def batch_key(target: dict[str, Any], params: dict[str, Any], messages: list[dict[str, str]]) -> str:
+    """What decides an answer, and nothing about the run: the model (name, revision, transport), the
+    parameters and the messages. The server's address is left out, so shards on several servers share it."""
+    body = {
+        "model": target["model_name"],
+        "revision": target.get("revision"),
+        "transport": target["transport"],
+        "params": params,
+        "messages": messages,
+    }
+    return "sha256:" + sha256_text(canonical_json(body))
+
+
+def make_entry(**fields: Any) -> LogEntry:
+    fields.setdefault("id", new_id())
+    fields.setdefault("at", now())
+    return LogEntry.model_validate({"schema": SCHEMA, **fields})
+
+
+def dump_line(entry: LogEntry) -> str:
+    data = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class LogWriter:
+    """Appends entries to the per-card logs of one assessment folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._files: dict[str, Any] = {}
+
+    def _file(self, card: str):
+        fh = self._files.get(card)
+        if fh is None:
+            path = log_path(self.folder, card)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_file():
+                with path.open("rb+") as raw:
+                    data = raw.read()
+                    if data and not data.endswith(b"\n"):
+                        raw.truncate(data.rfind(b"\n") + 1)
+            fh = self._files[card] = path.open("a", encoding="utf-8")
+        return fh
+
+    def write(self, entry: LogEntry, *, flush: bool = True) -> None:
+        fh = self._file(entry.card)
+        fh.write(dump_line(entry))
+        if flush:
+            fh.flush()
+
+    def flush(self) -> None:
+        for fh in self._files.values():
+            fh.flush()
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            if not fh.closed:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+        self._files.clear()
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

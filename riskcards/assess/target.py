@@ -1,0 +1,134 @@
+"""The model under assessment, reached through the guard transports (the one place requests leave).
+
+This is a small seam: ``open_target`` turns the assessment's ``scope.interface`` into one of the transports
+in ``riskcards/guards/transports/`` (OpenAI-compatible chat or completions, local transformers) and
+``Target.send`` puts a conversation to it. Keys come only from the environment variable that
+``api_key_env`` names. A server that announces itself as a test double is remembered (``test_double``), so
+its output is marked ``stub`` and refused for a knowledge base's assessments/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..guards.protocol import Exchange, Request, TransportError
+
+__all__ = ["Target", "TransportError", "open_target", "completion_prompt"]
+
+
+def completion_prompt(messages: Sequence[Mapping[str, str]]) -> str:
+    """The prompt a completions endpoint gets for a conversation: the lone user message as it is, else each
+    message as 'role: content' on its own lines, ending with 'assistant:'."""
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return messages[0]["content"]
+    return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
+
+
+@dataclass
+class Target:
+    """An open target: a transport plus what every log entry records about it."""
+
+    transport: Any
+    kind: str
+    model: str
+    model_name: str
+    host: str | None
+    revision: str | None
+    params: dict[str, Any]
+
+    @property
+    def test_double(self) -> bool:
+        return bool(getattr(self.transport, "test_double", False))
+
+    def probe(self) -> dict[str, Any]:
+        """Ask the server what it serves (once, before a run); marks a test double."""
+        probe = getattr(self.transport, "probe", None)
+        return probe() if probe is not None else {}
+
+    def send(self, messages: Sequence[Mapping[str, str]]) -> Exchange:
+        """One request with retries (inside the transport). Raises TransportError when it fails for good."""
+        msgs = tuple({"role": m["role"], "content": m["content"]} for m in messages)
+        if self.kind == "openai-completions":
+            req = Request(mode="completions", prompt=completion_prompt(msgs))
+        else:
+            req = Request(mode="chat", messages=msgs)
+        return self.transport.send(req, model=self.model_name, params=self.params)
+
+    def record(self) -> dict[str, Any]:
+        """The log entry's ``target``."""
+        return {
+            "transport": self.kind,
+            "host": self.host,
+            "model": self.model,
+            "model_name": self.model_name,
+            "revision": self.revision,
+            "runtime": getattr(self.transport, "runtime", None),
+            "source": "stub" if self.test_double else "live",
+        }
+
+    @property
+    def attempts(self) -> int:
+        return int(getattr(self.transport, "attempts", 0))
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def open_target(
+    assessment: Any,
+    base: Path,
+    *,
+    base_url: str | None = None,
+    concurrency: int | None = None,
+    retries: int | None = None,
+    timeout: float | None = None,
+    backoff: float = 0.5,
+    transport: Any = None,
+) -> Target:
+    """The target of an assessment, with its transport open. Raises TransportError when it cannot be opened."""
+    itf = assessment.scope.interface
+    model_name = itf.model_name or assessment.scope.model
+    params = dict(itf.params)
+    params.setdefault("max_tokens", 512)
+    revision = assessment.scope.model_version
+    host: str | None = None
+    if transport is None:
+        if itf.transport.startswith("openai-"):
+            from ..guards.transports import openai_http
+
+            cls = openai_http.ChatTransport if itf.transport == "openai-chat" else openai_http.CompletionsTransport
+            key = None
+            if itf.api_key_env:
+                key = os.environ.get(itf.api_key_env)
+                if not key:
+                    raise TransportError(f"the target needs an API key: set the environment variable {itf.api_key_env}")
+            url = base_url or itf.base_url
+            if not url:
+                raise TransportError("the interface has no base_url; set scope.interface.base_url or pass --base-url")
+            transport = cls(
+                url,
+                api_key=key,
+                api_key_env=itf.api_key_env,
+                timeout=timeout or itf.timeout,
+                retries=itf.retries if retries is None else retries,
+                backoff=backoff,
+                concurrency=concurrency or itf.concurrency,
+            )
+            transport._headers["User-Agent"] = "riskcards-assess"
+        else:
+            from ..guards.transports.transformers_local import TransformersTransport
+
+            path = Path(itf.model_path or "")
+            transport = TransformersTransport(path if path.is_absolute() else base / path, logprobs=None)
+            revision = revision or transport.revision
+    url = base_url or itf.base_url
+    if itf.transport.startswith("openai-") and url:
+        host = urlsplit(url).netloc
+    elif itf.transport == "local-transformers":
+        host = "local"
+    return Target(transport, itf.transport, assessment.scope.model, model_name, host, revision, params)

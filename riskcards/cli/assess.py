@@ -1,0 +1,243 @@
+"""`riskcards assess new|run|probe|judge|check|report|promote|validate`: thin commands over riskcards.assess."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .core import RootOption
+
+assess_app = typer.Typer(
+    help="Assess a deployment: plan it, probe the model card by card, judge, check with guards, report, promote.",
+    no_args_is_help=True,
+)
+
+IdArg = Annotated[str, typer.Argument(help="The assessment id (assessments/<id>/) or the path of its folder.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(assess_app, name="assess")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _root(root: Path | None) -> Path:
+    from ..load import find_root
+
+    return Path(root) if root else find_root()
+
+
+def _kb(root: Path):
+    from ..validate import load_kb
+
+    return load_kb(root).kb
+
+
+def _folder(root: Path, ref: str, kb=None, *, strict: bool = True):
+    """The assessment folder, read and checked; problems are printed and stop the command when ``strict``."""
+    from ..assess import folder_of, records
+
+    d = folder_of(root, ref)
+    if not (d / "assessment.yaml").is_file():
+        known = [p.name for p in records.folders(root)]
+        from ..ids import did_you_mean
+
+        _fail(f"no assessment '{ref}' (no {d}/assessment.yaml){did_you_mean(str(ref), known)}")
+    f, problems = records.load(root, d, kb)
+    if problems and (strict or f.assessment is None):
+        for p in problems:
+            typer.echo(p.text(), err=True)
+        _fail(f"{len(problems)} problem(s) in assessment '{f.id}'; fix them first", 1)
+    return f
+
+
+@assess_app.command("new")
+def new(
+    scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="The deployment's scenario id.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="The model record id under assessment.")] = None,
+    assessment_id: Annotated[
+        str | None, typer.Option("--id", help="The assessment id (default: model-scenario).")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="A short name of the assessment.")] = None,
+    use_case: Annotated[str | None, typer.Option("--use-case", help="What the deployment does, for whom.")] = None,
+    assessor: Annotated[list[str] | None, typer.Option("--assessor", "-a", help="Assessor handle, repeatable.")] = None,
+    transport: Annotated[str, typer.Option(help="openai-chat, openai-completions or local-transformers.")] = (
+        "openai-chat"
+    ),
+    base_url: Annotated[str | None, typer.Option("--base-url", help="The target's API base URL.")] = None,
+    model_name: Annotated[str | None, typer.Option("--model-name", help="The name the server serves.")] = None,
+    model_path: Annotated[str | None, typer.Option("--model-path", help="local-transformers: model folder.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option("--api-key-env", help="NAME of the environment variable holding the key.")
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option("--system-prompt", help="The deployment's system prompt.")
+    ] = None,
+    min_severity: Annotated[
+        str | None, typer.Option("--min-severity", help="Exclude cards below this severity (with the reason).")
+    ] = None,
+    minutes: Annotated[int | None, typer.Option(help="Budget per card in minutes.")] = 30,
+    prompts: Annotated[int | None, typer.Option(help="Budget per card in prompts.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing record.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Write assessments/<id>/assessment.yaml with the scenario's cards, most severe first. Asks on a terminal."""
+    from ..assess.plan import Plan, PlanError, write
+    from .query import Exit, open_index
+
+    root = _root(root)
+    interactive = sys.stdin.isatty()
+
+    def ask(flag: str, value, label: str, default=None):
+        if value:
+            return value
+        if not interactive:
+            if default is not None:
+                return default
+            _fail(f"{flag} is required when not on a terminal")
+        return typer.prompt(label, default=default)
+
+    scenario = ask("--scenario", scenario, "Scenario id (see `riskcards scenarios`)")
+    model = ask("--model", model, "Model record id (see `riskcards models`)")
+    if interactive:
+        use_case = use_case or typer.prompt("Use case (what the deployment does, for whom)", default="TODO")
+        if base_url is None and transport.startswith("openai-"):
+            base_url = typer.prompt("Target base URL", default="http://localhost:8000/v1")
+        if not assessor:
+            assessor = [typer.prompt("Your assessor handle", default="assessor-1")]
+    try:
+        conn = open_index(None, root)
+    except Exit as exc:
+        raise typer.Exit(exc.code) from None
+    plan = Plan(
+        scenario=scenario,
+        model=model,
+        id=assessment_id,
+        title=title,
+        use_case=None if use_case == "TODO" else use_case,
+        assessors=assessor or ["assessor-1"],
+        transport=transport,
+        base_url=base_url,
+        model_name=model_name,
+        model_path=model_path,
+        api_key_env=api_key_env,
+        system_prompt=system_prompt,
+        min_severity=min_severity,
+        minutes=minutes,
+        prompts=prompts,
+    )
+    try:
+        path = write(root, conn, plan, force=force)
+    except PlanError as exc:
+        _fail(str(exc))
+    from ..paths import shown
+
+    typer.echo(
+        f"wrote {shown(path)}\nnext: edit it, then `riskcards assess run {plan.id}` or "
+        f"`riskcards assess probe {plan.id} --card CARD`"
+    )
+
+
+@assess_app.command("validate")
+def validate_cmd(
+    assessment: Annotated[str | None, typer.Argument(help="One assessment (default: all of them).")] = None,
+    root: RootOption = None,
+) -> None:
+    """Check assessment records, findings and logs; every problem located. Exit 1 on problems."""
+    from ..assess import folder_of, records
+
+    root = _root(root)
+    kb = _kb(root)
+    if assessment:
+        _, problems = records.load(root, folder_of(root, assessment), kb)
+    else:
+        _, problems = records.load_all(root, kb)
+    for p in problems:
+        typer.echo(p.text())
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("assessments: no problems")
+
+
+def _open_target(f, **kw):
+    from ..assess.target import TransportError, open_target
+
+    try:
+        return open_target(f.assessment, f.dir, **kw)
+    except TransportError as exc:
+        _fail(str(exc))
+
+
+@assess_app.command("run")
+def run_cmd(
+    assessment: IdArg,
+    card: Annotated[list[str] | None, typer.Option("--card", "-c", help="Only these cards (repeatable).")] = None,
+    shard: Annotated[str | None, typer.Option(help="i/n: this machine's share of the prompts.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (default: the interface's).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Another server for the same model.")] = None,
+    retries: Annotated[int | None, typer.Option(help="Retries per request (default: the interface's).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per request (default: the interface's).")] = None,
+    progress: Annotated[bool, typer.Option(help="Draw a progress bar on a terminal.")] = True,
+    root: RootOption = None,
+) -> None:
+    """Send every in-scope card's example prompts to the target and log the answers (a rerun sends only
+    what is not logged yet)."""
+    from ..assess import batch
+    from ..guards.runner import parse_shard
+    from ..ids import did_you_mean
+
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    try:
+        shard_t = parse_shard(shard)
+    except ValueError as exc:
+        _fail(str(exc))
+    for c in card or []:
+        if c not in f.assessment.selection.cards:
+            _fail(f"card '{c}' is not in the assessment's selection{did_you_mean(c, f.assessment.selection.cards)}")
+    target = _open_target(f, base_url=base_url, concurrency=concurrency, retries=retries, timeout=timeout)
+    jobs = batch.plan(kb, f, target, cards=card, shard=shard_t)
+    conc = concurrency or f.assessment.scope.interface.concurrency
+    bar = None
+    if progress and sys.stderr.isatty() and jobs:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        task = bar.add_task(f"assess {f.id}", total=len(jobs))
+        bar.start()
+    try:
+        summary = batch.run(
+            f, target, jobs, concurrency=conc, progress=(lambda n: bar.advance(task, n)) if bar else None
+        )
+    except batch.RefusedError as exc:
+        _fail(str(exc))
+    except batch.TransportError as exc:
+        _fail(str(exc))
+    finally:
+        if bar:
+            bar.stop()
+        target.close()
+    typer.echo(
+        f"{f.id}: {summary.planned} prompts planned, {summary.cached} already logged, {summary.sent} sent "
+        f"({summary.answered} answered, {summary.failed} failed after retries)"
+        + (" [test double]" if summary.test_double else "")
+    )
+    if summary.interrupted:
+        typer.echo("interrupted: run the same command again to resume", err=True)
+        raise typer.Exit(130)
+    if summary.failed:
+        typer.echo("failed requests are logged with their error; run again to retry them", err=True)
+        raise typer.Exit(1)
