@@ -34,6 +34,25 @@ Line = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\n]*$")]
 Relation = Literal["exact", "broader", "narrower", "related"]
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+Likelihood = Literal["rare", "possible", "likely"]
+Impact = Literal["minor", "moderate", "serious", "severe"]
+SEVERITY_RUBRIC: dict[tuple[str, str], str] = {
+    ("rare", "minor"): "low",
+    ("possible", "minor"): "low",
+    ("likely", "minor"): "medium",
+    ("rare", "moderate"): "low",
+    ("possible", "moderate"): "medium",
+    ("likely", "moderate"): "medium",
+    ("rare", "serious"): "medium",
+    ("possible", "serious"): "high",
+    ("likely", "serious"): "high",
+    ("rare", "severe"): "high",
+    ("possible", "severe"): "critical",
+    ("likely", "severe"): "critical",
+}
+"""(likelihood, impact) -> severity: the rubric of CONTRIBUTING.md ("Severity: likelihood x impact")."""
+MitigationLayer = Literal["training", "model", "guard", "application", "interface", "organisation"]
+EvaluationMethod = Literal["benchmark", "probe-set", "guard", "paired-audit", "red-teaming"]
 Status = Literal["draft", "reviewed", "deprecated"]
 Sensitivity = Literal["full", "defanged", "withheld"]
 Verdict = Literal["safe", "unsafe"]
@@ -153,8 +172,60 @@ class ScenarioLink(Record):
     """A deployment scenario the risk applies to."""
 
     scenario: Id = Field(description="The scenario id (scenarios/<id>.yaml).")
-    severity: Severity = Field(description="How severe the risk is in this scenario: low, medium, high or critical.")
-    rationale: Text = Field(description="Why the risk has this severity in this scenario.")
+    likelihood: Likelihood | None = Field(
+        None,
+        description="How likely harm is in this deployment without further mitigation: 'rare' (needs an unusual "
+        "chain of events or a determined adversary), 'possible' (happens to some users in ordinary use) or "
+        "'likely' (expected in ordinary use at scale). See CONTRIBUTING.md, 'Severity: likelihood x impact'.",
+    )
+    impact: Impact | None = Field(
+        None,
+        description="How bad the harm is when it happens: 'minor' (annoyance, easily noticed and undone), "
+        "'moderate' (real but recoverable harm to few), 'serious' (lasting harm to health, money, liberty or "
+        "rights, or harm to many) or 'severe' (death, serious injury, irreversible or mass harm).",
+    )
+    severity: Severity = Field(
+        description="How severe the risk is in this scenario: low, medium, high or critical; derived from "
+        "likelihood and impact by the rubric in CONTRIBUTING.md (the validator checks the derivation)."
+    )
+    rationale: Text = Field(description="Why the risk has this likelihood and impact in this scenario.")
+
+
+class Citation(Record):
+    """A work from the verified bibliography (riskcards/data/bibliography.yaml), cited by its key."""
+
+    work: Id = Field(description="The work's key in the verified bibliography, e.g. 'wallace2024hierarchy'.")
+    note: Text | None = Field(None, description="What the work shows here, including its limits.")
+
+
+class Mitigation(Record):
+    """One way to reduce the risk, at one layer of the system, with its evidence and what it leaves."""
+
+    layer: MitigationLayer = Field(
+        description="Where the mitigation acts: training (data and fine-tuning), model (weights or decoding "
+        "of the deployed model), guard (a classifier on inputs or outputs), application (the code around the "
+        "model: tools, retrieval, permissions), interface (what the user sees and can do) or organisation "
+        "(policy, review, monitoring, people)."
+    )
+    action: Text = Field(description="What to do, concretely enough that a team can act on it.")
+    evidence: list[Citation] = Field(
+        min_length=1, description="Works showing that it works, or how far; each note says what the work shows."
+    )
+    residual_risk: Text = Field(description="The risk that remains when the mitigation is in place.")
+
+
+class Evaluation(Record):
+    """One way to measure the risk in a model or a deployment."""
+
+    method: EvaluationMethod = Field(
+        description="The kind of measurement: benchmark (a published test set with a score), probe-set "
+        "(prompts sent to the deployment and judged), guard (a guard model's verdicts on inputs or outputs), "
+        "paired-audit (the same request varied in one attribute, outputs compared) or red-teaming (people "
+        "probing by a written protocol)."
+    )
+    name: Line = Field(description="A short name of the evaluation, e.g. 'XSTest safe prompts'.")
+    measures: Text = Field(description="What it measures about this risk, and what it does not.")
+    references: list[Citation] = Field(min_length=1, description="Works that describe the method or its data.")
 
 
 class Reference(Record):
@@ -224,6 +295,14 @@ class Card(Record):
         default_factory=list, description="Deployment scenarios the risk applies to, with severity."
     )
     references: list[Reference] = Field(default_factory=list, description="Works that document the risk.")
+    mitigations: list[Mitigation] = Field(
+        default_factory=list,
+        description="Ways to reduce the risk (at least two on a live card), each with its layer, evidence and "
+        "the risk that remains.",
+    )
+    evaluations: list[Evaluation] = Field(
+        default_factory=list, description="Ways to measure the risk (at least one on a live card)."
+    )
     tags: list[Id] = Field(default_factory=list, description="Free keywords for browsing, e.g. 'agents', 'code'.")
     status: Status = Field(description="Lifecycle status: draft, reviewed or deprecated.")
     version: SemVer = Field(description="Version of this card, MAJOR.MINOR.PATCH; bump it when the content changes.")

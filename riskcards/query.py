@@ -679,14 +679,38 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     )
     scen = _group(
         conn,
-        """SELECT x.card_id, x.scenario_id, s.name, x.severity, x.rationale FROM card_scenarios x
-        JOIN scenarios s ON s.id = x.scenario_id WHERE {filter} ORDER BY x.card_id, x.position""",
+        """SELECT x.card_id, x.scenario_id, s.name, x.severity, x.rationale, x.likelihood, x.impact
+        FROM card_scenarios x JOIN scenarios s ON s.id = x.scenario_id WHERE {filter} ORDER BY x.card_id, x.position""",
         ids,
         lambda r: {
             "scenario": r["scenario_id"],
             "name": r["name"],
             "severity": r["severity"],
+            "likelihood": r["likelihood"],
+            "impact": r["impact"],
             "rationale": r["rationale"],
+        },
+    )
+    mitigations = _group(
+        conn,
+        "SELECT * FROM card_mitigations x WHERE {filter} ORDER BY x.card_id, x.position",
+        ids,
+        lambda r: {
+            "layer": r["layer"],
+            "action": r["action"],
+            "evidence": _loads(r["evidence"]),
+            "residual_risk": r["residual_risk"],
+        },
+    )
+    evaluations = _group(
+        conn,
+        "SELECT * FROM card_evaluations x WHERE {filter} ORDER BY x.card_id, x.position",
+        ids,
+        lambda r: {
+            "method": r["method"],
+            "name": r["name"],
+            "measures": r["measures"],
+            "references": _loads(r["refs"]),
         },
     )
     refs = _group(
@@ -713,6 +737,8 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
             "examples": examples_,
             "scenarios": scen.get(cid, []),
             "references": refs.get(cid, []),
+            "mitigations": mitigations.get(cid, []),
+            "evaluations": evaluations.get(cid, []),
             "tags": _loads(r["tags"]),
             "status": r["status"],
             "version": r["version"],

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from . import ids
+from . import content_rules, ids
 from .kb import KnowledgeBase
 from .load import Loaded, discover, load_many, read_text
 from .locate import Locator
@@ -854,6 +854,7 @@ def _check_card(kb: KnowledgeBase, card: Card, shown: str, files: _Files, add) -
         if ref.url is not None and (why := url_problem(ref.url)):
             add(files.at(shown, ("references", i, "url"), f"URL {why}", "url"))
 
+    content_rules.check_card(kb, card, lambda path, msg, check: files.at(shown, path, msg, check), add)
     _check_lifecycle(kb, card, shown, files, add)
 
 

@@ -550,3 +550,101 @@ def test_self_corpus_minimums(small):
         assert f"{len(small.models)} model records (at least {MIN_MODELS})" in got
     assert any("multi-turn" in g for g in got)
     assert any("non-English" in g for g in got)
+
+
+# --------------------------------------------------------------------------------------------------
+# Evidence on cards: mitigations, evaluations, severity by the rubric (riskcards.content_rules)
+# --------------------------------------------------------------------------------------------------
+
+EVIDENCE_YAML = """\
+mitigations:
+  - layer: interface
+    action: Show a standing notice that doses must be checked with a pharmacist.
+    evidence:
+      - work: singhal2023clinical
+        note: Clinicians judged some model answers potentially harmful.
+    residual_risk: Users who do not read the notice still act on the figure.
+  - layer: guard
+    action: Screen answers for dosing advice with a guard model and hold them for review.
+    evidence: [{work: inan2023llamaguard}]
+    residual_risk: The guard misses doses phrased indirectly.
+evaluations:
+  - method: probe-set
+    name: Dose questions
+    measures: How often the deployment states a dose without telling the user to check it.
+    references: [{work: singhal2023clinical}]
+"""
+
+
+def _validate_card_text(root: Path, text: str) -> list[str]:
+    """Replace the base card of a knowledge base at ``root`` with ``text``; the problems, as 'line: message'."""
+    path = root / "cards" / "confident-wrong-dosage-advice.yaml"
+    path.write_text(text, encoding="utf-8")
+    return [f"{p.line}: {p.message}" for p in validate(root).problems]
+
+
+def _card_text() -> str:
+    return (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
+
+
+def test_self_cited_works_must_be_in_the_verified_bibliography(kb_root):
+    text = _card_text()
+    if "mitigations:" not in text:
+        text += EVIDENCE_YAML
+    assert _validate_card_text(kb_root, text) == []
+    bad = text.replace("work: inan2023llamaguard", "work: inan2023llamaguardd", 1)
+    got = _validate_card_text(kb_root, bad)
+    assert len(got) == 1 and "'inan2023llamaguardd' is not a work of the verified bibliography" in got[0]
+    assert "did you mean 'inan2023llamaguard'" in got[0]
+    line = bad.splitlines().index(next(t for t in bad.splitlines() if "inan2023llamaguardd" in t)) + 1
+    assert got[0].startswith(f"{line}:")
+
+
+def test_self_severity_must_follow_from_likelihood_and_impact(kb_root):
+    text = _card_text()
+    if "likelihood:" not in text:
+        text = text.replace(
+            "  - scenario: medical-question-answering\n",
+            "  - scenario: medical-question-answering\n    likelihood: possible\n    impact: severe\n",
+        )
+    assert _validate_card_text(kb_root, text) == [], "the base card must follow the rubric"
+    bad = text.replace(
+        "    likelihood: possible\n    impact: severe\n", "    likelihood: rare\n    impact: severe\n", 1
+    )
+    got = _validate_card_text(kb_root, bad)
+    assert len(got) == 1 and "does not follow from likelihood 'rare' and impact 'severe'" in got[0], got
+    assert "the rubric gives 'high'" in got[0]
+    half = text.replace("    likelihood: possible\n", "", 1)
+    got = _validate_card_text(kb_root, half)
+    assert len(got) == 1 and "'likelihood' is missing" in got[0], got
+
+
+def test_rubric_is_monotone_and_matches_contributing():
+    from riskcards.models import SEVERITY_ORDER, SEVERITY_RUBRIC
+
+    lik, imp = ("rare", "possible", "likely"), ("minor", "moderate", "serious", "severe")
+    for i, li in enumerate(lik):
+        for j, im in enumerate(imp):
+            s = SEVERITY_ORDER[SEVERITY_RUBRIC[(li, im)]]
+            if i:
+                assert s >= SEVERITY_ORDER[SEVERITY_RUBRIC[(lik[i - 1], im)]]
+            if j:
+                assert s >= SEVERITY_ORDER[SEVERITY_RUBRIC[(li, imp[j - 1])]]
+    contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for im in imp:
+        row = f"| {im} | " + " | ".join(SEVERITY_RUBRIC[(li, im)] for li in lik) + " |"
+        assert row in contributing, f"CONTRIBUTING.md's rubric table lacks the row {row!r}"
+
+
+def test_shipped_bibliography_is_the_verified_list():
+    from riskcards import bibliography
+
+    works = bibliography.works()
+    assert len(works) >= 138 and all(w.get("url") or w.get("doi") for w in works.values())
+    shared = REPO.parent / "shared" / "reference" / "bibliography.yaml"
+    if not shared.exists():
+        pytest.skip("the reference folder is not beside the repository")
+    import yaml
+
+    verified = {w["key"]: w for w in yaml.safe_load(shared.read_text(encoding="utf-8"))}
+    assert works == verified, "riskcards/data/bibliography.yaml differs from the verified reference list"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .. import bibliography
 from ..query import SCHEMA_VERSION, SEVERITY_RANK
 from .schema import TABLES
 
@@ -26,6 +27,16 @@ def _j(value: Any) -> str:
     if not value:
         return "[]" if isinstance(value, list) else "{}" if isinstance(value, dict) else orjson.dumps(value).decode()
     return orjson.dumps(value).decode()
+
+
+def _cites(citations) -> list[dict]:
+    """Citations with the cited work's title and link from the verified bibliography."""
+    works = bibliography.works()
+    out = []
+    for c in citations:
+        w = works.get(c.work, {})
+        out.append({"work": c.work, "title": w.get("title"), "url": bibliography.link(c.work), "note": c.note})
+    return out
 
 
 def empty_rows() -> dict[str, list[tuple]]:
@@ -223,8 +234,23 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
                 rows["expectations"].append((cid, ex.id, exp.guard, exp.target, exp.verdict, _j(exp.categories)))
         for pos, link in enumerate(card.scenarios):
             rows["card_scenarios"].append(
-                (cid, link.scenario, pos, link.severity, SEVERITY_RANK[link.severity], link.rationale)
+                (
+                    cid,
+                    link.scenario,
+                    pos,
+                    link.severity,
+                    SEVERITY_RANK[link.severity],
+                    link.rationale,
+                    link.likelihood,
+                    link.impact,
+                )
             )
+        for pos, mit in enumerate(card.mitigations):
+            rows["card_mitigations"].append(
+                (cid, pos, mit.layer, mit.action, _j(_cites(mit.evidence)), mit.residual_risk)
+            )
+        for pos, ev in enumerate(card.evaluations):
+            rows["card_evaluations"].append((cid, pos, ev.method, ev.name, ev.measures, _j(_cites(ev.references))))
         for pos, ref in enumerate(card.references):
             rows["card_references"].append((cid, pos, ref.title, ref.url, ref.doi, ref.note))
 

@@ -536,9 +536,29 @@ class SiteBuilder:
                 "scenario_id": s["scenario"],
                 "scenario_name": s["name"],
                 "severity": s["severity"],
+                "likelihood": s.get("likelihood"),
+                "impact": s.get("impact"),
                 "rationale_html": safe.markdown(s["rationale"]),
             }
             for s in c["scenarios"]
+        ]
+        mitigations = [
+            {
+                "layer": mi["layer"],
+                "action_html": safe.markdown(mi["action"]),
+                "residual_html": safe.markdown(mi["residual_risk"]),
+                "evidence": [_citation(w) for w in mi["evidence"]],
+            }
+            for mi in c.get("mitigations", [])
+        ]
+        evaluations = [
+            {
+                "method": ev["method"],
+                "name": ev["name"],
+                "measures_html": safe.markdown(ev["measures"]),
+                "references": [_citation(w) for w in ev["references"]],
+            }
+            for ev in c.get("evaluations", [])
         ]
         references = [
             {
@@ -558,6 +578,8 @@ class SiteBuilder:
             (2, "placements", "Taxonomy placements"),
             (2, "scenarios", "Scenarios and severity"),
             (2, "examples", "Examples"),
+            (2, "mitigations", "Mitigations"),
+            (2, "evaluation", "How to measure it"),
             (2, "references", "References"),
             (2, "lifecycle", "Lifecycle"),
         ]
@@ -576,6 +598,8 @@ class SiteBuilder:
             scenarios=scenarios,
             references=references,
             examples=examples,
+            mitigations=mitigations,
+            evaluations=evaluations,
         )
 
     def _example(self, c: dict, ex: dict) -> dict:
@@ -1043,3 +1067,13 @@ __all__ = [
     "relative_url",
     "stub_markdown",
 ]
+
+
+def _citation(w: dict) -> dict:
+    """A cited work of the verified bibliography, as the card page shows it."""
+    return {
+        "work": w["work"],
+        "title": w.get("title") or w["work"],
+        "url": safe.safe_url(w.get("url")),
+        "note_html": safe.inline_markdown(w.get("note")),
+    }
