@@ -513,7 +513,10 @@ def test_incremental_generation_equals_a_full_one(tmp_path):
     card.write_text(
         card.read_text()
         .replace("Confident but wrong medication dosage advice", "Confident wrong doses")
-        .replace("severity: medium", "severity: high")
+        .replace(
+            "likelihood: rare\n    impact: serious\n    severity: medium",
+            "likelihood: possible\n    impact: serious\n    severity: high",
+        )
     )
     build(root, root / "b.db")
     again = pages.build_site(query.connect(root / "b.db"), options, first)
