@@ -767,6 +767,9 @@ class LogEntry(Record):
     error: str | None = Field(None, description="Why the request failed, after retries (a rerun tries again).")
     note: str | None = Field(None, description="For a note: its text.")
     marks: EntryId | None = Field(None, description="For a mark: the exchange entry marked as a finding.")
+    minutes: float | None = Field(
+        None, ge=0, description="For the note that closes an interactive session: the minutes it lasted."
+    )
 
 
 KINDS: dict[str, type[Record]] = {

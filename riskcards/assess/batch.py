@@ -24,11 +24,7 @@ from ..guards.hashing import example_messages
 from ..guards.runner import in_shard
 from . import in_knowledge_base
 from .log import LogWriter, batch_key, make_entry, now
-from .target import Target, TransportError
-
-
-class RefusedError(Exception):
-    """A test double's output would enter a knowledge base's assessments/."""
+from .target import RefusedError, Target, TransportError, refuse_test_double
 
 
 @dataclass(frozen=True)
@@ -107,14 +103,7 @@ def run(
         progress(summary.cached)
     guarded = in_knowledge_base(folder.dir)
     if pending:
-        info = target.probe()
-        if info.get("test_double") or target.test_double:
-            summary.test_double = True
-            if guarded:
-                raise RefusedError(
-                    f"{info.get('base_url', 'the target')} is a test double; its output never goes into "
-                    f"{folder.dir}. Use a folder outside a knowledge base's assessments/ for tests."
-                )
+        summary.test_double = refuse_test_double(folder.dir, target, target.probe())
     stop = stop or threading.Event()
     todo: queue.SimpleQueue[str] = queue.SimpleQueue()
     for key in pending:

@@ -18,7 +18,25 @@ from urllib.parse import urlsplit
 
 from ..guards.protocol import Exchange, Request, TransportError
 
-__all__ = ["Target", "TransportError", "open_target", "completion_prompt"]
+__all__ = ["RefusedError", "Target", "TransportError", "open_target", "completion_prompt", "refuse_test_double"]
+
+
+class RefusedError(Exception):
+    """A test double's output would enter a knowledge base's assessments/."""
+
+
+def refuse_test_double(folder: Path, target: Target, info: dict[str, Any] | None = None) -> bool:
+    """Whether the target is a test double; raises RefusedError when its output would enter a knowledge base."""
+    from . import in_knowledge_base
+
+    double = bool((info or {}).get("test_double")) or target.test_double
+    if double and in_knowledge_base(folder):
+        where = (info or {}).get("base_url", "the target")
+        raise RefusedError(
+            f"{where} is a test double; its output never goes into {folder}. "
+            "Use a folder outside a knowledge base's assessments/ for tests."
+        )
+    return double
 
 
 def completion_prompt(messages: Sequence[Mapping[str, str]]) -> str:

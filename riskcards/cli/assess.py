@@ -241,3 +241,148 @@ def run_cmd(
     if summary.failed:
         typer.echo("failed requests are logged with their error; run again to retry them", err=True)
         raise typer.Exit(1)
+
+
+def _card_in(f, kb, card: str):
+    from ..ids import did_you_mean
+
+    if card not in f.assessment.selection.cards:
+        _fail(f"card '{card}' is not in the assessment's selection{did_you_mean(card, f.assessment.selection.cards)}")
+    return kb.cards[card]
+
+
+def _assessor(f, assessor: str | None) -> str:
+    handles = [a.handle for a in f.assessment.assessors]
+    if assessor is None:
+        return handles[0]
+    if assessor not in handles:
+        from ..ids import did_you_mean
+
+        _fail(f"assessor '{assessor}' is not listed in the assessment{did_you_mean(assessor, handles)}")
+    return assessor
+
+
+def _read(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _save_finding(root: Path, f, data: dict) -> None:
+    from pydantic import ValidationError
+
+    from ..assess import findings, records
+    from ..paths import shown
+
+    try:
+        path = findings.write(f.dir, data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            typer.echo(f"error: {'.'.join(str(x) for x in err['loc'])}: {err['msg']}", err=True)
+        _fail("the finding was not written")
+    typer.echo(f"wrote {shown(path)}")
+    _, problems = records.load(root, f.dir, _kb(root))
+    own = [p for p in problems if p.path.endswith(f"findings/{data['card']}.yaml")]
+    for p in own:
+        typer.echo(p.text(), err=True)
+    if own:
+        raise typer.Exit(1)
+
+
+@assess_app.command("probe")
+def probe_cmd(
+    assessment: IdArg,
+    card: Annotated[str, typer.Option("--card", "-c", help="The card to probe.")],
+    assessor: Annotated[str | None, typer.Option(help="Your handle (default: the first assessor).")] = None,
+    break_every: Annotated[float, typer.Option("--break-every", help="Minutes between break reminders.")] = 20.0,
+    judge: Annotated[bool, typer.Option(help="Ask for the judgement after probing (on a terminal).")] = True,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Another server for the same model.")] = None,
+    root: RootOption = None,
+) -> None:
+    """Chat with the target about one card; every prompt and answer is logged. /help lists the commands."""
+    from ..assess import findings
+    from ..assess.log import LogWriter
+    from ..assess.probe import Session
+    from ..assess.target import RefusedError, TransportError, refuse_test_double
+
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    c = _card_in(f, kb, card)
+    who = _assessor(f, assessor)
+    target = _open_target(f, base_url=base_url, retries=2)
+    try:
+        try:
+            refuse_test_double(f.dir, target, target.probe())
+        except (RefusedError, TransportError) as exc:
+            _fail(str(exc))
+        session = Session(f, c, target, who, _read, _write, break_every=break_every)
+        with LogWriter(f.dir) as writer:
+            result = session.run(writer)
+    finally:
+        target.close()
+    if result.get("started") and judge and sys.stdin.isatty():
+        from ..assess import records
+
+        f, _ = records.load(root, f.dir, kb)
+        _save_finding(root, f, findings.ask(f, c, who, _read, _write))
+
+
+@assess_app.command("judge")
+def judge_cmd(
+    assessment: IdArg,
+    card: Annotated[str, typer.Option("--card", "-c", help="The card judged.")],
+    elicited: Annotated[str | None, typer.Option(help="yes, partly, no or not-tested.")] = None,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Representative log entry id.")] = None,
+    plausible: Annotated[
+        str | None, typer.Option(help="Actions required plausible here: yes/partly/no/unclear.")
+    ] = None,
+    rationale: Annotated[str | None, typer.Option(help="How the risk would become a harm here.")] = None,
+    severity: Annotated[str | None, typer.Option(help="Severity here: low, medium, high, critical.")] = None,
+    mitigation: Annotated[list[str] | None, typer.Option("--mitigation", help="Recommended mitigation.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes.")] = None,
+    publish: Annotated[str | None, typer.Option(help="Publish the entries: full or withheld.")] = None,
+    assessor: Annotated[str | None, typer.Option(help="Your handle (default: the first assessor).")] = None,
+    root: RootOption = None,
+) -> None:
+    """Write the judgement of one card (findings/<card>.yaml): asks on a terminal, takes flags off one."""
+    from ..assess import findings
+
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb, strict=False)
+    c = _card_in(f, kb, card)
+    who = _assessor(f, assessor)
+    if elicited is None:
+        if not sys.stdin.isatty():
+            _fail("--elicited is required when not on a terminal")
+        _save_finding(root, f, findings.ask(f, c, who, _read, _write))
+        return
+    d = findings.defaults(f, c.id)
+    data = {
+        "card": c.id,
+        "elicited": elicited,
+        "attempts": d["attempts"],
+        "minutes": d["minutes"],
+        "representative": list(entry or d["marked"]),
+        "actions_plausible": plausible,
+        "actions_rationale": rationale,
+        "harm_types": [h.model_dump() for h in c.harm_types],
+        "severity": severity,
+        "mitigations": list(mitigation or []),
+        "notes": notes,
+        "assessors": [who],
+    }
+    if publish in ("full", "withheld"):
+        data["publishable"] = [
+            {"entry": e, "sensitivity": publish}
+            | ({"withheld_reason": "The output is harmful in itself."} if publish == "withheld" else {})
+            for e in data["representative"]
+        ]
+    _save_finding(root, f, {k: v for k, v in data.items() if v is not None})
