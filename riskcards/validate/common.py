@@ -1,0 +1,102 @@
+"""What every per-kind check uses: the source files with their locators, dates, URLs, references and duplicates."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+from urllib.parse import urlsplit
+
+from .. import ids
+from ..kb import KnowledgeBase
+from ..load import Loaded, read_text
+from ..locate import Locator
+from ..problems import Problem
+
+
+class Files:
+    """Source files by shown path, with a lazily built locator each."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[str, Loaded] = {}
+        self._loc: dict[str, Locator] = {}
+
+    def locator(self, shown: str) -> Locator:
+        if shown not in self._loc:
+            rec = self.loaded[shown]
+            if rec.text is None:  # parsed in a worker process, which keeps only the data
+                rec.text, _ = read_text(rec.path, shown)
+            self._loc[shown] = Locator(rec.text or "")
+        return self._loc[shown]
+
+    def at(self, shown: str, path: tuple, message: str, check: str, *, key: bool = False) -> Problem:
+        line, col = self.locator(shown).find(path, key=key)
+        return Problem(shown, line, col, message, check)
+
+
+def date_of(value: str | None) -> _dt.date | None:
+    try:
+        return _dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def url_problem(url: str) -> str | None:
+    """Why a URL is not well formed, or None."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not host or ("." not in host and host != "localhost"):
+        return f"has no valid host name ({host or 'empty'})"
+    if any(ch in url for ch in ' <>"{}|\\^`'):
+        return "contains characters that must be percent-encoded (space, quotes, angle brackets)"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "has an invalid port"
+    return None
+
+
+def check_ref(kb: KnowledgeBase, ref: str, shown: str, path: tuple, files: Files, add) -> bool:
+    taxonomy_id, _, code = ref.partition(":")
+    if taxonomy_id not in kb.taxonomies:
+        add(
+            files.at(
+                shown,
+                path,
+                f"unknown taxonomy '{taxonomy_id}'{ids.did_you_mean(taxonomy_id, kb.taxonomies)}; taxonomies are the files in taxonomies/",
+                "unknown-taxonomy",
+            )
+        )
+        return False
+    codes = kb.codes(taxonomy_id)
+    if code not in codes:
+        near = ids.closest(code, codes, n=3)
+        hint = (
+            f"; closest valid codes: {', '.join(near)}"
+            if near
+            else f"; valid codes start {', '.join(list(codes)[:6])} ..."
+        )
+        add(files.at(shown, path, f"'{code}' is not a code of {taxonomy_id}{hint}", "unknown-code"))
+        return False
+    return True
+
+
+def dupes(items, key, path, what: str, shown: str, files: Files, add) -> None:
+    seen: dict = {}
+    for i, item in enumerate(items):
+        if item is None:
+            continue
+        k = key(item)
+        if k in seen:
+            add(
+                files.at(
+                    shown,
+                    path(i),
+                    f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} (also item {seen[k] + 1}); remove one",
+                    "duplicate",
+                )
+            )
+        else:
+            seen[k] = i
