@@ -386,3 +386,65 @@ def judge_cmd(
             for e in data["representative"]
         ]
     _save_finding(root, f, {k: v for k, v in data.items() if v is not None})
+
+
+@assess_app.command("check")
+def check_cmd(
+    assessment: IdArg,
+    guard: Annotated[str, typer.Option("--guard", "-g", help="A guard id from guards.yaml.")],
+    config: Annotated[Path | None, typer.Option("--config", help="Guard config (default: guards.yaml).")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (default: the guard's).")] = None,
+    root: RootOption = None,
+) -> None:
+    """Run a guard over the logged answers (assessments/<id>/checks/<guard>.jsonl); reported beside the judgement."""
+    from ..assess import checks
+    from ..assess.target import RefusedError, TransportError
+    from ..guards.config import ConfigError, config_path, load_config
+    from ..ids import did_you_mean
+    from ..paths import shown
+
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    try:
+        configs = load_config(config_path(root, config), root)
+    except ConfigError as exc:
+        for p in exc.problems:
+            typer.echo(p.text(), err=True)
+        raise typer.Exit(2) from None
+    if guard not in configs:
+        _fail(f"unknown guard '{guard}'{did_you_mean(guard, configs)}; configured: {', '.join(configs)}")
+    try:
+        s = checks.run(kb, f, configs[guard], concurrency=concurrency)
+    except (RefusedError, TransportError) as exc:
+        _fail(str(exc))
+    lab = s.labels
+    typer.echo(
+        f"{f.id} x {guard}: {s.planned} answers, {s.cached} already checked, {s.classified} sent; "
+        f"{lab['unsafe']} unsafe, {lab['safe']} safe, {lab['error']} errors -> {shown(s.out_path)}"
+    )
+
+
+@assess_app.command("report")
+def report_cmd(
+    assessment: IdArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")] = None,
+    root: RootOption = None,
+) -> None:
+    """The assessment report: scope, selection, assessors, per card, automated checks, conclusions, handling."""
+    from ..assess import report
+
+    if fmt not in ("md", "html", "json"):
+        _fail(f"--format {fmt!r}: write md, html or json")
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    text = report.render(report.data(kb, f), fmt)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from ..paths import write_atomic
+
+        write_atomic(out, text)
+        typer.echo(f"wrote {out}", err=True)
