@@ -26,10 +26,6 @@ CATCH_ALL_NAMES = frozenset({"other", "others"})
 MIN_MITIGATIONS = 2
 MIN_EVALUATIONS = 1
 
-HYGIENE_ENFORCED = False
-"""Interim, while the cards are being completed in batches: the rules that every card must meet (rationales,
-catch-all placements, completeness) are switched on once all cards meet them."""
-
 At = Callable[[tuple, str, str], Any]
 """at(path, message, check) -> a located problem in the card being checked."""
 
@@ -38,8 +34,6 @@ def check_card(kb: KnowledgeBase, card: Card, at: At, add: Callable[[Any], None]
     """Every rule of this module on one card (possibly a partial card salvaged from schema errors)."""
     _citations(card, at, add)
     _severity(card, at, add)
-    if not HYGIENE_ENFORCED:
-        return
     _placements(kb, card, at, add)
     if card.status != "deprecated":
         _complete(kb, card, at, add)
