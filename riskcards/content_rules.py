@@ -5,16 +5,22 @@ These rules make a card useful to a safety team rather than only valid. They run
 
 * citations in ``mitigations`` and ``evaluations`` name works of the verified bibliography;
 * a scenario link's ``severity`` is the one the rubric derives from its ``likelihood`` and ``impact``;
-* a placement that is not ``exact`` says why in a ``rationale``;
 * no card sits in a guard policy's catch-all category ("Other"): what guards miss is said by expectations;
-* a live card has at least two mitigations, at least one evaluation, likelihood and impact on every
-  scenario link, and one code of each factor of the MIT causal taxonomy (entity, intent, timing).
+* a card has at most one code of each factor of the MIT causal taxonomy, and codes a level, not a factor.
+
+A knowledge base that declares ``evidence_required: true`` in ``knowledge-base.yaml`` (this repository does)
+also holds every live card to: a ``rationale`` on every placement that is not ``exact``; at least two
+mitigations and one evaluation; likelihood and impact on every scenario link; one code of each causal factor
+(entity, intent, timing). Without the file (a new knowledge base, a legacy import, a test fixture) these are
+not required, so cards can be drafted and imported before their evidence is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import yaml
 
 from . import bibliography, ids
 from .kb import KnowledgeBase
@@ -30,12 +36,33 @@ At = Callable[[tuple, str, str], Any]
 """at(path, message, check) -> a located problem in the card being checked."""
 
 
+POLICY_FILE = "knowledge-base.yaml"
+"""A knowledge base declares in this file at its root which of the evidence rules it holds every card to."""
+
+
+def evidence_required(kb: KnowledgeBase) -> bool:
+    """Whether the knowledge base requires the evidence rules of every live card: ``evidence_required: true``
+    in ``knowledge-base.yaml`` at its root. This repository does; a knowledge base without the file (a new
+    one, a test fixture, a legacy import) gets only the rules on what a card does say."""
+    return kb._memo("evidence_required", lambda: _read_policy(kb.root).get("evidence_required") is True)
+
+
+def _read_policy(root) -> dict:
+    try:
+        data = yaml.safe_load((root / POLICY_FILE).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def check_card(kb: KnowledgeBase, card: Card, at: At, add: Callable[[Any], None]) -> None:
     """Every rule of this module on one card (possibly a partial card salvaged from schema errors)."""
     _citations(card, at, add)
     _severity(card, at, add)
-    _placements(kb, card, at, add)
-    if card.status != "deprecated":
+    required = evidence_required(kb)
+    _placements(kb, card, at, add, rationale_required=required)
+    _causal_duplicates(card, at, add)
+    if required and card.status != "deprecated":
         _complete(kb, card, at, add)
 
 
@@ -94,11 +121,11 @@ def _severity(card: Card, at: At, add) -> None:
             )
 
 
-def _placements(kb: KnowledgeBase, card: Card, at: At, add) -> None:
+def _placements(kb: KnowledgeBase, card: Card, at: At, add, rationale_required: bool) -> None:
     for i, pl in enumerate(card.placements or []):
         if pl is None:
             continue
-        if pl.relation != "exact" and not pl.rationale:
+        if rationale_required and pl.relation != "exact" and not pl.rationale:
             add(
                 at(
                     ("placements", i, "relation"),
@@ -157,24 +184,7 @@ def _complete(kb: KnowledgeBase, card: Card, at: At, add) -> None:
             )
     if CAUSAL_TAXONOMY not in kb.taxonomies or card.placements is None:
         return
-    found: dict[str, list[int]] = {f: [] for f in CAUSAL_FACTORS}
-    for i, pl in enumerate(card.placements):
-        if pl is None:
-            continue
-        taxonomy_id, _, code = pl.ref.partition(":")
-        if taxonomy_id == CAUSAL_TAXONOMY:
-            factor = code.partition(".")[0]
-            if factor in found and "." in code:
-                found[factor].append(i)
-            else:
-                add(
-                    at(
-                        ("placements", i, "ref"),
-                        f"'{pl.ref}' is a factor, not a level: code the card with one level of it, e.g. "
-                        f"'{CAUSAL_TAXONOMY}:{factor}.1'",
-                        "causal-coding",
-                    )
-                )
+    found = _causal_codes(card)
     for factor, where in found.items():
         if not where:
             add(
@@ -185,6 +195,33 @@ def _complete(kb: KnowledgeBase, card: Card, at: At, add) -> None:
                     "causal-coding",
                 )
             )
+
+
+def _causal_codes(card: Card, at: At | None = None, add=None) -> dict[str, list[int]]:
+    """Positions of the card's MIT causal placements by factor; reports codes that are a factor, not a level."""
+    found: dict[str, list[int]] = {f: [] for f in CAUSAL_FACTORS}
+    for i, pl in enumerate(card.placements or []):
+        if pl is None:
+            continue
+        taxonomy_id, _, code = pl.ref.partition(":")
+        if taxonomy_id == CAUSAL_TAXONOMY:
+            factor = code.partition(".")[0]
+            if factor in found and "." in code:
+                found[factor].append(i)
+            elif add is not None:
+                add(
+                    at(
+                        ("placements", i, "ref"),
+                        f"'{pl.ref}' is a factor, not a level: code the card with one level of it, e.g. "
+                        f"'{CAUSAL_TAXONOMY}:{factor}.1'",
+                        "causal-coding",
+                    )
+                )
+    return found
+
+
+def _causal_duplicates(card: Card, at: At, add) -> None:
+    for factor, where in _causal_codes(card, at, add).items():
         for i in where[1:]:
             add(
                 at(

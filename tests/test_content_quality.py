@@ -820,7 +820,43 @@ def _drop_item(text: str, first_line: str) -> str:
     return "\n".join(out)
 
 
+def test_repo_declares_the_evidence_rules():
+    import yaml
+
+    from riskcards.content_rules import POLICY_FILE
+
+    assert yaml.safe_load((REPO / POLICY_FILE).read_text(encoding="utf-8")) == {"evidence_required": True}
+
+
+def test_self_evidence_rules_apply_only_where_the_knowledge_base_requires_them(kb_root):
+    from riskcards.content_rules import POLICY_FILE
+
+    text = _card_text()
+    bare = re.sub(r"(  - ref: nist-ai-600-1:2\n    relation: related\n)    rationale: [^\n]*\n", r"\1", text)
+    bare = bare[: bare.index("mitigations:\n")] + bare[bare.index("\ntags:") + 1 :]
+    assert _validate_card_text(kb_root, bare) == [], "without the policy file a card need not carry evidence"
+    (kb_root / POLICY_FILE).write_text("evidence_required: true\n", encoding="utf-8")
+    got = _validate_card_text(kb_root, bare)
+    assert len(got) == 3 and all(("rationale" in g) or ("mitigation" in g) or ("evaluation" in g) for g in got), got
+    # the rules on what a card does say hold everywhere: a guard catch-all placement, twice-coded causes
+    (kb_root / POLICY_FILE).unlink()
+    other = text.replace(
+        "placements:\n", "placements:\n  - ref: aegis-2.0:S14\n    relation: related\n    rationale: x\n", 1
+    )
+    assert len(_validate_card_text(kb_root, other)) == 1
+    twice = text.replace(
+        "placements:\n",
+        "placements:\n  - ref: mit-ai-risk-causal-taxonomy:timing.3\n    relation: broader\n    rationale: x\n",
+        1,
+    )
+    got = _validate_card_text(kb_root, twice)
+    assert len(got) == 1 and "coded twice for 'timing'" in got[0], got
+
+
 def test_self_validator_reports_each_hygiene_and_evidence_fault(kb_root):
+    from riskcards.content_rules import POLICY_FILE
+
+    (kb_root / POLICY_FILE).write_text("evidence_required: true\n", encoding="utf-8")
     text = _card_text()
     assert _validate_card_text(kb_root, text) == []
     # a non-exact placement without rationale
