@@ -569,7 +569,7 @@ def test_self_corpus_minimums(small):
 
 
 # --------------------------------------------------------------------------------------------------
-# Evidence on cards: mitigations, evaluations, severity by the rubric (riskcards.content_rules)
+# Evidence on cards: mitigations, evaluations, severity by the rubric (riskcards.validate.evidence)
 # --------------------------------------------------------------------------------------------------
 
 EVIDENCE_YAML = """\
@@ -668,7 +668,7 @@ def test_shipped_bibliography_is_the_verified_list():
 
 
 # Rules on evidence and placement hygiene (issue 15, items 2, 3, 6, 7). The validator enforces them too
-# (riskcards.content_rules); these functions state them over typed cards so that the quality gate names every
+# (riskcards.validate.evidence); these functions state them over typed cards so that the quality gate names every
 # offender, and the self-tests below plant each fault.
 
 CAUSAL = "mit-ai-risk-causal-taxonomy"
@@ -823,13 +823,13 @@ def _drop_item(text: str, first_line: str) -> str:
 def test_repo_declares_the_evidence_rules():
     import yaml
 
-    from riskcards.content_rules import POLICY_FILE
+    from riskcards.validate.evidence import POLICY_FILE
 
     assert yaml.safe_load((REPO / POLICY_FILE).read_text(encoding="utf-8")) == {"evidence_required": True}
 
 
 def test_self_evidence_rules_apply_only_where_the_knowledge_base_requires_them(kb_root):
-    from riskcards.content_rules import POLICY_FILE
+    from riskcards.validate.evidence import POLICY_FILE
 
     text = _card_text()
     bare = re.sub(r"(  - ref: nist-ai-600-1:2\n    relation: related\n)    rationale: [^\n]*\n", r"\1", text)
@@ -854,7 +854,7 @@ def test_self_evidence_rules_apply_only_where_the_knowledge_base_requires_them(k
 
 
 def test_self_validator_reports_each_hygiene_and_evidence_fault(kb_root):
-    from riskcards.content_rules import POLICY_FILE
+    from riskcards.validate.evidence import POLICY_FILE
 
     (kb_root / POLICY_FILE).write_text("evidence_required: true\n", encoding="utf-8")
     text = _card_text()

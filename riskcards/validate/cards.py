@@ -3,9 +3,10 @@ guard expectations, scenarios, references, status fields and changelog; and card
 
 from __future__ import annotations
 
-from .. import content_rules, ids
+from .. import ids
 from ..kb import KnowledgeBase
 from ..models import Card
+from . import evidence
 from .common import Files, check_ref, date_of, dupes, url_problem
 
 
@@ -221,7 +222,7 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
         if ref.url is not None and (why := url_problem(ref.url)):
             add(files.at(shown, ("references", i, "url"), f"URL {why}", "url"))
 
-    content_rules.check_card(kb, card, lambda path, msg, check: files.at(shown, path, msg, check), add)
+    evidence.check_card(kb, card, lambda path, msg, check: files.at(shown, path, msg, check), add)
     _check_lifecycle(kb, card, shown, files, add)
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from . import bibliography, ids
-from .kb import KnowledgeBase
-from .models import SEVERITY_RUBRIC, Card
+from .. import bibliography, ids
+from ..kb import KnowledgeBase
+from ..models import SEVERITY_RUBRIC, Card
 
 CAUSAL_TAXONOMY = "mit-ai-risk-causal-taxonomy"
 CAUSAL_FACTORS = ("entity", "intent", "timing")
