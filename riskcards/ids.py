@@ -77,16 +77,26 @@ def suggest_id(text: str) -> str:
     return slug[:ID_MAX].rstrip("-") or "new-card"
 
 
-def closest(value: str, candidates, n: int = 3) -> list[str]:
-    """The nearest valid values, for 'did you mean' hints. Case-insensitive, order preserved."""
-    pool = list(candidates)
+def closest(value: str, candidates, n: int = 3, *, always: bool = False) -> list[str]:
+    """The nearest valid values, for 'did you mean' hints. Case-insensitive, order preserved. With ``always``
+    (category codes, which are short: 'W99'), the nearest ``n`` are named even when none is close."""
+    pool = [str(c) for c in candidates]
     lowered = {c.lower(): c for c in pool}
-    hits = difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.5)
+    low = value.lower()
+    hits = difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.5)
+    if not hits and len(low) >= 3:
+        # a shortened id ('owasp' for 'owasp-llm-top10-2025', 'profanity' for 'profanity-check'): the
+        # candidates that start with it, then those with a '-', '_', ':' or '.' separated part that does
+        hits = [c for c in lowered if c.startswith(low)]
+        hits += [c for c in lowered if c not in hits and low in re.split(r"[-_:.]", c)]
+        hits = hits[:n]
+    if not hits and always:
+        hits = difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.0)
     return [lowered[h] for h in hits]
 
 
-def did_you_mean(value: str, candidates, n: int = 3) -> str:
-    hits = closest(value, candidates, n)
+def did_you_mean(value: str, candidates, n: int = 3, *, always: bool = False) -> str:
+    hits = closest(value, candidates, n, always=always)
     if not hits:
         return ""
     return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"

@@ -22,7 +22,7 @@ Questions
     cards_full(conn, ids=None) -> list[dict]        many cards in the card() shape, in bulk (exports)
     examples(conn, ids=None) -> list[dict]          examples with their card, expectations and verdicts (JSONL export)
     taxonomies(conn) -> list[dict]                  taxonomies with category and card counts
-    taxonomy_tree(conn, id) -> dict                 a taxonomy and its categories in file order, with card counts
+    taxonomy_tree(conn, id) -> dict                 a taxonomy and its categories in tree order, with card counts
     models(conn) -> list[dict]                      models with example and verdict counts
     scenarios(conn) -> list[dict]                   scenarios with card counts by severity
     crosswalk(conn, a, b) -> dict                   relations between the categories of taxonomies a and b
@@ -30,6 +30,7 @@ Questions
     search(conn, text, limit=20) -> list[dict]      full-text hits over cards and examples (FTS5, bm25 order)
     complete(conn, kind, prefix) -> list[str]       ids and codes for shell completion
     UnknownId(kind, value, suggestions)             raised for unknown ids/codes; str() says "did you mean"
+    BadQuery                                        raised for a filter value that is never right (limit < 1)
 
 Result shape of ``find_cards`` (one dict per card; keys marked * appear only with that filter)::
 
@@ -75,6 +76,10 @@ class BadIndex(Exception):
     """The file is missing, not SQLite, or not a RiskCards index of this schema version."""
 
 
+class BadQuery(ValueError):
+    """A filter value that can never be right (``--limit 0``); ``str()`` says what to write instead."""
+
+
 class UnknownId(LookupError):
     """An id or code that is not in the index; ``str()`` names the nearest matches."""
 
@@ -82,7 +87,7 @@ class UnknownId(LookupError):
         from .ids import closest
 
         self.kind, self.value, self.where = kind, value, where
-        self.suggestions = closest(value, list(candidates), n=3)
+        self.suggestions = closest(value, list(candidates), n=3, always=kind == "code")
         self.hint = hint
         super().__init__(str(self))
 
@@ -262,6 +267,8 @@ class Query:
 def _check(conn, q: Query) -> str | None:
     """Validate every filter value against the index; returns the model's kind when --model is given."""
     kind = None
+    if q.limit is not None and (isinstance(q.limit, bool) or not isinstance(q.limit, int) or q.limit < 1):
+        raise BadQuery(f"--limit must be a whole number of at least 1, not {q.limit!r} (leave it out for every card)")
     if q.model:
         row = conn.execute("SELECT kind FROM models WHERE id = ?", (q.model,)).fetchone()
         if row is None:
@@ -792,7 +799,8 @@ def taxonomies(conn: sqlite3.Connection) -> list[dict]:
 
 
 def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
-    """A taxonomy with its categories in file order (parents first): level, direct and subtree card counts."""
+    """A taxonomy with its categories in tree order (each category followed by its sub-categories, siblings in
+    file order): level, direct and subtree card counts."""
     row = conn.execute("SELECT * FROM taxonomies WHERE id = ?", (taxonomy_id,)).fetchone()
     if row is None:
         raise UnknownId(
@@ -820,6 +828,7 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
                 "empty": r[7] == 0,
             }
         )
+    cats = tree_order(cats)
     keys = (
         "id",
         "name",
@@ -835,6 +844,28 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
     )
     missing = json.loads(row["missing_levels"]) if row["missing_levels"] else []
     return {**{k: row[k] for k in keys}, "missing_levels": missing, "categories": cats}
+
+
+def tree_order(cats: list[dict]) -> list[dict]:
+    """Categories (dicts with "code" and "parent", in file order) in depth-first tree order: each category
+    followed by its sub-categories, siblings kept in file order. A category whose parent is missing (or a
+    cycle) keeps its file position after the categories that are reachable from the roots."""
+    children: dict[str | None, list[dict]] = {}
+    codes = {c["code"] for c in cats}
+    for c in cats:
+        children.setdefault(c["parent"] if c["parent"] in codes else None, []).append(c)
+    out: list[dict] = []
+    seen: set[str] = set()
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        c = stack.pop()
+        if c["code"] in seen:
+            continue
+        seen.add(c["code"])
+        out.append(c)
+        stack.extend(reversed(children.get(c["code"], [])))
+    out += [c for c in cats if c["code"] not in seen]
+    return out
 
 
 def models(conn: sqlite3.Connection) -> list[dict]:
@@ -934,6 +965,7 @@ def stats(conn: sqlite3.Connection) -> dict:
         "models": one("SELECT COUNT(*) FROM models"),
         "expectations": one("SELECT COUNT(*) FROM expectations"),
         "guard_results": one("SELECT COUNT(*) FROM guard_results"),
+        "guards_with_results": one("SELECT COUNT(DISTINCT guard_config_id) FROM guard_results"),
         "guard_results_by_status": {
             r[0]: r[1] for r in conn.execute("SELECT input_status, COUNT(*) FROM guard_results GROUP BY input_status")
         },

@@ -80,6 +80,39 @@ def card_text(
     return "\n".join(lines)
 
 
+def _record_ids(root: Path, folder: str) -> list[str]:
+    return sorted(p.stem for p in (root / folder).glob("*.yaml") if p.is_file())
+
+
+def check_placement(root: Path, ref: str) -> None:
+    """Raise ScaffoldError unless ``ref`` names a category of a taxonomy in the knowledge base, with the
+    nearest taxonomy ids or codes (the same words as ``riskcards query --category``)."""
+    from .load import load_file
+
+    tax, code = ids.split_ref(ref)
+    taxonomies = _record_ids(root, "taxonomies")
+    if tax not in taxonomies:
+        raise ScaffoldError(
+            f"unknown taxonomy '{tax}' in placement '{ref}'{ids.did_you_mean(tax, taxonomies)}; "
+            "`riskcards taxonomies` lists them"
+        )
+    data = load_file(root / "taxonomies" / f"{tax}.yaml", root).data
+    cats = data.get("categories") if isinstance(data, dict) else None
+    codes = [c["code"] for c in cats or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
+    if code not in codes:
+        raise ScaffoldError(
+            f"unknown code '{code}' in {tax}{ids.did_you_mean(code, codes, always=True)}; "
+            f"`riskcards taxonomy {tax}` lists its codes"
+        )
+
+
+def check_scenario(root: Path, sid: str) -> None:
+    """Raise ScaffoldError unless ``sid`` is a scenario of the knowledge base, with the nearest ids."""
+    known = _record_ids(root, "scenarios")
+    if sid not in known:
+        raise ScaffoldError(f"unknown scenario '{sid}'{ids.did_you_mean(sid, known)}; `riskcards scenarios` lists them")
+
+
 def write_card(
     root: Path,
     card_id: str,
@@ -100,9 +133,11 @@ def write_card(
             ids.split_ref(ref)
         except ValueError as exc:
             raise ScaffoldError(str(exc)) from None
+        check_placement(root, ref)
     for sid in scenarios:
         if not ids.is_id(sid):
             raise ScaffoldError(f"scenario {sid!r} is not a valid id")
+        check_scenario(root, sid)
     path = root / "cards" / f"{card_id}.yaml"
     if path.exists() and not force:
         raise ScaffoldError(f"{path} exists; choose another id or pass --force")

@@ -108,3 +108,17 @@ def test_new_asks_on_a_terminal(kb_root):
     path = kb_root / "cards" / "model-invents-court-cases.yaml"  # the suggested id was accepted
     assert path.exists(), rest.decode(errors="replace")
     assert validate(kb_root).problems == []
+
+
+def test_new_refuses_unknown_codes_taxonomies_and_scenarios_with_the_nearest(kb_root):
+    """Issue 16: `new bad -p weidinger-2021:W99 -s medical-qa` wrote a card that failed validation."""
+    code = run("new", "bad", "--title", "x", "--summary", "y", "-p", "weidinger-2021:W99", cwd=kb_root)
+    assert code.returncode == 2, code.stdout
+    assert "unknown code 'W99' in weidinger-2021" in code.stderr and "did you mean" in code.stderr
+    tax = run("new", "bad", "--title", "x", "--summary", "y", "-p", "weidinger-2012:W1", cwd=kb_root)
+    assert tax.returncode == 2 and "unknown taxonomy 'weidinger-2012'" in tax.stderr
+    assert "'weidinger-2021'" in tax.stderr
+    scen = run("new", "bad", "--title", "x", "--summary", "y", "-s", "medical-qa", cwd=kb_root)
+    assert scen.returncode == 2 and "unknown scenario 'medical-qa'" in scen.stderr
+    assert "'medical-question-answering'" in scen.stderr
+    assert not (kb_root / "cards" / "bad.yaml").exists()

@@ -583,3 +583,79 @@ def test_typer_path_gives_the_same_answer_as_the_fast_path(kb, monkeypatch):
     assert json.loads(typer_out.stdout) == json.loads(run(*args, root=kb).stdout)
     bad = CliRunner().invoke(app, ["query", "--scenario", "nope"])
     assert bad.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 16: what a new user trips over
+# --------------------------------------------------------------------------------------------------
+
+
+def _assert_tree_order(cats: list[dict]) -> None:
+    """Each category comes right after its parent's subtree began: a parent before its children, and the
+    descendants of a category are contiguous right after it."""
+    seen: list[str] = []
+    stack: list[str] = []  # the path from a root to the previous category
+    for c in cats:
+        while stack and stack[-1] != c["parent"]:
+            stack.pop()
+        assert (c["parent"] is None and not stack) or (stack and stack[-1] == c["parent"]), (c["code"], seen[-3:])
+        stack.append(c["code"])
+        seen.append(c["code"])
+
+
+def test_every_taxonomy_tree_comes_in_tree_order(conn):
+    trees = {t["id"]: Q.taxonomy_tree(conn, t["id"]) for t in Q.taxonomies(conn)}
+    assert len(trees) > 20
+    for tree in trees.values():
+        _assert_tree_order(tree["categories"])
+    codes = [c["code"] for c in trees["weidinger-2021"]["categories"]]
+    assert codes[:6] == ["W1", "W1.1", "W1.2", "W1.3", "W1.4", "W2"]
+
+
+def test_tree_order_keeps_siblings_in_file_order_and_orphans_last():
+    cats = [
+        {"code": "B", "parent": None},
+        {"code": "A", "parent": None},
+        {"code": "A2", "parent": "A"},
+        {"code": "B1", "parent": "B"},
+        {"code": "A1", "parent": "A"},
+        {"code": "X1", "parent": "X"},  # parent missing: kept, at the end
+    ]
+    assert [c["code"] for c in Q.tree_order(cats)] == ["B", "B1", "A", "A2", "A1", "X1"]
+
+
+def test_cli_taxonomy_prints_the_tree_nested(kb):
+    res = run("taxonomy", "weidinger-2021", root=kb)
+    assert res.returncode == 0, res.stderr
+    lines = [ln for ln in res.stdout.splitlines() if ln.strip()[:2] in ("W1", "W2")]
+    assert [ln.split()[0] for ln in lines[:6]] == ["W1", "W1.1", "W1.2", "W1.3", "W1.4", "W2"]
+    assert lines[1].startswith("  W1.1")  # indented under W1
+
+
+def test_explicit_db_is_read_as_it_is_while_a_card_is_invalid(tmp_path):
+    root = make_index_kb(tmp_path / "kb")
+    assert run("index", root=root).returncode == 0
+    _edit(root / "cards" / "wrong-dosage.yaml", "title: Confident wrong medication doses", "title: [broken")
+    blocked = run("query", "-f", "ids", root=root)
+    assert blocked.returncode == 1 and "wrong-dosage.yaml:" in blocked.stderr
+    for db in ("build/riskcards.db", str(root / "build" / "riskcards.db")):
+        res = run("query", "-f", "ids", "--db", db, root=root, cwd=root)
+        assert res.returncode == 0, res.stderr
+        assert "wrong-dosage" in res.stdout.split() and "rebuilding" not in res.stderr
+        res = run("stats", "-f", "json", "--db", db, root=root, cwd=root)
+        assert res.returncode == 0 and json.loads(res.stdout)["cards"] == 4
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "-5"])
+def test_limit_below_one_is_refused(kb, conn, limit):
+    res = run("query", "--limit", limit, "-f", "ids", root=kb)
+    assert res.returncode == 2 and res.stdout == ""
+    assert "--limit must be a whole number of at least 1" in res.stderr and "Traceback" not in res.stderr
+    with pytest.raises(Q.BadQuery):
+        Q.find_cards(conn, Q.Query(limit=int(limit)))
+    assert run("query", "--limit", "1", "-f", "ids", root=kb).stdout.split() == ["hate-against-groups"]
+
+
+def test_a_shortened_taxonomy_id_gets_a_did_you_mean(kb):
+    res = run("query", "-t", "owasp", root=kb)
+    assert res.returncode == 2 and "did you mean 'owasp-llm-top10-2023-v1.1' or 'owasp-llm-top10-2025'" in res.stderr

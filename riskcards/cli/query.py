@@ -76,8 +76,7 @@ def open_index(db: Path | str | None, root: Path | str | None):
     kb_root = _root(root)
     default = default_db_path(kb_root)
     path = Path(db) if db else default
-    own = path.resolve() == default.resolve()
-    if own and _is_kb(kb_root):
+    if db is None and _is_kb(kb_root):  # an explicit --db is read as it is, even when it is the default path
         if is_stale(kb_root, path):
             if path.exists():
                 _err(f"riskcards: sources changed since {shown(path)} was built; rebuilding it")
@@ -162,7 +161,7 @@ def _cut(text: str | None, n: int = 90) -> str:
 
 
 def do_query(*, db=None, root=None, fmt="table", limit=None, **filters) -> None:
-    from ..query import Query, UnknownId, find_cards
+    from ..query import BadQuery, Query, UnknownId, find_cards
 
     if fmt not in FORMATS:
         _err(f"error: unknown format '{fmt}'; one of: {', '.join(FORMATS)}")
@@ -171,7 +170,7 @@ def do_query(*, db=None, root=None, fmt="table", limit=None, **filters) -> None:
     q = Query(limit=limit, **filters)
     try:
         cards = find_cards(conn, q)
-    except UnknownId as exc:
+    except (UnknownId, BadQuery) as exc:
         _unknown(exc)
     if fmt == "json":
         _json({"query": q.as_dict(), "count": len(cards), "cards": cards})
@@ -553,9 +552,10 @@ def _parse(command: str, args: list[str]) -> dict | None:
         if positional:
             return None
         if opts["limit"] is not None:
-            if not opts["limit"].isdigit():
+            try:
+                opts["limit"] = int(opts["limit"])
+            except ValueError:
                 return None
-            opts["limit"] = int(opts["limit"])
     else:
         if len(positional) != 1:
             return None

@@ -691,7 +691,7 @@ class SiteBuilder:
             "cards/index.md",
             "cards_index.html.j2",
             "All cards",
-            cards=self.cards,
+            cards=sorted(self.cards, key=lambda c: (c["title"].casefold(), c["id"])),  # by what it shows
             stats=st,
             toc=[(2, s, s.capitalize()) for s in ("reviewed", "draft", "deprecated") if st["cards_by_status"].get(s)],
         )
@@ -993,9 +993,7 @@ class SiteBuilder:
         recent = sorted(self.cards, key=lambda c: (_changed(c)[0], c["id"]), reverse=True)[:10]
         recent = [{**c, "changed": _changed(c)[0], "change": _changed(c)[1]} for c in recent]
         return {
-            "stats": self.r.render(
-                "home_stats.html.j2", "index.md", stats=st, guards=sum(1 for m in self.models if m["guard_taxonomy"])
-            ),
+            "stats": self.r.render("home_stats.html.j2", "index.md", stats=st),
             "recent": self.r.render("home_recent.html.j2", "index.md", recent=recent),
         }
 
