@@ -448,3 +448,45 @@ def report_cmd(
 
         write_atomic(out, text)
         typer.echo(f"wrote {out}", err=True)
+
+
+@assess_app.command("promote")
+def promote_cmd(
+    assessment: IdArg,
+    entry: Annotated[str, typer.Argument(help="The log entry id of the answer.")],
+    card: Annotated[str, typer.Option("--card", "-c", help="The card whose log holds the entry.")],
+    sensitivity: Annotated[str, typer.Option(help="full, defanged (with --text) or withheld (with --reason).")] = (
+        "full"
+    ),
+    text: Annotated[str | None, typer.Option(help="Defanged: the output with '[redacted: ...]' marks.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Withheld: why the text is not published.")] = None,
+    example_id: Annotated[str | None, typer.Option("--example-id", help="Default: assessed-<entry>.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the text, a BCP 47 tag.")] = "en",
+    root: RootOption = None,
+) -> None:
+    """Turn a logged answer into an observed example on the card (version bump and changelog line)."""
+    from ..assess.promote import PromoteError, promote
+    from ..paths import shown
+
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    try:
+        path, eid = promote(
+            root,
+            kb,
+            f,
+            entry,
+            card,
+            sensitivity=sensitivity,
+            text=text,
+            reason=reason,
+            example_id=example_id,
+            language=language,
+        )
+    except PromoteError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"added observed example '{eid}' to {shown(path)}; `riskcards query --model "
+        f"{f.assessment.scope.model}` finds it"
+    )
