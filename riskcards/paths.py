@@ -24,20 +24,34 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
-def write_atomic(path: Path | str, text: str) -> None:
-    """Write ``text`` (UTF-8, LF line ends) to ``path`` so that readers see the old file or the new one,
-    never half of one: a temporary file in the same folder, renamed over the target."""
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(path: Path | str, data: bytes, mode: int = 0o666) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of one: a
+    temporary file in the same folder, renamed over the target. The file gets ``mode`` less the umask, as
+    ``open()`` would give it (not the 0600 of a temporary file), so others can read what the project writes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        os.fchmod(fd, mode & ~_umask())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` (UTF-8, LF line ends) to ``path`` atomically, readable as ``open()`` would make it
+    (see ``write_bytes_atomic``)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def shown(path: Path | str) -> str:

@@ -22,8 +22,6 @@ import typer
 
 from ..paths import shown
 
-DUMP_FORMATS = ("json", "jsonl", "csv")
-
 
 def register(app: typer.Typer) -> None:
     app.command("build")(build)
@@ -149,11 +147,7 @@ def build(
     t1 = time.perf_counter()
     conn = query.connect(db_path)
     try:
-        written = []
-        for fmt in DUMP_FORMATS:
-            target = db_path.parent / f"riskcards.{fmt}"
-            exporters.export(conn, fmt, target)
-            written.append(shown(target))
+        written = [shown(p) for p in exporters.write_dumps(conn, db_path.parent).values()]
     finally:
         conn.close()
     print(f"2/3 exported {', '.join(written)} ({time.perf_counter() - t1:.2f} s)")

@@ -454,7 +454,7 @@ def _print_tree(data: dict, fmt: str) -> None:
 
 
 def do_export(*, fmt="json", out=None, db=None, root=None, **filters) -> None:
-    from ..exporters import export
+    from ..exporters import export, get
     from ..query import Query, UnknownId, find_cards
 
     conn = open_index(db, root)
@@ -471,7 +471,7 @@ def do_export(*, fmt="json", out=None, db=None, root=None, **filters) -> None:
         _err(f"error: {exc}")
         raise Exit(2) from None
     if out:
-        _err(f"wrote {n} {'examples' if fmt == 'jsonl' else 'cards'} to {out}")
+        _err(f"wrote {n} {get(fmt).unit} to {out}")
 
 
 def do_index(*, db=None, root=None, metadata=False, schema_doc=False, full=False) -> None:
@@ -617,7 +617,10 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
 
     Fmt = Enum("Fmt", {f: f for f in FORMATS}, type=str)  # noqa: N806
     ShowFmt = Enum("ShowFmt", {"text": "text", "json": "json"}, type=str)  # noqa: N806
-    ExportFmt = Enum("ExportFmt", {"json": "json", "jsonl": "jsonl", "csv": "csv"}, type=str)  # noqa: N806
+    from ..exporters import formats as export_formats
+
+    ExportFmt = Enum("ExportFmt", {e.name: e.name for e in export_formats()}, type=str)  # noqa: N806
+    export_help = ", ".join(e.help for e in export_formats())
     Sev = Enum("Sev", {s: s for s in SEVERITIES}, type=str)  # noqa: N806
     Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # noqa: N806
 
@@ -812,8 +815,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
             typer.Option(
                 "--format",
                 "-f",
-                help="json (cards and reference data), jsonl (one example "
-                "per line, for red-teaming tools) or csv (one card per row).",
+                help=f"One of: {export_help}. A format that writes several files needs --out (a folder or a .zip).",
             ),
         ] = "json",
         out: Annotated[

@@ -45,13 +45,6 @@ log = logging.getLogger("mkdocs.plugins.riskcards")
 MARKERS = {"stats": "<!-- riskcards:stats -->", "recent": "<!-- riskcards:recent -->"}
 WATCHED = ("cards", "taxonomies", "scenarios", "models", "vocab", "checks")
 CACHE_NAME = "site-pages.json"
-DUMPS = {
-    "riskcards.json": "Every card with its placements, examples (and their guard verdicts), scenarios and references, "
-    "plus taxonomies, scenarios, models and crosswalks, as one JSON document.",
-    "riskcards.jsonl": "One example per line, as chat messages with the card's placements and harm types "
-    "(for red-teaming tools; withheld examples are left out).",
-    "riskcards.csv": "One card per row: id, title, summary, status, severity, harm types, placements, scenarios.",
-}
 
 
 class RiskCardsConfig(base.Config):
@@ -206,9 +199,17 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
                 lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db)),
             ),
         }
-        for name, what in DUMPS.items():
-            dump = self._dump(name)
-            out[name] = (what, lambda cfg, name=name, dump=dump: File.generated(cfg, name, abs_src_path=str(dump)))
+        from ..index import metadata_path
+
+        meta = metadata_path(self.db)
+        if meta.is_file():
+            out[meta.name] = (
+                "Datasette metadata for the database (titles, licence, source, table and column descriptions): "
+                f"`datasette riskcards.db -m {meta.name}`.",
+                lambda cfg, meta=meta: File.generated(cfg, meta.name, abs_src_path=str(meta)),
+            )
+        for name, (what, path) in self._dumps().items():
+            out[name] = (what, lambda cfg, name=name, path=path: File.generated(cfg, name, abs_src_path=str(path)))
         for p in sorted((self.root / "schema").glob("*.schema.json")):
             out[f"schema/{p.name}"] = (
                 f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.",
@@ -216,20 +217,21 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             )
         return out
 
-    def _dump(self, name: str) -> Path:
-        """An export of the whole index (riskcards.exporters), written next to the database when older than it."""
+    def _dumps(self) -> dict[str, tuple[str, Path]]:
+        """name -> (what it is, path) for every export format's download (riskcards.exporters), written next to
+        the database when older than it; a preview (dirty) build keeps the ones it finds."""
         from .. import exporters, query
 
-        target = self.db.parent / name
-        if self.dirty and target.exists():
-            return target  # a preview build: the dumps are refreshed by the next clean build
-        if not target.exists() or target.stat().st_mtime < self.db.stat().st_mtime:
-            conn = query.connect(self.db)
-            try:
-                exporters.export(conn, name.rsplit(".", 1)[1], target)
-            finally:
-                conn.close()
-        return target
+        described = exporters.downloads()
+        folder = self.db.parent
+        if self.dirty and all((folder / name).exists() for name in described):
+            return {name: (what, folder / name) for name, what in described.items()}
+        conn = query.connect(self.db)
+        try:
+            paths = exporters.write_dumps(conn, folder, newer_than=self.db.stat().st_mtime)
+        finally:
+            conn.close()
+        return {name: (described[name], path) for name, path in paths.items()}
 
     def on_env(self, env, *, config, files):
         # MkDocs makes a new theme environment for every build; keeping the compiled theme templates across
