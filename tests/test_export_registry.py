@@ -97,18 +97,13 @@ def test_every_registered_format_renders_and_the_dumps_are_readable_by_others(tm
 def test_write_atomic_respects_the_umask(tmp_path):
     from riskcards.paths import write_atomic
 
-    old = os.umask(0o027)
-    try:
-        write_atomic(tmp_path / "a.txt", "x")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o640
-    old = os.umask(0o022)
-    try:
-        write_atomic(tmp_path / "b.txt", "x")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o644
+    for umask, expected in ((0o027, 0o640), (0o022, 0o644)):
+        old = os.umask(umask)
+        try:
+            write_atomic(tmp_path / "a.txt", "x")
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == expected
 
 
 def test_a_format_registered_twice_is_refused():
