@@ -888,3 +888,31 @@ def test_self_validator_reports_each_hygiene_and_evidence_fault(kb_root):
     unrated = re.sub(r"    likelihood: \w+\n    impact: \w+\n", "", text, count=1)
     got = _validate_card_text(kb_root, unrated)
     assert len(got) == 1 and "needs 'likelihood' and 'impact'" in got[0], got
+
+
+def test_card_page_shows_mitigations_evaluations_and_likelihood(tmp_path):
+    """The card page lists each mitigation (layer, action, cited works with links, residual risk), each
+    evaluation and the likelihood and impact behind each severity, from the index."""
+    import html as _html
+
+    from sitekit import make_site_kb
+
+    from riskcards import bibliography, query
+    from riskcards.index import build
+    from riskcards.site import pages
+
+    card_id = "confident-wrong-dosage-advice"
+    root = make_site_kb(tmp_path / "kb", cards=(card_id,), hostile=False)
+    build(root, root / "a.db")
+    site = pages.build_site(query.connect(root / "a.db"), pages.Options(edit_base="https://e/", site_url="https://s/"))
+    page = _html.unescape(site.pages[f"cards/{card_id}.md"].html)
+    card = validate(root).kb.cards[card_id]
+    assert 'id="mitigations"' in page and 'id="evaluation"' in page
+    for m in card.mitigations:
+        assert f"rc-layer-{m.layer}" in page and m.action in page and m.residual_risk in page
+        for c in m.evidence:
+            assert bibliography.works()[c.work]["title"] in page and bibliography.link(c.work) in page
+    for e in card.evaluations:
+        assert e.name in page and e.measures in page
+    for s in card.scenarios:
+        assert f"<td>{s.likelihood}</td><td>{s.impact}</td>" in page
