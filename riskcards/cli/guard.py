@@ -285,15 +285,35 @@ def list_(
     adapters_: Annotated[
         bool, typer.Option("--adapters", help="List the adapters instead of the configured guards.")
     ] = False,
+    transports_: Annotated[
+        bool, typer.Option("--transports", help="List the transports instead of the configured guards.")
+    ] = False,
     config: ConfigOption = None,
     root: RootOption = None,
 ) -> None:
-    """The configured guards (endpoint, model, key variable set or not, verdicts recorded), or the adapters."""
+    """The configured guards (endpoint, model, key variable set or not, verdicts recorded), the adapters or
+    the transports."""
     import os
 
-    from ..guards import adapters, store
+    from ..guards import adapters, store, transports
     from ..load import find_root
 
+    if transports_:
+        trows = [
+            {
+                "transport": n,
+                "modes": list((t := transports.get(n)).modes),
+                "requires": list(t.requires),
+                "description": t.description,
+            }
+            for n in transports.names()
+        ]
+        if fmt is Fmt.json:
+            typer.echo(json.dumps(trows, indent=2))
+        else:
+            for r in trows:
+                typer.echo(f"{r['transport']:<20} {'/'.join(r['modes']):<18} {r['description']}")
+        return
     if adapters_:
         rows = [
             {
@@ -326,7 +346,7 @@ def list_(
                 "model": e.model,
                 "model_name": cfg.model_name,
                 "transport": e.transport,
-                "endpoint": e.base_url or e.model_path or "in-process",
+                "endpoint": _endpoint(cfg),
                 "api_key": key,
                 "recorded": recorded,
             }
@@ -428,6 +448,15 @@ def coverage(
             console.print(
                 f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False
             )
+
+
+def _endpoint(cfg) -> str:
+    from ..guards import transports
+
+    try:
+        return transports.get(cfg.entry.transport).endpoint(cfg.transport_config())
+    except KeyError:
+        return "?"
 
 
 def _console():

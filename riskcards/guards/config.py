@@ -20,13 +20,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import ids
 from ..problems import Problem, display_path
-from .transports import MODES
+
+if TYPE_CHECKING:
+    from .transports import TransportConfig
 
 CONFIG_NAME = "guards.yaml"
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -41,9 +43,9 @@ class GuardEntry(BaseModel):
     adapter: Annotated[str, Field(pattern=ids.ID_PATTERN)]
     model: Annotated[str, Field(pattern=ids.ID_PATTERN)] = Field(description="The model record id (models/<id>.yaml).")
     model_name: str | None = Field(None, description="The model name the server is asked for (default: the model id).")
-    transport: Literal["openai-chat", "openai-completions", "openai-moderation", "local-transformers", "python"]
+    transport: str = Field(description="A registered transport (riskcards guard transports lists them).")
     mode: Literal["chat", "completions"] | None = Field(
-        None, description="For local-transformers: chat or completions."
+        None, description="For a transport that carries several request modes: the one to use."
     )
     base_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     model_path: str | None = Field(None, description="For local-transformers: the local model folder.")
@@ -61,6 +63,7 @@ class GuardEntry(BaseModel):
     retries: int = Field(4, ge=0, le=20)
     runtime: str | None = Field(None, description="Runtime versions to record, e.g. 'vllm 0.6.3 / A100'.")
     host: str | None = Field(None, description="Where it runs, to record (default: this machine's name).")
+    test_double: bool = Field(False, description="A test double: its verdicts are never written into checks/.")
     description: str | None = None
 
 
@@ -84,7 +87,30 @@ class GuardConfig:
 
     @property
     def mode(self) -> str:
-        return self.entry.mode or MODES[self.entry.transport][0]
+        from . import transports
+
+        return self.entry.mode or transports.get(self.entry.transport).modes[0]
+
+    def transport_config(self, **overrides: Any) -> TransportConfig:
+        """How to reach this guard (relative paths resolved against the config's folder); ``overrides`` set
+        fields for one run (a base_url, timeout, ...), None values are ignored."""
+        from .transports import TransportConfig
+
+        e = self.entry
+        path = Path(e.model_path).expanduser() if e.model_path else None
+        fields: dict[str, Any] = {
+            "transport": e.transport,
+            "base_url": e.base_url,
+            "model_path": path if path is None or path.is_absolute() else self.base / path,
+            "api_key_env": e.api_key_env,
+            "timeout": e.timeout,
+            "retries": e.retries,
+            "concurrency": e.concurrency,
+            "logprobs": e.logprobs,
+            "test_double": e.test_double,
+        }
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        return TransportConfig(**fields)
 
     def api_key(self) -> str | None:
         """The key from the environment, or None. Never logged, never stored."""
@@ -190,7 +216,7 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
 
 
 def _check_entry(gid: str, e: GuardEntry, loc, shown: str) -> list[Problem]:
-    from . import adapters
+    from . import adapters, transports
 
     out = []
 
@@ -203,18 +229,25 @@ def _check_entry(gid: str, e: GuardEntry, loc, shown: str) -> list[Problem]:
     except KeyError as exc:
         add("adapter", str(exc.args[0]))
         return out
-    if e.transport.startswith("openai-") and not e.base_url:
-        add("transport", f"transport '{e.transport}' needs 'base_url' (e.g. http://localhost:8000/v1)")
-    if e.transport == "local-transformers" and not e.model_path:
-        add("transport", "transport 'local-transformers' needs 'model_path' (a local model folder)")
-    if e.mode and e.transport != "local-transformers":
+    try:
+        transport = transports.get(e.transport)
+    except KeyError as exc:
+        add("transport", str(exc.args[0]))
+        return out
+    hints = {"base_url": "(e.g. http://localhost:8000/v1)", "model_path": "(a local model folder)"}
+    for name in transport.requires:
+        if not getattr(e, name, None):
+            add("transport", f"transport '{e.transport}' needs '{name}' {hints.get(name, '')}".rstrip())
+    if e.mode and e.mode not in transport.modes:
+        add("mode", f"transport '{e.transport}' carries mode {' or '.join(repr(m) for m in transport.modes)}")
+    elif e.mode and len(transport.modes) == 1:
         add(
             "mode",
-            f"'mode' is only for local-transformers; transport '{e.transport}' has mode '{MODES[e.transport][0]}'",
+            f"'mode' is for a transport with several modes; transport '{e.transport}' has '{transport.modes[0]}'",
         )
     from .adapters.base import Settings
 
-    mode = e.mode or MODES[e.transport][0]
+    mode = e.mode or transport.modes[0]
     for msg in adapter.check_settings(
         Settings(
             mode=mode,

@@ -27,18 +27,6 @@ from ..problems import Problem, display_path
 from . import store
 from .hashing import current_input_sha256, result_key
 
-SINGLE_CALL = {
-    "llama-guard-1",
-    "llama-guard-2",
-    "llama-guard-3",
-    "llama-guard-4",
-    "aegis-1.0",
-    "aegis-2.0",
-    "wildguard",
-    "openai-moderation",
-    "profanity-check",
-}
-
 
 @dataclass
 class ImportSummary:
@@ -56,11 +44,13 @@ def reparse(result: Any) -> tuple[str, tuple[str, ...]] | None:
     from .protocol import Exchange, Request
 
     g = result.guard
-    if g.adapter not in SINGLE_CALL or result.verdict.extra.get("error_kind"):
+    if result.verdict.extra.get("error_kind"):
         return None
     try:
         adapter = adapters.get(g.adapter)
     except KeyError:
+        return None
+    if not adapter.single_call:
         return None
     cats = g.params.get("categories")
     settings = Settings(

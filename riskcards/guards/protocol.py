@@ -190,7 +190,7 @@ class Guard:
                 )
                 return out
             latency += ex.latency_ms
-            test_double = test_double or ex.test_double
+            test_double = test_double or ex.test_double or bool(getattr(self.transport, "test_double", False))
             served = ex.served_model or served
             verdicts.append(self.adapter.parse(ex, req, self.settings))
         return Outcome(self.adapter.merge(verdicts), latency, test_double, served, sent)

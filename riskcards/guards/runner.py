@@ -127,46 +127,20 @@ def open_guard(
     transport: Any = None,
 ) -> tuple[Guard, GuardMeta]:
     """The guard for a config entry, with its transport open. Raises TransportError when it cannot be reached."""
-    from . import adapters
+    from . import adapters, transports
     from .config import settings_for
 
-    e = cfg.entry
-    adapter = adapters.get(e.adapter)
+    adapter = adapters.get(cfg.entry.adapter)
     settings = settings_for(cfg)
-    revision = e.revision
     if transport is None:
-        if e.transport.startswith("openai-"):
-            from .transports import openai_http
-
-            cls = {
-                "openai-chat": openai_http.ChatTransport,
-                "openai-completions": openai_http.CompletionsTransport,
-                "openai-moderation": openai_http.ModerationTransport,
-            }[e.transport]
-            key = cfg.api_key()
-            if e.api_key_env and not key:
-                raise TransportError(f"guard '{cfg.id}' needs an API key: set the environment variable {e.api_key_env}")
-            transport = cls(
-                base_url or e.base_url,
-                api_key=key,
-                api_key_env=e.api_key_env,
-                timeout=timeout or e.timeout,
-                retries=e.retries if retries is None else retries,
-                backoff=backoff,
-                concurrency=concurrency or e.concurrency,
-                logprobs=e.logprobs,
-            )
-        elif e.transport == "python":
-            from .transports.python_local import PythonTransport
-
-            transport = PythonTransport(adapter)
-            revision = revision or transport.revision
-        else:
-            from .transports.transformers_local import TransformersTransport
-
-            path = Path(e.model_path or "")
-            transport = TransformersTransport(path if path.is_absolute() else cfg.base / path, logprobs=e.logprobs)
-            revision = revision or transport.revision
+        tcfg = cfg.transport_config(
+            base_url=base_url, concurrency=concurrency, retries=retries, timeout=timeout, backoff=backoff
+        )
+        try:
+            transport = transports.open_transport(tcfg, source=adapter)
+        except TransportError as exc:
+            raise TransportError(f"guard '{cfg.id}': {exc}", status=exc.status) from None
+    revision = cfg.entry.revision or getattr(transport, "revision", None)
     meta = guard_meta(cfg, kb, revision=revision)
     return Guard(adapter, transport, settings, model_name=cfg.model_name), meta
 
@@ -176,27 +150,15 @@ def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> Guar
 
     The revision comes from the config, else from the installed package (python transport) or the model
     folder (local-transformers)."""
-    from . import adapters
+    from . import adapters, transports
     from .config import settings_for
 
     e = cfg.entry
     adapter = adapters.get(e.adapter)
     settings = settings_for(cfg)
     revision = revision or e.revision
-    if revision is None and e.transport == "python":
-        try:
-            revision = adapter.load()[1]
-        except ImportError:
-            revision = None
-    elif revision is None and e.transport == "local-transformers" and e.model_path:
-        from .transports.transformers_local import folder_revision
-
-        path = Path(e.model_path)
-        revision = (
-            folder_revision(path if path.is_absolute() else cfg.base / path)
-            if (path if path.is_absolute() else cfg.base / path).is_dir()
-            else None
-        )
+    if revision is None:
+        revision = transports.get(e.transport).revision_of(cfg.transport_config(), source=adapter)
     template_id, template_sha = adapter.template(settings)
     taxonomy = adapter.taxonomy
     if kb is not None and e.model in getattr(kb, "models", {}) and kb.models[e.model].guard is not None:

@@ -41,6 +41,12 @@ class Adapter:
     names: ClassVar[Mapping[str, str]] = {}  # code -> name as the prompt writes it
     default_params: ClassVar[Mapping[str, Any]] = {}
     description: ClassVar[str] = ""
+    # One request per input, so a stored raw output re-parses to its verdict (`guard import` checks it).
+    # Multi-call guards (one call per policy) store merged raw outputs and set this False.
+    single_call: ClassVar[bool] = True
+    # ``codes`` are exactly the codes of the taxonomy file ``taxonomy`` (the parser tests check it). False
+    # for a guard that emits no codes, or whose taxonomy file is not yet written.
+    codes_are_taxonomy: ClassVar[bool] = True
 
     # ---- static facts -------------------------------------------------------------------------------
 

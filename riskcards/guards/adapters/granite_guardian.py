@@ -76,6 +76,8 @@ class GraniteGuardian(Adapter):
     taxonomy = "granite-guardian"
     modes = ("chat",)
     codes = RISKS
+    single_call = False
+    codes_are_taxonomy = False
     default_params = {"temperature": 0, "top_p": 1, "max_tokens": 20}
     description = "Granite Guardian 3.x/4.1: one risk per call via guardian_config, Yes/No or <score>; chat mode."
 

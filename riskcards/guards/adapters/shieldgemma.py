@@ -120,6 +120,7 @@ class ShieldGemma(Adapter):
     modes = ("chat", "completions")
     codes = tuple(HARMS)
     names = {c: HARMS[c][0] for c in HARMS}
+    single_call = False
     default_params = {"temperature": 0, "top_p": 1, "max_tokens": 1, "top_logprobs": 5}
     description = (
         "ShieldGemma v1: one policy per call (dangerous_content, harassment, hate_speech, sexually_explicit), Yes/No."

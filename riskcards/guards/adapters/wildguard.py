@@ -70,6 +70,7 @@ class WildGuard(Adapter):
     taxonomy = "wildguardmix-subcategories"
     modes = ("completions",)
     codes = ()
+    codes_are_taxonomy = False
     default_params = {"temperature": 0, "top_p": 1, "max_tokens": 128}
     description = "WildGuard: harmful request / refusal / harmful response (binary, no categories), completions mode."
 

@@ -28,6 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..protocol import Exchange, Request, TransportError
+from . import TransportConfig, register
+from .base import TransportBase
 
 TEST_DOUBLE_HEADER = "x-riskcards-test-double"
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -70,7 +72,7 @@ def error_message(status: int, reason: str, payload: bytes) -> str:
     return text[:200]
 
 
-class HTTPTransport:
+class HTTPTransport(TransportBase):
     """Shared connections, retries and probing for the three OpenAI-style transports. Thread-safe.
 
     Uses the standard library's http.client with one persistent (keep-alive) connection per worker thread:
@@ -79,6 +81,24 @@ class HTTPTransport:
 
     name = "openai-http"
     path = ""
+    requires = ("base_url",)
+
+    @classmethod
+    def open(cls, config: TransportConfig, *, source: Any = None) -> HTTPTransport:
+        key = config.api_key()
+        if config.api_key_env and not key:
+            raise TransportError(f"this needs an API key: set the environment variable {config.api_key_env}")
+        return cls(
+            config.base_url or "",
+            api_key=key,
+            api_key_env=config.api_key_env,
+            timeout=config.timeout,
+            retries=config.retries,
+            backoff=config.backoff,
+            concurrency=config.concurrency,
+            logprobs=config.logprobs,
+            test_double=config.test_double,
+        )
 
     def __init__(
         self,
@@ -93,6 +113,7 @@ class HTTPTransport:
         max_retry_after: float = 120.0,
         concurrency: int = 8,
         logprobs: int | None = None,
+        test_double: bool = False,
         sleep=time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -120,7 +141,7 @@ class HTTPTransport:
         self._local = threading.local()
         self._conns: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
-        self.test_double = False
+        self.test_double = test_double
         self.runtime: str | None = None
         self.served: list[str] = []
         self.attempts = 0  # HTTP requests sent, retries included
@@ -274,8 +295,13 @@ class HTTPTransport:
         return {k: params[k] for k in SENT_PARAMS if k in params}
 
 
+@register
 class ChatTransport(HTTPTransport):
     name = "openai-chat"
+    modes = ("chat",)
+    description = (
+        "POST {base}/chat/completions: the server applies the model's chat template (vLLM, TGI, Ollama, llama.cpp)."
+    )
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in request.messages], **self._params(params)}
@@ -285,8 +311,11 @@ class ChatTransport(HTTPTransport):
         return _first_choice(*self._post("chat/completions", body), field="message")
 
 
+@register
 class CompletionsTransport(HTTPTransport):
     name = "openai-completions"
+    modes = ("completions",)
+    description = "POST {base}/completions with a client-rendered prompt."
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         body: dict[str, Any] = {"model": model, "prompt": request.prompt, **self._params(params)}
@@ -316,8 +345,11 @@ def _first_choice(data: Any, _text: str, test_double: bool, latency: float, *, f
     )
 
 
+@register
 class ModerationTransport(HTTPTransport):
     name = "openai-moderation"
+    modes = ("moderation",)
+    description = "POST {base}/moderations (OpenAI's moderation API); the raw output is the body."
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         data, text, test_double, latency = self._post("moderations", {"model": model, "input": request.prompt})

@@ -11,12 +11,42 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..protocol import Exchange, Request, TransportError
+from . import TransportConfig, register
+from .base import TransportBase
 
 
-class PythonTransport:
+def _entry(spec: str) -> Any:
+    """A loader for 'module:function' (function(text) -> raw text): revision is the module's package version."""
+    import importlib
+    import importlib.metadata as md
+
+    module, _, attr = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise TransportError(f"entry {spec!r}: cannot import it ({type(exc).__name__}: {exc})") from None
+    try:
+        version = md.version(module.split(".")[0])
+    except md.PackageNotFoundError:
+        version = None
+
+    class Loader:
+        name = spec
+
+        @staticmethod
+        def load() -> tuple[Any, str | None, str | None]:
+            return fn, (f"{module}=={version}" if version else None), None
+
+    return Loader
+
+
+@register
+class PythonTransport(TransportBase):
     name = "python"
+    modes = ("python",)
+    description = "In-process: a guard adapter's own classifier (e.g. the offline profanity check), or 'entry'."
 
-    def __init__(self, adapter) -> None:
+    def __init__(self, adapter: Any, *, test_double: bool = False) -> None:
         try:
             self._classify, self.revision, self.runtime = adapter.load()
         except ImportError as exc:
@@ -26,20 +56,26 @@ class PythonTransport:
             ) from None
         self._lock = threading.Lock()
         self.attempts = 0
-        self.test_double = False
+        self.test_double = test_double
 
-    def probe(self) -> dict[str, Any]:
-        return {"served": [], "test_double": False, "runtime": self.runtime}
+    @classmethod
+    def open(cls, config: TransportConfig, *, source: Any = None) -> PythonTransport:
+        if source is None or not hasattr(source, "load"):
+            if not config.entry:
+                raise TransportError("the python transport runs a guard adapter's classifier or an 'entry'")
+            source = _entry(config.entry)
+        return cls(source, test_double=config.test_double)
+
+    @classmethod
+    def revision_of(cls, config: TransportConfig, *, source: Any = None) -> str | None:
+        try:
+            return source.load()[1] if source is not None and hasattr(source, "load") else None
+        except ImportError:
+            return None
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         started = time.perf_counter()
         with self._lock:
             self.attempts += 1
             raw = self._classify(request.prompt or "")
-        return Exchange(raw=raw, latency_ms=(time.perf_counter() - started) * 1000)
-
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "runtime": self.runtime, "test_double": False}
-
-    def close(self) -> None:
-        pass
+        return Exchange(raw=raw, test_double=self.test_double, latency_ms=(time.perf_counter() - started) * 1000)

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol import Exchange, Request, TransportError
+from . import TransportConfig, register
+from .base import TransportBase
 
 
 def folder_revision(path: Path) -> str:
@@ -36,8 +38,21 @@ def folder_revision(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-class TransformersTransport:
+@register
+class TransformersTransport(TransportBase):
     name = "local-transformers"
+    modes = ("chat", "completions")
+    requires = ("model_path",)
+    description = "A Hugging Face transformers model from a local folder, never downloaded (greedy decoding)."
+
+    @classmethod
+    def open(cls, config: TransportConfig, *, source: Any = None) -> TransformersTransport:
+        return cls(config.model_path or Path(""), logprobs=config.logprobs)
+
+    @classmethod
+    def revision_of(cls, config: TransportConfig, *, source: Any = None) -> str | None:
+        path = config.model_path
+        return folder_revision(path) if path is not None and Path(path).is_dir() else None
 
     def __init__(self, model_path: str | Path, *, device: str = "cpu", logprobs: int | None = 5) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,15 +80,6 @@ class TransformersTransport:
         self._lock = threading.Lock()
         self.attempts = 0
         self.test_double = False
-
-    def probe(self) -> dict[str, Any]:
-        return {"served": [], "test_double": False, "runtime": self.runtime}
-
-    def describe(self) -> dict[str, Any]:
-        return {"transport": self.name, "runtime": self.runtime, "test_double": False}
-
-    def close(self) -> None:
-        pass
 
     def render(self, request: Request) -> str:
         """The exact prompt text the model sees for a chat request (no tokenisation)."""
