@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from guard_kit import load, make_kb
+from guard_kit import make_kb
 from typer.testing import CliRunner
 
 from riskcards.cli import app
