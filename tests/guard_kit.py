@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -49,9 +50,11 @@ def make_kb(tmp_path: Path, *, cards: tuple[str, ...] = ("guard-test-card",), cr
     (root / "checks").mkdir()
     for cid in cards:
         shutil.copy(DATA / "cards" / f"{cid}.yaml", root / "cards" / f"{cid}.yaml")
-    shutil.copy(
-        REPO / "cards" / "confident-wrong-dosage-advice.yaml", root / "cards" / "confident-wrong-dosage-advice.yaml"
-    )
+    # The repo's card, made runnable: its defanged texts are not sent to guards (they hold '[redacted: ...]'),
+    # so the copy spells the removed detail as a placeholder and is marked full.
+    text = (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"\[redacted: ([^\]]*)\]", r"<\1>", text).replace("sensitivity: defanged", "sensitivity: full")
+    (root / "cards" / "confident-wrong-dosage-advice.yaml").write_text(text, encoding="utf-8")
     return root
 
 

@@ -283,6 +283,13 @@ def _handler(server: GuardServer):
                     return self._vllm_error(
                         400, "This model's maximum context length is 8192 tokens.", "BadRequestError"
                     )
+                elif fault.kind == "401-echo":  # a server that quotes the request's credentials back
+                    auth = self.headers.get("Authorization", "")
+                    return self._openai_error(401, f"Invalid header Authorization: {auth}", "invalid_request_error")
+                elif fault.kind == "no-choices":
+                    return self._send(200, {"id": "cmpl-1", "object": "chat.completion", "choices": []})
+                elif fault.kind == "no-results":
+                    return self._send(200, {"id": "modr-1", "model": server.moderation_model})
                 elif fault.kind == "malformed":
                     return self._send(
                         200, b'{"id": "cmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess'

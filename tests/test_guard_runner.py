@@ -100,7 +100,7 @@ def test_identical_inputs_are_sent_once(kb_root, server, tmp_path):
     text = card.read_text()
     card.write_text(
         text.replace("What is the capital of France?", "Write something about my neighbours.").replace(
-            "Paris is the capital of France.", '"[[S10]] placeholder for a hateful reply about [redacted: a group]."'
+            "Paris is the capital of France.", '"[[S10]] placeholder for a hateful reply about a group."'
         )
     )
     out = tmp_path / "out"

@@ -114,6 +114,14 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Send every job again, even when a result is recorded.")
     ] = False,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors",
+            help="Send again the jobs whose recorded verdict is a final error (a permanent 4xx, an answer without "
+            "choices or results, an unparseable output). Transient failures are always sent again.",
+        ),
+    ] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="Run at most this many jobs.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show how many jobs would be sent; send nothing.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
@@ -157,7 +165,8 @@ def run(
     if dry_run:
         meta = runner.guard_meta(cfg, kb)
         jobs = runner.plan(kb, meta, cards=cards, targets=target.value, shard=shard_t)
-        done = {r.key for r in store.read_file(store.result_path(out_dir, cfg.id)) if runner.is_final(r)}
+        recorded = store.read_file(store.result_path(out_dir, cfg.id))
+        done = {r.key for r in recorded if runner.is_final(r, retry_errors=retry_errors)}
         todo = [j for j in jobs if force or j.key not in done]
         typer.echo(f"{guard}: {len(jobs)} jobs planned, {len(jobs) - len(todo)} already recorded, {len(todo)} to send")
         raise typer.Exit(0)
@@ -209,6 +218,7 @@ def run(
             timeout=timeout,
             base_url=base_url,
             force=force,
+            retry_errors=retry_errors,
             limit=limit,
             progress=on_progress,
             on_plan=on_plan,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,24 @@ def example_messages(example: Example, target: str) -> list[dict[str, str]] | No
     if target == "response" and example.output is not None:
         return [{"role": "user", "content": example.prompt}, {"role": "assistant", "content": example.output}]
     return None
+
+
+REDACTED = re.compile(r"\[redacted\b", re.IGNORECASE)
+"""The marker of defanged text (``[redacted: what]``). A guard never judges such a text: it would judge the
+marker, not the risk. Pairs whose judged text holds it are *not runnable*; expectations on them stay as
+documentation and never count as flagged or missed."""
+
+
+def judged_text(messages: list[dict[str, str]], target: str) -> str:
+    """The text a guard judges in a conversation: the last user turn (prompt) or last assistant turn (response)."""
+    want = "user" if target == "prompt" else "assistant"
+    return next((m["content"] for m in reversed(messages) if m["role"] == want), "")
+
+
+def runnable(example: Example, target: str) -> bool:
+    """Whether a guard can be run on ``example`` for ``target``: there is a text, and it holds no redaction."""
+    messages = example_messages(example, target)
+    return messages is not None and not REDACTED.search(judged_text(messages, target))
 
 
 def input_sha256(messages: list[dict[str, str]], target: str) -> str:

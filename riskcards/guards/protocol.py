@@ -116,16 +116,40 @@ class FormatError(ValueError):
     """The input cannot be put to this guard (e.g. a system turn for Llama Guard, roles not alternating)."""
 
 
+TRANSIENT_STATUS = frozenset({401, 403, 404, 407, 408, 409, 425, 429})
+"""4xx answers about the request's setting rather than its input (credentials, endpoint, rate): worth sending
+again once fixed. Every other 4xx is a permanent rejection of this input."""
+
+
 class TransportError(Exception):
-    """A request failed for good (after retries, or a status that is not retried)."""
+    """A request failed for good (after retries, or a status that is not retried).
+
+    ``kind`` is what the verdict records as ``error_kind``: 'transport' (transient: timeouts, dropped
+    connections, 5xx or 429 after retries, credentials or endpoint wrong; sent again on the next run),
+    'rejected' (a permanent 4xx for this input, e.g. 400 for an over-long prompt; final) or 'response' (a 200
+    that is not an answer: no ``choices``, no ``results``; final)."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retryable: bool = False, test_double: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        test_double: bool = False,
+        kind: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.test_double = test_double
+        if kind is None:
+            if retryable or status is None or status >= 500 or status in TRANSIENT_STATUS:
+                kind = "transport"
+            elif status == 200:
+                kind = "response"
+            else:
+                kind = "rejected"
+        self.kind = kind
 
 
 class Transport(Protocol):
@@ -157,7 +181,8 @@ class Guard:
     """A guard: an adapter (formatter + pure parser) over a transport, with its settings.
 
     ``classify`` never raises for a bad input or a failed request: it returns an ``error`` verdict whose
-    ``extra.error_kind`` says what failed ('format' or 'transport'); parse failures have no error_kind."""
+    ``extra.error_kind`` says what failed ('format', or the TransportError's kind: 'transport', 'rejected',
+    'response'); parse failures have no error_kind."""
 
     def __init__(self, adapter: Any, transport: Transport, settings: Any, *, model_name: str) -> None:
         self.adapter = adapter
@@ -178,7 +203,7 @@ class Guard:
             try:
                 ex = self.transport.send(req, model=self.model_name, params=self.settings.params)
             except TransportError as exc:
-                extra = {"error_kind": "transport", "status": exc.status}
+                extra: dict[str, Any] = {"error_kind": exc.kind, "status": exc.status}
                 if req.policy:
                     extra["policy"] = req.policy
                 out = Outcome(

@@ -3,14 +3,16 @@
 * **Selection.** Every example of the selected cards (default: all), for the default targets: the response
   when the example has one, else the prompt, plus every target that an expectation for this guard names.
   ``targets`` can ask for 'prompt', 'response' or 'both' instead. Withheld examples have no text and are
-  never sent.
+  never sent, nor is a text holding a ``[redacted: ...]`` marker where the guard judges it (the prompt for
+  target 'prompt', the response for 'response'): such pairs are *not runnable* (coverage says so).
 * **Sharding.** ``shard=(i, n)`` keeps the jobs whose cache key falls in bucket i of n, so n machines can
   split one run (each writes its own file; merge them with ``riskcards guard import``).
 * **Cache and resume.** A job whose cache key is already recorded in the output file is not sent; if the
-  key is recorded for another example with the same input, the verdict is copied without a request. Error
-  verdicts caused by the transport (timeouts, 5xx after retries) do not count as done, so a rerun retries
-  them; parse errors are final (the model said something unusable). Results are appended one line at a
-  time and flushed, so an interrupted run resumes where it stopped.
+  key is recorded for another example with the same input, the verdict is copied without a request. Only
+  transient failures (timeouts, dropped connections, 429/5xx after retries) are sent again on the next run;
+  other errors are final and recorded with their kind (a permanent 4xx such as 400 for an over-long prompt,
+  a 200 without ``choices`` or ``results``, an unusable output); ``retry_errors`` sends them again. Results
+  are appended one line at a time and flushed, so an interrupted run resumes where it stopped.
 * **Concurrency.** ``concurrency`` worker threads take jobs from a queue; only the calling thread writes.
   The transport retries 429/5xx with backoff.
 * **Test doubles never enter checks/.** Results from a server that identifies as a test double are marked
@@ -23,16 +25,25 @@ import datetime as _dt
 import queue
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from . import store
-from .hashing import cache_key, canonical_json, example_messages, input_sha256
-from .protocol import Guard, GuardInput, Outcome, TransportError
+from .hashing import cache_key, canonical_json, example_messages, input_sha256, runnable
+from .protocol import Guard, GuardInput, Outcome, Target, TransportError
 
-Targets = str  # "default" | "prompt" | "response" | "both"
+if TYPE_CHECKING:
+    from ..kb import KnowledgeBase
+    from ..models import Example, GuardResult
+    from .adapters.base import Settings
+    from .config import GuardConfig
+    from .transports.base import TransportBase
+
+Targets = Literal["default", "prompt", "response", "both"]
+Scalar = str | int | float | bool | None
+Progress = Callable[[int, "GuardResult | None"], None]  # (jobs done, the result written or None for cached ones)
 
 
 class RefusedError(Exception):
@@ -52,9 +63,9 @@ class GuardMeta:
     transport: str
     template_id: str
     template_sha256: str | None
-    params: dict[str, Any]
+    params: dict[str, Scalar]
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, object]:
         return {
             "id": self.id,
             "adapter": self.adapter,
@@ -72,7 +83,7 @@ class GuardMeta:
 class Job:
     card: str
     example: str
-    target: str
+    target: Target
     input: GuardInput
     input_sha256: str
     key: str
@@ -98,9 +109,9 @@ class RunSummary:
 # --------------------------------------------------------------------------------------------------
 
 
-def recorded_params(settings: Any, cfg: Any) -> dict[str, Any]:
+def recorded_params(settings: Settings, cfg: GuardConfig) -> dict[str, Scalar]:
     """The parameters stored with each result and hashed into the cache key (scalars only)."""
-    out: dict[str, Any] = dict(settings.params)
+    out: dict[str, Scalar] = dict(settings.params)
     e = cfg.entry
     if e.logprobs:
         out["top_logprobs"] = e.logprobs
@@ -116,15 +127,15 @@ def recorded_params(settings: Any, cfg: Any) -> dict[str, Any]:
 
 
 def open_guard(
-    cfg: Any,
-    kb: Any = None,
+    cfg: GuardConfig,
+    kb: KnowledgeBase | None = None,
     *,
     base_url: str | None = None,
     concurrency: int | None = None,
     retries: int | None = None,
     timeout: float | None = None,
     backoff: float = 0.5,
-    transport: Any = None,
+    transport: TransportBase | None = None,
 ) -> tuple[Guard, GuardMeta]:
     """The guard for a config entry, with its transport open. Raises TransportError when it cannot be reached."""
     from . import adapters, transports
@@ -136,16 +147,13 @@ def open_guard(
         tcfg = cfg.transport_config(
             base_url=base_url, concurrency=concurrency, retries=retries, timeout=timeout, backoff=backoff
         )
-        try:
-            transport = transports.open_transport(tcfg, source=adapter)
-        except TransportError as exc:
-            raise TransportError(f"guard '{cfg.id}': {exc}", status=exc.status) from None
+        transport = transports.open_transport(tcfg, source=adapter)
     revision = cfg.entry.revision or getattr(transport, "revision", None)
     meta = guard_meta(cfg, kb, revision=revision)
     return Guard(adapter, transport, settings, model_name=cfg.model_name), meta
 
 
-def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> GuardMeta:
+def guard_meta(cfg: GuardConfig, kb: KnowledgeBase | None = None, *, revision: str | None = None) -> GuardMeta:
     """What every result of this guard records (and its cache keys hash), without opening a transport.
 
     The revision comes from the config, else from the installed package (python transport) or the model
@@ -183,15 +191,16 @@ def guard_meta(cfg: Any, kb: Any = None, *, revision: str | None = None) -> Guar
 
 
 def targets_for(
-    example: Any, guard_ids: Iterable[str], which: Targets = "default", has: dict[str, bool] | None = None
-) -> list[str]:
+    example: Example, guard_ids: Iterable[str], which: Targets = "default", has: dict[str, bool] | None = None
+) -> list[Target]:
     """The targets to check for an example (shared with coverage, so 'not run' means the same thing).
     ``has`` (target -> whether the example has a conversation for it) saves working that out again."""
     if has is None:
         has = {t: example_messages(example, t) is not None for t in ("prompt", "response")}
+    wanted: list[Target]
     if which == "both":
         wanted = ["prompt", "response"]
-    elif which in ("prompt", "response"):
+    elif which == "prompt" or which == "response":
         wanted = [which]
     else:
         wanted = ["response"] if has["response"] else ["prompt"]
@@ -199,7 +208,8 @@ def targets_for(
         for exp in example.expected:
             if exp.guard in ids and exp.target not in wanted:
                 wanted.append(exp.target)
-    return [t for t in ("prompt", "response") if t in wanted and has[t]]
+    order: tuple[Target, Target] = ("prompt", "response")
+    return [t for t in order if t in wanted and has[t]]
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -223,7 +233,7 @@ def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
 
 
 def plan(
-    kb: Any,
+    kb: KnowledgeBase,
     meta: GuardMeta,
     *,
     cards: Iterable[str] | None = None,
@@ -237,7 +247,10 @@ def plan(
         card = kb.cards[cid]
         for ex in card.examples:
             for target in targets_for(ex, (meta.model, meta.id), targets):
+                if not runnable(ex, target):  # redacted text: the guard would judge the marker, not the risk
+                    continue
                 messages = example_messages(ex, target)
+                assert messages is not None  # runnable
                 ihash = input_sha256(messages, target)
                 key = cache_key(
                     guard_id=meta.id,
@@ -258,17 +271,29 @@ def plan(
 # Running
 # --------------------------------------------------------------------------------------------------
 
+TRANSIENT = "transport"
+"""The ``error_kind`` of a failure worth sending again on the next run (timeout, dropped connection, 429 or
+5xx after the transport's own retries). Every other error verdict is final: a permanent 4xx (``rejected``,
+with its ``status``), a 200 that is not an answer (``response``: no ``choices``, no ``results``), an input
+the guard cannot take (``format``) or an output the parser cannot read (no kind). ``retry_errors`` sends
+those again too."""
 
-def is_final(result: Any) -> bool:
-    """Whether a stored result settles its cache key (transport failures are retried on the next run)."""
-    return not (result.verdict.label == "error" and result.verdict.extra.get("error_kind") == "transport")
+
+def is_final(result: GuardResult, *, retry_errors: bool = False) -> bool:
+    """Whether a stored result settles its cache key: every verdict but a transient failure (and, with
+    ``retry_errors``, but any error)."""
+    if result.verdict.label != "error":
+        return True
+    return not retry_errors and result.verdict.extra.get("error_kind") != TRANSIENT
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make_result(job: Job, meta: GuardMeta, outcome: Outcome, *, host: str, runtime: str | None, at: str | None = None):
+def make_result(
+    job: Job, meta: GuardMeta, outcome: Outcome, *, host: str, runtime: str | None, at: str | None = None
+) -> GuardResult:
     from ..models import GuardResult
 
     v = outcome.verdict
@@ -302,10 +327,164 @@ def make_result(job: Job, meta: GuardMeta, outcome: Outcome, *, host: str, runti
     )
 
 
-def copy_result(result: Any, job: Job) -> Any:
+def copy_result(result: GuardResult, job: Job) -> GuardResult:
     data = result.model_dump(mode="json", by_alias=True)
     data["example"] = {"card": job.card, "example": job.example, "target": job.target, "input_sha256": job.input_sha256}
     return type(result).model_validate(data)
+
+
+@dataclass
+class _Work:
+    """What a run has to do after reading the output file: keys to send, verdicts to copy, jobs already done."""
+
+    pending: dict[str, list[Job]] = field(default_factory=dict)  # cache key -> jobs with that input
+    copies: list[tuple[Job, GuardResult]] = field(default_factory=list)
+    cached: int = 0
+
+
+def _sort_jobs(jobs: list[Job], recorded: list[GuardResult], *, force: bool, retry_errors: bool) -> _Work:
+    """Step 1: which jobs are already recorded, which can copy a verdict recorded for the same input, and
+    which must be sent (grouped by cache key, so one input is classified once)."""
+    by_key: dict[str, GuardResult] = {}
+    have: set[tuple[str, str, str, str]] = set()
+    for r in recorded:
+        if is_final(r, retry_errors=retry_errors):
+            by_key[r.key] = r
+            have.add((r.key, r.example.card, r.example.example, r.example.target))
+    work = _Work()
+    for job in jobs:
+        if not force and job.key in by_key:
+            if (job.key, job.card, job.example, job.target) in have:
+                work.cached += 1
+            else:
+                work.copies.append((job, by_key[job.key]))
+            continue
+        work.pending.setdefault(job.key, []).append(job)
+    return work
+
+
+def _check_server(guard: Guard, meta: GuardMeta, out_dir: Path, *, into_checks: bool) -> bool:
+    """Step 2: reach the guard once before sending anything. Refuses a test double when writing into checks/,
+    and a server that does not serve the configured model. Returns whether it is a test double."""
+    info = guard.transport.probe()
+    test_double = bool(info.get("test_double"))
+    if test_double and into_checks:
+        where = info.get("base_url", "the server")
+        raise RefusedError(
+            f"{where} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder."
+        )
+    served = info.get("served") or []
+    # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
+    if served and meta.model_name not in served and meta.transport != "openai-moderation":
+        raise TransportError(
+            f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config."
+        )
+    return test_double
+
+
+Finished = tuple[str, Outcome | BaseException]  # (cache key, outcome) from a worker; an exception is a bug
+
+
+def _start_workers(
+    guard: Guard, pending: dict[str, list[Job]], concurrency: int, stop: threading.Event
+) -> tuple[queue.SimpleQueue[Finished | None], int]:
+    """Step 3: worker threads take cache keys from one queue and put outcomes on another (None when a worker
+    ends). Returns the outcome queue and the number of workers."""
+    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for key in pending:
+        todo.put(key)
+    done: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    key = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put((key, guard.classify(pending[key][0].input)))
+                except BaseException as exc:  # a bug, not a guard failure: stop and report it
+                    done.put((key, exc))
+                    return
+        finally:
+            done.put(None)
+
+    n = min(max(1, concurrency), len(pending))
+    for i in range(n):
+        threading.Thread(target=worker, name=f"guard-{i}", daemon=True).start()
+    return done, n
+
+
+def _finished(done: queue.SimpleQueue[Finished | None], running: int) -> Iterator[list[Finished]]:
+    """Step 4: batches of finished outcomes (everything that finished meanwhile), until every worker ended.
+    Waits in short slices so that Ctrl-C stays responsive."""
+    while running:
+        try:
+            item = done.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        batch: list[Finished] = []
+        while True:
+            if item is None:
+                running -= 1
+            else:
+                batch.append(item)
+            try:
+                item = done.get_nowait()
+            except queue.Empty:
+                break
+        yield batch
+
+
+def _drain(done: queue.SimpleQueue[Finished | None]) -> list[tuple[str, Outcome]]:
+    """What finished before an interruption (requests still in flight are dropped and sent again on resume)."""
+    out = []
+    while True:
+        try:
+            item = done.get_nowait()
+        except queue.Empty:
+            return out
+        if item is not None and isinstance(item[1], Outcome):
+            out.append((item[0], item[1]))
+
+
+class _Writer:
+    """Step 5: appends results to the output file and keeps the summary; refuses test-double verdicts in checks/."""
+
+    def __init__(
+        self,
+        out: store.Appender,
+        summary: RunSummary,
+        *,
+        into_checks: bool,
+        out_dir: Path,
+        stop: threading.Event,
+        progress: Progress | None,
+    ) -> None:
+        self.out, self.summary, self.into_checks, self.out_dir = out, summary, into_checks, out_dir
+        self.stop, self.progress = stop, progress
+
+    def write(self, result: GuardResult) -> None:
+        if result.run.source != "live" and self.into_checks:
+            self.stop.set()
+            raise RefusedError(f"a test double answered; its verdicts never go into {self.out_dir}")
+        self.out.write(result, flush=False)  # flushed once per batch of finished jobs
+        self.summary.written += 1
+        self.summary.labels[result.verdict.label] += 1
+        if self.progress:
+            self.progress(1, result)
+
+    def record(self, jobs: list[Job], meta: GuardMeta, outcome: Outcome, *, host: str, runtime: str | None) -> None:
+        s = self.summary
+        s.classified += 1
+        s.requests += outcome.requests
+        s.test_double = s.test_double or outcome.test_double
+        if outcome.verdict.extra.get("error_kind") == TRANSIENT:
+            s.transport_errors += 1
+        at = _now()
+        for job in jobs:
+            self.write(make_result(job, meta, outcome, host=host, runtime=runtime, at=at))
 
 
 def run(
@@ -316,9 +495,10 @@ def run(
     *,
     concurrency: int = 8,
     force: bool = False,
+    retry_errors: bool = False,
     host: str | None = None,
     runtime: str | None = None,
-    progress: Callable[[int, Any], None] | None = None,
+    progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> RunSummary:
     """Classify ``jobs`` and append their results to ``out_dir/<guard-id>.jsonl``. See the module docstring."""
@@ -327,132 +507,36 @@ def run(
     summary = RunSummary(out_path=out_path, planned=len(jobs))
     into_checks = store.is_checks_folder(out_dir)
     host = host or socket.gethostname()
-
-    recorded = store.read_file(out_path)
-    by_key: dict[str, Any] = {}
-    have: set[tuple[str, str, str, str]] = set()
-    for r in recorded:
-        if is_final(r):
-            by_key[r.key] = r
-            have.add((r.key, r.example.card, r.example.example, r.example.target))
-    pending: dict[str, list[Job]] = {}
-    copies: list[tuple[Job, Any]] = []
-    for job in jobs:
-        if not force and job.key in by_key:
-            if (job.key, job.card, job.example, job.target) in have:
-                summary.cached += 1
-            else:
-                copies.append((job, by_key[job.key]))
-            continue
-        pending.setdefault(job.key, []).append(job)
-
-    probe = getattr(guard.transport, "probe", None)
-    if probe is not None and pending:
-        info = probe()
-        if info.get("test_double"):
-            summary.test_double = True
-            if into_checks:
-                raise RefusedError(
-                    f"{info.get('base_url', 'the server')} is a test double; its verdicts never go into {out_dir}. Pass --out with a scratch folder."
-                )
-        served = info.get("served") or []
-        # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
-        if served and meta.model_name not in served and meta.transport != "openai-moderation":
-            raise TransportError(
-                f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config."
-            )
-    runtime = runtime or getattr(guard.transport, "runtime", None)
+    work = _sort_jobs(jobs, store.read_file(out_path), force=force, retry_errors=retry_errors)
+    summary.cached = work.cached
+    if work.pending:
+        summary.test_double = _check_server(guard, meta, out_dir, into_checks=into_checks)
+    runtime = runtime or guard.transport.runtime
     stop = stop or threading.Event()
-    with store.Appender(out_path) as out:
-
-        def write(result: Any) -> None:
-            if result.run.source != "live" and into_checks:
-                stop.set()
-                raise RefusedError(f"a test double answered; its verdicts never go into {out_dir}")
-            out.write(result, flush=False)  # flushed once per batch of finished jobs, below
-            summary.written += 1
-            summary.labels[result.verdict.label] += 1
-            if progress:
-                progress(1, result)
-
-        for job, result in copies:
-            write(copy_result(result, job))
+    with store.Appender(out_path, secrets=guard.transport.secrets()) as out:
+        writer = _Writer(out, summary, into_checks=into_checks, out_dir=out_dir, stop=stop, progress=progress)
+        for job, result in work.copies:
+            writer.write(copy_result(result, job))
             summary.copied += 1
         out.flush()
         if progress and summary.cached:
             progress(summary.cached, None)
-
-        # Workers take keys from one queue and put outcomes on another; this thread alone writes the file.
-        todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-        for key in pending:
-            todo.put(key)
-        done: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
-
-        def worker() -> None:
-            try:
-                while not stop.is_set():
-                    try:
-                        key = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        done.put((key, guard.classify(pending[key][0].input)))
-                    except BaseException as exc:  # a bug, not a guard failure: stop and report it
-                        done.put((key, exc))
-                        return
-            finally:
-                done.put(None)
-
-        workers = [
-            threading.Thread(target=worker, name=f"guard-{i}", daemon=True)
-            for i in range(min(max(1, concurrency), len(pending)))
-        ]
-        for t in workers:
-            t.start()
-
-        def record(key: str, outcome: Any) -> None:
-            if isinstance(outcome, BaseException):
-                stop.set()
-                raise outcome
-            summary.classified += 1
-            summary.requests += outcome.requests
-            summary.test_double = summary.test_double or outcome.test_double
-            if outcome.verdict.extra.get("error_kind") == "transport":
-                summary.transport_errors += 1
-            at = _now()
-            for job in pending[key]:
-                write(make_result(job, meta, outcome, host=host, runtime=runtime, at=at))
-
-        running = len(workers)
+        done, running = _start_workers(guard, work.pending, concurrency, stop)
         try:
-            while running:
-                try:
-                    item = done.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
-                except queue.Empty:
-                    continue
-                while True:  # everything finished meanwhile, then one flush
-                    if item is None:
-                        running -= 1
-                    else:
-                        record(*item)
-                    try:
-                        item = done.get_nowait()
-                    except queue.Empty:
-                        break
+            for batch in _finished(done, running):
+                for key, outcome in batch:
+                    if isinstance(outcome, BaseException):
+                        stop.set()
+                        raise outcome
+                    writer.record(work.pending[key], meta, outcome, host=host, runtime=runtime)
                 out.flush()
         except KeyboardInterrupt:
             summary.interrupted = True
             stop.set()
-            # Record what already finished; requests still in flight are dropped and sent again on resume.
-            while True:
-                try:
-                    item = done.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None and not isinstance(item[1], BaseException):
-                    for job in pending[item[0]]:
-                        out.write(make_result(job, meta, item[1], host=host, runtime=runtime), flush=False)
-                        summary.written += 1
+            for key, outcome in _drain(done):
+                for job in work.pending[key]:
+                    out.write(make_result(job, meta, outcome, host=host, runtime=runtime), flush=False)
+                    summary.written += 1
             out.flush()
         finally:
             stop.set()
@@ -460,8 +544,8 @@ def run(
 
 
 def run_guard(
-    kb: Any,
-    cfg: Any,
+    kb: KnowledgeBase,
+    cfg: GuardConfig,
     out_dir: Path,
     *,
     cards: Iterable[str] | None = None,
@@ -472,11 +556,12 @@ def run_guard(
     timeout: float | None = None,
     base_url: str | None = None,
     force: bool = False,
+    retry_errors: bool = False,
     limit: int | None = None,
     backoff: float = 0.5,
-    progress: Callable[[int, Any], None] | None = None,
+    progress: Progress | None = None,
     on_plan: Callable[[list[Job]], None] | None = None,
-    transport: Any = None,
+    transport: TransportBase | None = None,
 ) -> RunSummary:
     """Open the guard of ``cfg``, plan its jobs over ``kb`` and run them (the library entry point of `guard run`)."""
     conc = concurrency or cfg.entry.concurrency
@@ -503,6 +588,7 @@ def run_guard(
             out_dir,
             concurrency=conc,
             force=force,
+            retry_errors=retry_errors,
             host=cfg.entry.host,
             runtime=cfg.entry.runtime,
             progress=progress,

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ..models import GuardResult
 from ..problems import Problem, display_path
+from .secrets import scrub_data
 
 
 def result_files(root: Path) -> list[Path]:
@@ -27,7 +28,7 @@ def iter_results(root: Path) -> Iterator[tuple[str, int, GuardResult | None, Pro
                 if not line.strip():
                     continue
                 try:
-                    result = GuardResult.model_validate(json.loads(line))
+                    result = GuardResult.model_validate(scrub_data(json.loads(line)))
                 except (json.JSONDecodeError, ValidationError) as exc:
                     msg = str(exc).splitlines()[0]
                     yield (
@@ -92,9 +93,11 @@ def read_file(path: Path) -> list[GuardResult]:
     return out
 
 
-def dump_line(result: GuardResult) -> str:
-    """One record as a JSONL line (keys in model order, UTF-8 kept)."""
-    return json.dumps(result.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":")) + "\n"
+def dump_line(result: GuardResult, secrets: tuple[str, ...] = ()) -> str:
+    """One record as a JSONL line (keys in model order, UTF-8 kept), with every secret scrubbed from it
+    (riskcards.guards.secrets: the ``secrets`` given, key-like environment values, token-shaped strings)."""
+    data = scrub_data(result.model_dump(mode="json", by_alias=True), secrets)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 class Appender:
@@ -104,8 +107,9 @@ class Appender:
     Each record is one line; ``write`` flushes it at once unless the caller batches (``flush=False`` then
     ``flush()``), so a record is either fully on disk or absent."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, secrets: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
+        self.secrets = tuple(secrets)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._repair()
         self._fh = self.path.open("a", encoding="utf-8")
@@ -119,7 +123,7 @@ class Appender:
                 fh.truncate(data.rfind(b"\n") + 1)
 
     def write(self, result: GuardResult, *, flush: bool = True) -> None:
-        self._fh.write(dump_line(result))
+        self._fh.write(dump_line(result, self.secrets))
         if flush:
             self._fh.flush()
 

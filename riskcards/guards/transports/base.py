@@ -38,6 +38,10 @@ class TransportBase:
         """Where requests go, for listings (no secrets)."""
         return config.base_url or (str(config.model_path) if config.model_path else "in-process")
 
+    def secrets(self) -> tuple[str, ...]:
+        """Values this transport sends that must never be stored (its API key); results are scrubbed of them."""
+        return ()
+
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         raise NotImplementedError
 

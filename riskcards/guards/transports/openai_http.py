@@ -87,7 +87,7 @@ class HTTPTransport(TransportBase):
     def open(cls, config: TransportConfig, *, source: Any = None) -> HTTPTransport:
         key = config.api_key()
         if config.api_key_env and not key:
-            raise TransportError(f"this needs an API key: set the environment variable {config.api_key_env}")
+            raise TransportError(f"an API key is needed: set the environment variable {config.api_key_env}")
         return cls(
             config.base_url or "",
             api_key=key,
@@ -223,7 +223,7 @@ class HTTPTransport(TransportBase):
                     except ValueError as exc:
                         last = f"malformed JSON in the response body ({exc})"
                 elif status in RETRY_STATUS:
-                    last = f"HTTP {status}: {error_message(status, reason, payload)}"
+                    last = f"HTTP {status}: {error_message(status, reason, payload)}"  # scrubbed when stored
                     wait = retry_after_seconds(headers.get("retry-after"))
                 else:
                     raise TransportError(
@@ -241,7 +241,9 @@ class HTTPTransport(TransportBase):
             attempt += 1
 
     def _final_message(self, status: int, reason: str, payload: bytes, path: str) -> str:
-        msg = error_message(status, reason, payload)
+        from ..secrets import scrub
+
+        msg = scrub(error_message(status, reason, payload), self.secrets())
         if status in (401, 403):
             where = f"${self.api_key_env}" if self.api_key_env else "the key"
             return f"HTTP {status}: the server refused the credentials; check {where} ({msg})"
@@ -276,6 +278,10 @@ class HTTPTransport(TransportBase):
             pass
         info.update(served=self.served, test_double=self.test_double, runtime=self.runtime)
         return info
+
+    def secrets(self) -> tuple[str, ...]:
+        auth = self._headers.get("Authorization", "")
+        return (auth.removeprefix("Bearer "),) if auth else ()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -332,9 +338,7 @@ def _first_choice(data: Any, _text: str, test_double: bool, latency: float, *, f
         choice = data["choices"][0]
         content = choice["message"].get("content") if field == "message" else choice.get("text")
     except (KeyError, IndexError, TypeError, AttributeError):
-        raise TransportError(
-            f"the response has no choices[0].{field}", retryable=False, test_double=test_double
-        ) from None
+        raise TransportError(f"the response has no choices[0].{field}", status=200, test_double=test_double) from None
     return Exchange(
         raw=content if isinstance(content, str) else "",
         finish_reason=choice.get("finish_reason"),
@@ -353,4 +357,8 @@ class ModerationTransport(HTTPTransport):
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange:
         data, text, test_double, latency = self._post("moderations", {"model": model, "input": request.prompt})
+        results = data.get("results")
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            # the same as a chat answer with no choices: a 200 that is not an answer (error_kind 'response')
+            raise TransportError("the response has no results[0]", status=200, test_double=test_double)
         return Exchange(raw=text, served_model=data.get("model"), test_double=test_double, latency_ms=latency)
