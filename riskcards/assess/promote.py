@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import ids
 from ..paths import write_atomic
-from .records import REDACTED
+from ..validate.assessments import REDACTED
 
 
 class PromoteError(Exception):
