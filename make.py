@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-EXTRAS = {"build": "", "test": "[test,profanity]"}
+EXTRAS = {"build": "[datasette]", "test": "[test,profanity]"}
 
 
 def ensure_venv(extras: str) -> None:
