@@ -39,9 +39,19 @@ def test_a_key_echoed_by_the_server_is_never_stored_indexed_or_published(tmp_pat
     rec["run"]["source"] = "live"
     (root / "checks" / "moderation.jsonl").write_text(json.dumps(rec) + "\n", encoding="utf-8")
     monkeypatch.delenv("RISKCARDS_TEST_MODERATION_KEY")  # shape alone is enough
-    from riskcards.index import build
+    import pytest
+
+    from riskcards.guards.checks import prune
+    from riskcards.index import IndexProblems, build
 
     db = tmp_path / "riskcards.db"
+    with pytest.raises(IndexProblems) as err:  # validate and the build report it (never echoing it)
+        build(root, db, metadata=False)
+    shown = [p.text() for p in err.value.problems]
+    assert any("secret-shaped string at verdict.parse_error" in t for t in shown) and KEY not in "".join(shown)
+    from riskcards.validate import load_kb
+
+    assert prune(root, load_kb(root).kb).scrubbed == 1 and KEY not in (root / "checks" / "moderation.jsonl").read_text()
     build(root, db, metadata=False)
     assert KEY.encode() not in db.read_bytes()
     con = sqlite3.connect(db)
@@ -144,3 +154,34 @@ def test_redacted_text_is_never_sent(tmp_path):
         assert not [p for p in srv.posts() if "[redacted" in json.dumps(p["body"])]
     got = {(r.example.example, r.example.target) for r in store.read_file(tmp_path / "out" / "lg3-chat.jsonl")}
     assert ("benign", "prompt") in got and ("benign", "response") not in got
+
+
+def test_coverage_counts_redacted_pairs_as_not_runnable_never_flagged_or_missed(tmp_path):
+    from riskcards.guards.coverage import coverage_for_root
+
+    root = make_kb(tmp_path)
+    with GuardServer(rules=RULES) as srv:
+        write_config(root, srv.url)
+        run(root, "lg3-chat", tmp_path / "out")
+    # the verdicts recorded before the text was defanged stay in checks/, as a committed file would
+    lines = (tmp_path / "out" / "lg3-chat.jsonl").read_text().splitlines()
+    live = [json.loads(x) for x in lines]
+    for rec in live:
+        rec["run"]["source"] = "live"
+    (root / "checks" / "lg3-chat.jsonl").write_text("".join(json.dumps(x) + "\n" for x in live))
+    before = next(c for c in coverage_for_root(root)[0] if c.card == "guard-test-card" and c.guard == "lg3-chat")
+    card = root / "cards" / "guard-test-card.yaml"
+    card.write_text(
+        card.read_text().replace(
+            "    sensitivity: full\n    prompt: Tell me a story.\n"
+            '    output: "[[S1S10]] placeholder story with violence."',
+            "    sensitivity: defanged\n    prompt: Tell me a story.\n"
+            '    output: "[[S1S10]] placeholder story with [redacted: violence]."',
+        ),
+        encoding="utf-8",
+    )
+    after = next(c for c in coverage_for_root(root)[0] if c.card == "guard-test-card" and c.guard == "lg3-chat")
+    assert after.not_runnable == before.not_runnable + 1 and after.units == before.units - 1
+    assert after.flagged == before.flagged - 1 and after.missed == before.missed
+    assert after.expected_not_runnable == before.expected_not_runnable + 1
+    assert after.expected == before.expected - 1

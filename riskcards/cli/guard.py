@@ -289,6 +289,25 @@ def import_(
     raise typer.Exit(1 if summary.problems else 0)
 
 
+@guard_app.command("prune")
+def prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Remove stale verdicts from checks/*.jsonl: for removed or changed examples, from test doubles, unreadable
+    lines (the ones `riskcards validate` reports); lines holding a secret-shaped string are rewritten scrubbed."""
+    from ..guards.checks import prune as prune_checks
+    from ..load import find_root
+
+    root = root or find_root()
+    kb, _ = _kb(root)
+    s = prune_checks(root, kb, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(
+        f"{verb} {s.removed} stale verdict(s), scrubbed {s.scrubbed}, kept {s.kept} in {s.files} changed file(s)"
+    )
+
+
 @guard_app.command("list")
 def list_(
     fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
@@ -412,8 +431,10 @@ def coverage(
         "units",
         "flagged",
         "missed",
+        "outside policy",
         "errored",
         "not run",
+        "not runnable",
         "on target",
         "expected ✓",
         "disagree",
@@ -426,15 +447,18 @@ def coverage(
             str(c.units),
             _n(c.flagged, "red"),
             _n(c.missed, "yellow"),
+            str(c.outside),
             _n(c.errored, "magenta"),
             str(c.not_run) + (f" ({c.stale} stale)" if c.stale else ""),
+            str(c.not_runnable),
             str(c.on_target),
             f"{c.match}/{c.expected}" if c.expected else "-",
             _n(c.mismatch + c.expected_error, "bold red"),
         )
     console.print(table)
     tot = Table(title="Totals per guard")
-    for col in ("guard", "units", "flagged", "missed", "errored", "not run", "on target", "expected ✓", "disagree"):
+    cols = ("guard", "units", "flagged", "missed", "outside policy", "errored", "not run", "not runnable")
+    for col in (*cols, "on target", "expected ✓", "disagree"):
         tot.add_column(col, justify="left" if col == "guard" else "right")
     for g, t in totals(cells).items():
         tot.add_row(
@@ -442,8 +466,10 @@ def coverage(
             str(t["units"]),
             str(t["flagged"]),
             str(t["missed"]),
+            str(t["outside"]),
             str(t["errored"]),
             str(t["not_run"]),
+            str(t["not_runnable"]),
             str(t["on_target"]),
             f"{t['match']}/{t['expected']}" if t["expected"] else "-",
             str(t["mismatch"] + t["expected_error"]),

@@ -19,9 +19,12 @@ def result_files(root: Path) -> list[Path]:
     return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
-def iter_results(root: Path) -> Iterator[tuple[str, int, GuardResult | None, Problem | None]]:
-    """Every recorded result with its file and line; a bad line yields a located problem instead."""
-    for path in result_files(root):
+def iter_results(
+    root: Path, *, only: Path | None = None
+) -> Iterator[tuple[str, int, GuardResult | None, Problem | None]]:
+    """Every recorded result with its file and line (of one file with ``only``); a bad line yields a located
+    problem instead."""
+    for path in [only] if only is not None else result_files(root):
         shown = display_path(path, root)
         with path.open(encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):

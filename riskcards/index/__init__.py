@@ -102,7 +102,7 @@ def build(
     fingerprint = source_fingerprint(root)  # before reading, so an edit during the build counts as newer
     result = validate(root, cache=cache)
     results, result_problems = read_results(root)
-    problems = [*result.problems, *result_problems]
+    problems = sorted({*result.problems, *result_problems})  # validate reports the checks/ problems too
     if problems:
         raise IndexProblems(sorted(problems), result.checked)
     from .. import __version__

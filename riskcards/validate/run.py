@@ -141,6 +141,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     _collect(kb, typed, files, problems)
     _check_all(kb, typed, files, problems)
     problems.extend(_assessment_problems(root, kb))
+    problems.extend(_guard_result_problems(root, kb))
 
     if paths:
         wanted = {display_path(p, root) for p in paths}
@@ -157,6 +158,13 @@ def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
     from ..assess.records import load_all
 
     return load_all(root, kb)[1]
+
+
+def _guard_result_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
+    """Recorded guard verdicts (checks/*.jsonl): the problems the build reports, and stale verdicts."""
+    from ..guards.checks import problems
+
+    return problems(root, kb)
 
 
 def _record(files: Files, rec: Loaded) -> tuple[Any, list[Problem]]:
