@@ -238,9 +238,11 @@ def test_a_record_cache_gives_the_same_result_as_a_fresh_validation(kb):
     )
     same()
     assert cache.reused == total - 1
-    assert {p.path for p in validate(kb, cache=cache).problems} == {"cards/wrong-dosage.yaml", "cards/copy.yaml"}
+    # (the test knowledge base keeps stale guard verdicts on purpose, as historical records: not counted here)
+    found = {p.path for p in validate(kb, cache=cache).problems if p.check != "guard-stale"}
+    assert found == {"cards/wrong-dosage.yaml", "cards/copy.yaml"}
     (kb / "cards" / "copy.yaml").unlink()
     edit(kb / "cards" / "wrong-dosage.yaml", "status: finished", "status: draft")
     same()
-    assert validate(kb, cache=cache).ok
+    assert [p for p in validate(kb, cache=cache).problems if p.check != "guard-stale"] == []
     assert json.dumps(sorted(cache.entries)) == json.dumps(sorted(validate(kb).kb.digests))
