@@ -798,9 +798,69 @@ def taxonomies(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in conn.execute(sql)]
 
 
+COVERAGE_STATES = ("direct", "crosswalk", "out-of-scope", "gap")
+
+_CROSSWALK_REACH = """
+WITH sub(cat, ref) AS (
+    SELECT a.ancestor_ref, a.ref FROM category_ancestors a JOIN categories c ON c.ref = a.ancestor_ref
+    WHERE c.taxonomy_id = ?),
+linked(cat, other, rid) AS (
+    SELECT s.cat, r.target_ref, r.id FROM sub s JOIN crosswalk_relations r ON r.source_ref = s.ref
+    UNION SELECT s.cat, r.source_ref, r.id FROM sub s JOIN crosswalk_relations r ON r.target_ref = s.ref)
+SELECT l.cat, COUNT(DISTINCT l.rid), COUNT(DISTINCT p.card_id)
+FROM linked l LEFT JOIN category_ancestors d ON d.ancestor_ref = l.other LEFT JOIN placements p ON p.ref = d.ref
+GROUP BY l.cat"""
+
+
+def coverage(conn: sqlite3.Connection, taxonomy_id: str) -> dict[str, dict]:
+    """How each category of a taxonomy is covered, computed once for the CLI and the site:
+    {ref: {"coverage", "cards", "via_cards", "crosswalk_rows", "out_of_scope"}}.
+
+    - ``direct``: a card is placed in the category or a subcategory (``cards`` > 0);
+    - ``crosswalk``: no such card, but a crosswalk row from the category (or a subcategory) leads to a
+      category with cards (``via_cards`` > 0, what ``query --via-crosswalk`` returns). A guard policy's
+      category also counts when a crosswalk row reaches it at all: its verdicts are then comparable;
+    - ``out-of-scope``: neither, and the category or an ancestor records an ``out_of_scope`` reason;
+    - ``gap``: none of these."""
+    kind = conn.execute("SELECT kind FROM taxonomies WHERE id = ?", (taxonomy_id,)).fetchone()
+    reach = {r[0]: (r[1], r[2]) for r in conn.execute(_CROSSWALK_REACH, (taxonomy_id,))}
+    reasons: dict[str, str | None] = {}
+    parents: dict[str, str | None] = {}
+    out: dict[str, dict] = {}
+    for r in conn.execute(
+        """SELECT cat.ref, cat.parent_ref, cat.out_of_scope,
+               (SELECT COUNT(DISTINCT p.card_id) FROM category_ancestors a JOIN placements p ON p.ref = a.ref
+                 WHERE a.ancestor_ref = cat.ref) AS cards
+             FROM categories cat WHERE cat.taxonomy_id = ? ORDER BY cat.position""",
+        (taxonomy_id,),
+    ):
+        ref, parent, reason, cards = r[0], r[1], r[2], r[3]
+        parents[ref] = parent
+        # parents come first in file order, so an inherited reason is already known
+        reasons[ref] = reason or (reasons.get(parent) if parent else None)
+        rows, via = reach.get(ref, (0, 0))
+        if cards:
+            state = "direct"
+        elif via or (rows and kind is not None and kind[0] == "guard-policy"):
+            state = "crosswalk"
+        elif reasons[ref]:
+            state = "out-of-scope"
+        else:
+            state = "gap"
+        out[ref] = {
+            "coverage": state,
+            "cards": cards,
+            "via_cards": via,
+            "crosswalk_rows": rows,
+            "out_of_scope": reasons[ref],
+        }
+    return out
+
+
 def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
     """A taxonomy with its categories in tree order (each category followed by its sub-categories, siblings in
-    file order): level, direct and subtree card counts."""
+    file order): level, direct and subtree card counts, coverage (see ``coverage``) and a count of categories
+    per coverage state."""
     row = conn.execute("SELECT * FROM taxonomies WHERE id = ?", (taxonomy_id,)).fetchone()
     if row is None:
         raise UnknownId(
@@ -829,6 +889,10 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
             }
         )
     cats = tree_order(cats)
+    cover = coverage(conn, taxonomy_id)
+    for c in cats:
+        cov = cover[c["ref"]]
+        c.update(coverage=cov["coverage"], via_cards=cov["via_cards"], out_of_scope=cov["out_of_scope"])
     keys = (
         "id",
         "name",
@@ -843,7 +907,8 @@ def taxonomy_tree(conn: sqlite3.Connection, taxonomy_id: str) -> dict:
         "description",
     )
     missing = json.loads(row["missing_levels"]) if row["missing_levels"] else []
-    return {**{k: row[k] for k in keys}, "missing_levels": missing, "categories": cats}
+    totals = {state: sum(1 for c in cats if c["coverage"] == state) for state in COVERAGE_STATES}
+    return {**{k: row[k] for k in keys}, "missing_levels": missing, "coverage": totals, "categories": cats}
 
 
 def tree_order(cats: list[dict]) -> list[dict]:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sitekit import (
     CARDS,
     HOSTILE_ID,
@@ -136,10 +137,35 @@ def test_taxonomy_page_counts_cards_and_marks_gaps(built):
     html = article(page(built, "taxonomies/llama-guard-3"))
     s6 = re.search(r'<li id="cat-s6"[^>]*>(.*?)</li>', html, re.S).group(1)
     assert 'href="s6/"' in s6 and 'class="rc-count"' in s6
-    gaps = re.findall(r'<li id="cat-[^"]+"[^>]*class="rc-gap"', html)
-    assert gaps, "categories without cards are marked as gaps"
+    # A guard-policy category with no card, reached by a crosswalk, is covered via crosswalks, not a gap.
     s1 = re.search(r'<li id="cat-s1"[^>]*>(.*?)</li>', html, re.S)
-    assert 'class="rc-gap"' in s1.group(0) and "gap" in s1.group(1)
+    assert 'data-coverage="crosswalk"' in s1.group(0) and "via crosswalks" in s1.group(1)
+
+
+def test_gap_view_shows_the_coverage_the_query_layer_computes(built):
+    """Every category row on every taxonomy page carries the state query.coverage gives it; gaps are
+    marked, out-of-scope categories show their reason."""
+    conn = query.connect(built / "build" / "riskcards.db")
+    seen = set()
+    for t in query.taxonomies(conn):
+        html = article(page(built, f"taxonomies/{t['id']}"))
+        rows = dict(re.findall(r'<li id="(cat-[^"]+)"[^>]*data-coverage="([^"]+)"', html))
+        tree = query.taxonomy_tree(conn, t["id"])
+        slugs = pages.category_slugs([c["code"] for c in tree["categories"]])
+        for cat in tree["categories"]:
+            anchor = pages._anchor(slugs[cat["code"]])
+            assert rows[anchor] == cat["coverage"], (t["id"], cat["code"])
+            seen.add(cat["coverage"])
+            if cat["coverage"] == "out-of-scope":
+                li = re.search(rf'<li id="{anchor}".*?</li>', html, re.S).group(0)
+                assert "out of scope" in li and str(escape(cat["out_of_scope"]))[:30] in li
+            if cat["coverage"] == "gap":
+                assert re.search(rf'<li id="{anchor}"[^>]*class="[^"]*rc-gap', html)
+        summary = re.search(r'id="coverage-summary">(.*?)</td>', html, re.S).group(1)
+        assert f"{tree['coverage']['gap']} gap" in summary
+    assert seen == set(query.COVERAGE_STATES), f"the site kb should show every state, saw {sorted(seen)}"
+    index = article(page(built, "taxonomies"))
+    assert "Out of scope" in index and "Via crosswalks only" in index
 
 
 def test_taxonomy_page_says_which_levels_of_an_incomplete_taxonomy_are_missing(built):

@@ -431,23 +431,45 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
 def _print_tree(data: dict, fmt: str) -> None:
     cats = data["categories"]
     if fmt == "csv":
-        _csv(
-            ["ref", "code", "name", "level", "parent", "cards", "direct_cards"],
-            [[c["ref"], c["code"], c["name"], c["level"], c["parent"], c["cards"], c["direct_cards"]] for c in cats],
-        )
+        cols = [
+            "ref",
+            "code",
+            "name",
+            "level",
+            "parent",
+            "cards",
+            "direct_cards",
+            "coverage",
+            "via_cards",
+            "out_of_scope",
+        ]
+        _csv(cols, [[c[k] for k in cols] for c in cats])
         return
     if fmt == "ids":
         sys.stdout.write("".join(c["ref"] + "\n" for c in cats))
         return
     out = [f"{data['short_name'] or data['name']} ({data['id']}, {data['edition']})", ""]
     width = max((len(c["code"]) + 2 * (c["level"] - 1) for c in cats), default=0)
+    marks = {"direct": "", "crosswalk": "  [via crosswalk{}]", "out-of-scope": "  [out of scope]", "gap": "  [gap]"}
     for c in cats:
         label = "  " * (c["level"] - 1) + c["code"]
         count = f"{c['cards']:>4} card{'s' * (c['cards'] != 1)}" if c["cards"] else "   - no card"
-        out.append(f"{label:<{width}}  {count:<12}  {c['name']}")
+        via = f": {c['via_cards']} card{'s' * (c['via_cards'] != 1)}" if c["via_cards"] else ""
+        out.append(f"{label:<{width}}  {count:<12}  {c['name']}{marks[c['coverage']].format(via)}")
+    if data.get("missing_levels"):
+        out.append("")
+    for m in data.get("missing_levels", []):
+        published = f" ({m['published_count']} categories published)" if m.get("published_count") is not None else ""
+        out.append(f"missing level {m['level']}{published}: {m['note']}")
+    reasons = [c for c in cats if c["coverage"] == "out-of-scope" and c["out_of_scope"]]
+    if reasons:
+        out += ["", "Out of scope:"] + [f"  {c['code']}: {c['out_of_scope']}" for c in reasons]
     empty = sum(1 for c in cats if c["empty"])
+    cov = data["coverage"]
     out += [
         "",
+        f"coverage: {cov['direct']} with cards, {cov['crosswalk']} through crosswalks only, "
+        f"{cov['out-of-scope']} out of scope, {cov['gap']} gaps",
         f"{len(cats)} categories, {len(cats) - empty} with cards (counts include descendants), {empty} with no card",
     ]
     sys.stdout.write("\n".join(out) + "\n")

@@ -703,6 +703,7 @@ class SiteBuilder:
             "Taxonomies",
             taxonomies=self.taxonomies,
             crosswalks=q.crosswalk_list(self.conn),
+            coverage={tid: tree["coverage"] for tid, tree in self.trees.items()},
         )
         for tid, tree in self.trees.items():
             info = self.tax_by_id[tid]
