@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import ids
+from . import ids, terms
 
 SCHEMA_BASE_URL = "https://riskcards.github.io/riskcards/schema/"
 
@@ -32,8 +32,8 @@ Text = Annotated[str, Field(min_length=1)]
 Line = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\n]*$")]
 
 Relation = Literal["exact", "broader", "narrower", "related"]
-Severity = Literal["low", "medium", "high", "critical"]
-SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+Severity = Literal[terms.SEVERITIES]  # type: ignore[valid-type] - one definition, in riskcards/terms.py
+SEVERITY_ORDER = terms.SEVERITY_RANK
 Likelihood = Literal["rare", "possible", "likely"]
 Impact = Literal["minor", "moderate", "serious", "severe"]
 SEVERITY_RUBRIC: dict[tuple[str, str], str] = {
@@ -53,7 +53,7 @@ SEVERITY_RUBRIC: dict[tuple[str, str], str] = {
 """(likelihood, impact) -> severity: the rubric of CONTRIBUTING.md ("Severity: likelihood x impact")."""
 MitigationLayer = Literal["training", "model", "guard", "application", "interface", "organisation"]
 EvaluationMethod = Literal["benchmark", "probe-set", "guard", "paired-audit", "red-teaming"]
-Status = Literal["draft", "reviewed", "deprecated"]
+Status = Literal[terms.STATUSES]  # type: ignore[valid-type]
 Sensitivity = Literal["full", "defanged", "withheld"]
 Verdict = Literal["safe", "unsafe"]
 Role = Literal["system", "user", "assistant", "tool"]

@@ -61,3 +61,16 @@ def shown(path: Path | str) -> str:
     except ValueError:
         return str(path)
     return str(path) if rel.startswith("..") else rel
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an optional extra into the environment this riskcards runs in: from the
+    checkout it was installed from (``python3 make.py build`` installs it editable into .venv), else from
+    the package index."""
+    import shlex
+    import sys
+
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():
+        return f"{shlex.quote(sys.executable)} -m pip install -e {shlex.quote(f'{checkout}[{extra}]')}"
+    return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(f'riskcards[{extra}]')}"

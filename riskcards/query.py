@@ -61,15 +61,19 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .index.contract import (  # noqa: F401 - the database contract is part of the query API
+    DEFAULT_DB,
+    META_TABLE,
+    SCHEMA_VERSION,
+    SOURCE_DIRS,
+    default_db_path,
+    is_stale,
+    source_fingerprint,
+)
 from .paths import find_root  # noqa: F401 - part of the query API
+from .terms import SEVERITY_RANK, STATUSES
 
-SCHEMA_VERSION = 2
-META_TABLE = "meta"
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
-STATUSES = ("draft", "reviewed", "deprecated")
-SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks")
-DEFAULT_DB = ("build", "riskcards.db")
 
 
 class BadIndex(Exception):
@@ -99,52 +103,6 @@ class UnknownId(LookupError):
 # --------------------------------------------------------------------------------------------------
 # Opening the index, staleness
 # --------------------------------------------------------------------------------------------------
-
-
-def default_db_path(root: Path) -> Path:
-    return Path(root).joinpath(*DEFAULT_DB)
-
-
-def source_fingerprint(root: Path) -> str:
-    """A cheap summary of every source file: count, newest mtime, and sums of mtimes and sizes.
-
-    Any added, removed, renamed or edited file (and any change of a folder) changes it."""
-    count = newest = total = size = 0
-    for sub in SOURCE_DIRS:
-        folder = os.path.join(root, sub)
-        try:
-            st = os.stat(folder)
-        except OSError:
-            continue
-        newest = max(newest, st.st_mtime_ns)
-        total += st.st_mtime_ns
-        with os.scandir(folder) as it:
-            for entry in it:
-                if not entry.name.endswith((".yaml", ".yml", ".jsonl")):
-                    continue
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                count += 1
-                newest = max(newest, st.st_mtime_ns)
-                total += st.st_mtime_ns
-                size += st.st_size
-    return f"{count}:{newest}:{total}:{size}"
-
-
-def is_stale(root: Path, db_path: Path) -> bool:
-    if not os.path.exists(db_path):
-        return True
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'source_fingerprint'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return True
-    return row is None or row[0] != source_fingerprint(root)
 
 
 def connect(db_path: Path | str) -> sqlite3.Connection:

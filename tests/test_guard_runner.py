@@ -414,7 +414,7 @@ def test_local_transformers_transport_without_the_extra(tmp_path):
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        with pytest.raises(TransportError, match=r"pip install 'riskcards\[transformers\]'"):
+        with pytest.raises(TransportError, match=r"pip install -e .*\[transformers\]'"):
             TransformersTransport(plain)
 
 

@@ -9,11 +9,9 @@ from typing import Annotated
 
 import typer
 
+from ..terms import REPORT_FORMATS
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
+Format = StrEnum("Format", {f: f for f in REPORT_FORMATS})
 
 
 RootOption = Annotated[
@@ -62,12 +60,25 @@ def validate(
         except GitError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        if paths:  # only these files: their own problems, and the lifecycle problems the change gives them
+            result = _only(root, paths, result, run(root, [Path(p) for p in paths]))
     else:
         result = run(root, [Path(p) for p in paths] if paths else None)
     out = render(result.problems, fmt.value, result.checked)
     if out:
         typer.echo(out)
     raise typer.Exit(1 if result.problems else 0)
+
+
+def _only(root: Path, paths: list[Path], changed, own):
+    """``validate --changed PATH...``: the problems of a plain validation of PATH, plus the problems that
+    the check against the base found in those files."""
+    from ..problems import display_path
+    from ..validate import Result
+
+    mine = {p.path for p in own.problems} | {display_path(Path(p).resolve(), root) for p in paths}
+    problems = sorted(set(own.problems) | {p for p in changed.problems if p.path in mine})
+    return Result(kb=own.kb, problems=problems, checked=own.checked)
 
 
 def schema(

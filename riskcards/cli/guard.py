@@ -383,14 +383,15 @@ def list_(
     if fmt is Fmt.json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.table import Table
+    from .query import _table  # a drawn table on a terminal, plain columns in a pipe or file
 
-    table = Table("guard", "adapter", "model", "transport", "endpoint", "api key", "recorded")
-    for r in rows:
-        table.add_row(
-            r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], str(r["recorded"])
-        )
-    _console().print(table)
+    _table(
+        ["guard", "adapter", "model", "transport", "endpoint", "api key", "recorded"],
+        [
+            [r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], r["recorded"]]
+            for r in rows
+        ],
+    )
 
 
 def coverage(
@@ -409,7 +410,13 @@ def coverage(
     cards = _select_cards(kb, card, None)
     cells, problems = coverage_for_root(root, config=config, guard=guard, cards=cards, kb=kb)
     if guard and not cells and kb.cards:
-        _fail(f"no guard '{guard}' in the config, the recorded verdicts or the cards' expectations")
+        from ..ids import did_you_mean
+
+        known = sorted({*kb.models, *(p.stem for p in (root / "checks").glob("*.jsonl"))})
+        _fail(
+            f"no guard '{guard}' in the config, the recorded verdicts or the cards' expectations"
+            f"{did_you_mean(guard, known)}"
+        )
     for p in problems:
         typer.echo(p.text(), err=True)
     if fmt is Fmt.json:

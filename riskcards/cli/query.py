@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 from ..paths import shown
+from ..terms import QUERY_FORMATS as FORMATS
+from ..terms import SEVERITIES, SHOW_FORMATS, STATUSES
 
-FAST_COMMANDS = ("query", "show")
-FORMATS = ("table", "json", "csv", "ids")
-SEVERITIES = ("low", "medium", "high", "critical")
-STATUSES = ("draft", "reviewed", "deprecated")
+LISTINGS = {"taxonomies": 0, "taxonomy": 1, "models": 0, "scenarios": 0, "crosswalk": 2, "stats": 0}
+"""The read-only listing commands and how many positional arguments each takes."""
+FAST_COMMANDS = ("query", "show", *LISTINGS)
 
 
 class Exit(Exception):
@@ -45,17 +46,21 @@ def _is_kb(root: Path) -> bool:
     return (root / "cards").is_dir() and (root / "taxonomies").is_dir()
 
 
-def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = False) -> Path:
-    """Validate and index; on problems print them like `riskcards validate` and raise Exit(1)."""
+def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = False, how=None) -> Path | None:
+    """Validate and index (``how()`` instead of a build, e.g. ``ensure_current``); on problems print them
+    like `riskcards validate` and raise Exit(1)."""
     from ..index import IndexProblems, build
-    from ..problems import render
 
     try:
-        report = build(root, db, full=full)
+        report = how() if how else build(root, db, full=full)
     except IndexProblems as exc:
+        from ..problems import render
+
         _err(render(exc.problems, "text", exc.checked))
         _err(f"index not written: fix the problems above; {db or 'the previous index'} is unchanged")
         raise Exit(1) from None
+    if report is None:
+        return db
     if not quiet:
         c = report.counts
         db_shown = shown(report.db_path)
@@ -71,16 +76,18 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = 
 
 def open_index(db: Path | str | None, root: Path | str | None):
     """The index to read: the default one (rebuilt first when any source changed) or --db as it is."""
-    from ..query import BadIndex, connect, default_db_path, is_stale
+    from ..query import BadIndex, connect, default_db_path
 
     kb_root = _root(root)
-    default = default_db_path(kb_root)
-    path = Path(db) if db else default
+    path = Path(db) if db else default_db_path(kb_root)
     if db is None and _is_kb(kb_root):  # an explicit --db is read as it is, even when it is the default path
-        if is_stale(kb_root, path):
-            if path.exists():
-                _err(f"riskcards: sources changed since {shown(path)} was built; rebuilding it")
-            run_build(kb_root, path, quiet=True)
+        from ..index import ensure_current
+
+        def before(p: Path) -> None:
+            if p.exists():
+                _err(f"riskcards: sources changed since {shown(p)} was built; rebuilding it")
+
+        run_build(kb_root, path, quiet=True, how=lambda: ensure_current(kb_root, path, before=before))
     elif not path.exists():
         if db:
             _err(f"error: no index at {db}; build one with `riskcards index --db {db}`")
@@ -517,7 +524,9 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False, full=False
 # --------------------------------------------------------------------------------------------------
 
 
+_LISTING_OPTIONS = {"--format": "fmt", "-f": "fmt", "--db": "db", "--root": "root"}
 _VALUE_OPTIONS = {
+    **{name: _LISTING_OPTIONS for name in LISTINGS},
     "query": {
         "--model": "model",
         "-m": "model",
@@ -540,15 +549,15 @@ _VALUE_OPTIONS = {
     },
     "show": {"--format": "fmt", "-f": "fmt", "--db": "db", "--root": "root"},
 }
-_FLAG_OPTIONS = {"query": {"--via-crosswalk": "via_crosswalk"}, "show": {}}
+_FLAG_OPTIONS = {"query": {"--via-crosswalk": "via_crosswalk"}, "show": {}, **{name: {} for name in LISTINGS}}
 
 
 def _parse(command: str, args: list[str]) -> dict | None:
-    """The options of `query`/`show` as the typer commands declare them, or None for anything unusual
+    """The options of a fast command as the typer commands declare them, or None for anything unusual
     (then typer parses, and reports usage errors its own way). argparse is not used: it imports shutil,
     bz2 and lzma, which costs more than the whole query."""
     values, flags = _VALUE_OPTIONS[command], _FLAG_OPTIONS[command]
-    opts: dict = {"fmt": "table" if command == "query" else "text", "db": None, "root": None}
+    opts: dict = {"fmt": "text" if command == "show" else "table", "db": None, "root": None}
     if command == "query":
         opts.update({v: None for v in values.values() if v not in opts}, via_crosswalk=False)
     positional: list[str] = []
@@ -578,15 +587,20 @@ def _parse(command: str, args: list[str]) -> dict | None:
                 opts["limit"] = int(opts["limit"])
             except ValueError:
                 return None
-    else:
+    elif command == "show":
         if len(positional) != 1:
             return None
         opts["card_id"] = positional[0]
+    else:
+        if len(positional) != LISTINGS[command]:
+            return None
+        opts.update(zip(("arg", "arg2"), positional, strict=False))
     return opts
 
 
 def fast_main(argv: list[str]) -> int | None:
-    """Run `query`/`show` without typer. None means: not handled here (help, odd options), use the typer app."""
+    """Run `query`, `show` and the listings without typer. None means: not handled here (help, odd options),
+    use the typer app."""
     command, rest = argv[0], argv[1:]
     if command not in FAST_COMMANDS or any(
         a in ("-h", "--help") or a.startswith("--show-completion") or a.startswith("--install-completion") for a in rest
@@ -600,10 +614,14 @@ def fast_main(argv: list[str]) -> int | None:
             if opts["fmt"] not in FORMATS:
                 return None
             do_query(**opts)
-        else:
-            if opts["fmt"] not in ("text", "json"):
+        elif command == "show":
+            if opts["fmt"] not in SHOW_FORMATS:
                 return None
             do_show(opts.pop("card_id"), **opts)
+        else:
+            if opts["fmt"] not in FORMATS:
+                return None
+            do_listing(command, **opts)
     except Exit as exc:
         return exc.code
     except BrokenPipeError:
@@ -638,7 +656,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     import typer
 
     Fmt = Enum("Fmt", {f: f for f in FORMATS}, type=str)  # noqa: N806
-    ShowFmt = Enum("ShowFmt", {"text": "text", "json": "json"}, type=str)  # noqa: N806
+    ShowFmt = Enum("ShowFmt", {f: f for f in SHOW_FORMATS}, type=str)  # noqa: N806
     from ..exporters import formats as export_formats
 
     ExportFmt = Enum("ExportFmt", {e.name: e.name for e in export_formats()}, type=str)  # noqa: N806

@@ -10,6 +10,9 @@ Datasette metadata and the schema documentation page all come from that descript
 Public API:
     build(root, db_path=None, *, metadata=True, full=False, cache=None) -> BuildReport
                                                                    raises IndexProblems on a bad KB
+    ensure_current(root, db_path=None, *, cache=None) -> BuildReport | None
+                                                                   rebuild only when stale (the one rule)
+    contract (module): SCHEMA_VERSION, META_TABLE, source_fingerprint, is_stale - what the query layer reads
     write_database(kb, results, db_path, meta, *, full=False)      the atomic write of a valid KB
     fingerprints(kb, results)                                      what tells changed cards apart
     default_db_path(root) -> Path                                  <root>/build/riskcards.db
@@ -20,21 +23,41 @@ Public API:
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..paths import write_atomic
-from ..query import SCHEMA_VERSION, default_db_path, source_fingerprint
-from .rows import fingerprints
-from .schema import TABLES, VIEWS, datasette_metadata, metadata_path, schema_markdown
-from .write import write_database
+from .contract import SCHEMA_VERSION, default_db_path, is_stale, source_fingerprint
 
 if TYPE_CHECKING:
     from ..problems import Problem
     from ..validate import RecordCache
+    from .rows import fingerprints
+    from .schema import TABLES, VIEWS, datasette_metadata, metadata_path, schema_markdown
+    from .write import write_database
+
+_LAZY = {
+    "fingerprints": "rows",
+    "TABLES": "schema",
+    "VIEWS": "schema",
+    "datasette_metadata": "schema",
+    "metadata_path": "schema",
+    "schema_markdown": "schema",
+    "write_database": "write",
+}
+
+
+def __getattr__(name: str):
+    """The writing side (rows, schema, write) is imported on first use: reading the contract
+    (``riskcards.index.contract``) from a query process must not pay for it."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -45,7 +68,9 @@ __all__ = [
     "build",
     "datasette_metadata",
     "default_db_path",
+    "ensure_current",
     "fingerprints",
+    "is_stale",
     "metadata_path",
     "schema_markdown",
     "write_database",
@@ -72,6 +97,8 @@ class BuildReport:
 
 
 def _git_commit(root: Path) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
@@ -116,6 +143,9 @@ def build(
         "source_fingerprint": fingerprint,
         "riskcards_version": __version__,
     }
+    from .schema import datasette_metadata, metadata_path
+    from .write import write_database
+
     counts, updated = write_database(result.kb, results, db_path, meta, full=full)
     mpath = None
     if metadata:
@@ -124,3 +154,20 @@ def build(
     return BuildReport(
         db_path=db_path, seconds=time.perf_counter() - t0, counts=counts, metadata_path=mpath, updated=updated
     )
+
+
+def ensure_current(
+    root: Path, db_path: Path | None = None, *, cache: RecordCache | None = None, before=None
+) -> BuildReport | None:
+    """The one rebuild-when-stale rule: build the index at ``db_path`` (default: build/riskcards.db) when it
+    is missing or was built from other source files, else leave it. Returns the report of a rebuild, or
+    None when the index was current; ``before(db_path)`` is called before a rebuild. Raises
+    ``IndexProblems`` (and keeps the old index) on a broken
+    knowledge base. The CLI's default index and the site plugin both go through here; an index named
+    explicitly (``--db``) is read as it is and never passes through here."""
+    db_path = Path(db_path) if db_path else default_db_path(root)
+    if not is_stale(root, db_path):
+        return None
+    if before is not None:
+        before(db_path)  # e.g. the CLI says why a query waits
+    return build(root, db_path, cache=cache)

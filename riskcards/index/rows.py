@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .. import bibliography
-from ..query import SCHEMA_VERSION, SEVERITY_RANK
+from ..terms import SEVERITY_RANK
+from .contract import SCHEMA_VERSION
 from .schema import TABLES
 
 if TYPE_CHECKING:
@@ -332,10 +333,7 @@ def _code_fingerprint() -> str:
     h = hashlib.sha1(f"schema {SCHEMA_VERSION}\n".encode())
     package = Path(__file__).parent
     for path in [*sorted(package.glob("*.py")), package.parent / "models.py", package.parent / "guards" / "hashing.py"]:
-        try:
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-        except OSError:
-            h.update(b"-")
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..query import META_TABLE, SCHEMA_VERSION
+from .contract import META_TABLE, SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..query import META_TABLE, SCHEMA_VERSION
+from .contract import META_TABLE, SCHEMA_VERSION
 from .rows import card_rows, empty_rows, fingerprints, reference_rows, result_rows
 from .schema import TABLES, VIEWS
 

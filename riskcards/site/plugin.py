@@ -106,20 +106,20 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
     # -- pages -----------------------------------------------------------------------------------------
 
     def _index(self) -> None:
-        from .. import index, query
+        from .. import index
         from ..problems import render
 
-        if not query.is_stale(self.root, self.db):
-            return
         if self._records is None:
             from ..validate import RecordCache
 
             self._records = RecordCache()
         try:
-            report = index.build(self.root, self.db, cache=self._records)
+            report = index.ensure_current(self.root, self.db, cache=self._records)
         except index.IndexProblems as exc:
             shown = render(exc.problems[:50], "text", exc.checked)
             raise PluginError(f"the knowledge base at {self.root} has problems; nothing was built:\n{shown}") from None
+        if report is None:
+            return
         how = "written anew" if report.updated is None else f"{report.updated} changed cards replaced"
         log.info(
             f"riskcards: indexed {report.counts.get('cards', 0)} cards into {self.db} ({how}) in {report.seconds:.2f} s"

@@ -50,9 +50,11 @@ class PythonTransport(TransportBase):
         try:
             self._classify, self.revision, self.runtime = adapter.load()
         except ImportError as exc:
+            from ...paths import install_hint
+
             raise TransportError(
                 f"the '{adapter.name}' guard needs an optional package that is not installed ({exc.name}); "
-                f"install it with: pip install 'riskcards[profanity]'"
+                f"install it with: {install_hint('profanity')}"
             ) from None
         self._lock = threading.Lock()
         self.attempts = 0

@@ -1,6 +1,6 @@
 """The ``local-transformers`` transport: a Hugging Face transformers model from a local folder, never downloaded.
 
-Install the optional extra (``pip install 'riskcards[transformers]'``). Loading uses ``local_files_only=True``
+Install the optional extra (``riskcards.paths.install_hint('transformers')`` prints the command). Loading uses ``local_files_only=True``
 with ``HF_HUB_OFFLINE=1``. Chat requests are rendered with the tokenizer's own chat template (the same template
 a vLLM server applies), completions requests are tokenised as given (the tokenizer adds the BOS). Generation is
 greedy (``do_sample=False``); the raw output keeps special tokens (parsers strip trailing ones), and the top-5
@@ -65,8 +65,10 @@ class TransformersTransport(TransportBase):
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as exc:
+            from ...paths import install_hint
+
             raise TransportError(
-                f"the local-transformers transport needs {exc.name}; install it with: pip install 'riskcards[transformers]'"
+                f"the local-transformers transport needs {exc.name}; install it with: {install_hint('transformers')}"
             ) from None
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
