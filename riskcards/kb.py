@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import Card, Category, Crosswalk, HarmTypeVocabulary, Model, Scenario, Taxonomy
+from .models import Card, Category, Crosswalk, HarmTypeVocabulary, Incident, Model, Scenario, Taxonomy
 
 
 @dataclass
@@ -19,6 +19,7 @@ class KnowledgeBase:
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     models: dict[str, Model] = field(default_factory=dict)
     vocab: HarmTypeVocabulary | None = None
+    incidents: dict[str, Incident] = field(default_factory=dict)
     paths: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, id) -> the record's path relative to the root, as shown in messages and edit links."""
     digests: dict[str, str] = field(default_factory=dict)

@@ -41,6 +41,7 @@ KIND_DIRS: dict[str, str] = {
     "scenarios": "scenario",
     "models": "model",
     "vocab": "harm-types",
+    "incidents": "incident",
 }
 
 

@@ -24,6 +24,7 @@ Code = Annotated[str, Field(pattern=ids.CODE_PATTERN, max_length=160)]
 Ref = Annotated[str, Field(pattern=ids.REF_PATTERN, max_length=240)]
 Lang = Annotated[str, Field(pattern=ids.LANG_PATTERN)]
 Date = Annotated[str, Field(pattern=ids.DATE_PATTERN)]
+MonthOrDate = Annotated[str, Field(pattern=ids.MONTH_OR_DATE_PATTERN)]
 SemVer = Annotated[str, Field(pattern=ids.SEMVER_PATTERN)]
 Url = Annotated[str, Field(pattern=ids.URL_PATTERN, max_length=2000)]
 Doi = Annotated[str, Field(pattern=ids.DOI_PATTERN)]
@@ -237,6 +238,37 @@ class Reference(Record):
     note: Text | None = Field(None, description="What the work shows about this risk.")
 
 
+class IncidentLink(Record):
+    """A real incident (incidents/<id>.yaml) in which this card's risk showed in deployment."""
+
+    incident: Id = Field(description="The incident id (incidents/<id>.yaml).")
+    note: Text = Field(description="How the incident shows this card's risk, in a sentence or two.")
+
+
+RelatedKind = Literal["overlaps", "specialises", "generalises", "contrasts"]
+RELATED_INVERSE: dict[str, str] = {
+    "overlaps": "overlaps",
+    "specialises": "generalises",
+    "generalises": "specialises",
+    "contrasts": "contrasts",
+}
+"""The relation a related card states back, when it links to this card too."""
+
+
+class RelatedCard(Record):
+    """Another card whose risk relates to this one, and where the boundary between them lies."""
+
+    card: Id = Field(description="The related card's id.")
+    relation: RelatedKind = Field(
+        description=(
+            "'overlaps' (the risks share cases), 'specialises' (this card is a narrower case of the other), "
+            "'generalises' (this card covers the other and more), 'contrasts' (an opposite failure, e.g. "
+            "over-refusal against harmful compliance)."
+        )
+    )
+    boundary: Text = Field(description="Where one card ends and the other begins: which cases belong to which card.")
+
+
 class ChangelogEntry(Record):
     """One line of a card's history."""
 
@@ -318,6 +350,12 @@ class Card(Record):
     aliases: list[Id] = Field(default_factory=list, description="Former ids of this card; they stay reserved.")
     contributors: list[Text] = Field(default_factory=list, description="Who wrote or edited the card.")
     license: Spdx = Field("CC-BY-4.0", description="Licence of the card's text, as an SPDX expression.")
+    incidents: list[IncidentLink] = Field(
+        default_factory=list, description="Real incidents (incidents/<id>.yaml) in which the risk showed in deployment."
+    )
+    related: list[RelatedCard] = Field(
+        default_factory=list, description="Other cards whose risk relates to this one, with the boundary between them."
+    )
     changelog: list[ChangelogEntry] = Field(default_factory=list, description="History of the card, newest last.")
     import_notes: ImportNotes | None = Field(
         None, description="For imported cards only: the source, and what the importer could not map, kept verbatim."
@@ -469,6 +507,46 @@ class GuardInfo(Record):
     adapter: Id | None = Field(None, description="The adapter name that runs this guard, e.g. 'llama-guard-3'.")
 
 
+class FactSource(Record):
+    """Where a fact about a model is stated: a model card, paper or package page."""
+
+    title: Text = Field(description="Title of the source, e.g. 'Llama Guard 3-8B Model Card'.")
+    url: Url = Field(description="Where to read it (http or https).")
+    note: Text | None = Field(None, description="Where in the source the value is stated, if not obvious.")
+
+
+class ReleaseFact(Record):
+    """When a model was released, with its source."""
+
+    date: MonthOrDate = Field(description="Release date, YYYY-MM-DD, or YYYY-MM when the day is not stated.")
+    source: FactSource = Field(description="Where the date is stated.")
+
+
+class TextFact(Record):
+    """A short fact about a model (its publisher or licence), with its source."""
+
+    value: Line = Field(description="The fact as the source states it.")
+    source: FactSource = Field(description="Where it is stated.")
+
+
+class ParameterFact(Record):
+    """A model's size, as its source states it."""
+
+    value: Annotated[str, Field(pattern=r"^[0-9]+(?:\.[0-9]+)?[KMBT]$")] = Field(
+        description="The parameter count as the source gives it, e.g. '8B', '1.5B' or '22M' (nominal sizes stay nominal)."
+    )
+    source: FactSource = Field(description="Where the size is stated.")
+
+
+class ModelFacts(Record):
+    """Facts about a model, each with the source that states it. A field without a source stays empty."""
+
+    released: ReleaseFact | None = Field(None, description="Release date and its source.")
+    publisher: TextFact | None = Field(None, description="Who publishes the model, per the source.")
+    license: TextFact | None = Field(None, description="The model's licence, per the source.")
+    parameters: ParameterFact | None = Field(None, description="Parameter count and its source.")
+
+
 class Model(Record):
     """A language model or a guard model that examples and checks name."""
 
@@ -480,11 +558,94 @@ class Model(Record):
     provider: Text = Field(description="Who makes the model.")
     family: Text = Field(description="The model family, e.g. 'Llama 3'.")
     open_weights: bool = Field(description="Whether the weights are published for download.")
-    released: Date | None = Field(None, description="Release date, where known for sure.")
+    released: Date | None = Field(
+        None, description="Release date, where known for sure; it needs 'facts.released' with a source saying so."
+    )
     url: Url | None = Field(None, description="The model card or documentation.")
     hf_repo: Line | None = Field(None, description="Hugging Face repository id, for open-weight models.")
     guard: GuardInfo | None = Field(None, description="For guard models and classifiers: their category taxonomy.")
     notes: Text | None = Field(None, description="Anything else a user should know.")
+    facts: ModelFacts | None = Field(
+        None,
+        description="Release date, publisher, licence and size, each with its source; leave out what no source states.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Incidents
+# --------------------------------------------------------------------------------------------------
+
+HarmKind = Literal[
+    "misinformation",
+    "hallucination",
+    "legal-liability",
+    "defamation",
+    "privacy",
+    "data-leak",
+    "prompt-injection",
+    "system-prompt-extraction",
+    "jailbreak",
+    "toxicity",
+    "harassment",
+    "self-harm",
+    "eating-disorder",
+    "sycophancy",
+    "over-reliance",
+    "unsafe-advice",
+    "medical",
+    "financial",
+    "fraud",
+    "excessive-agency",
+    "agents",
+    "insecure-code",
+    "supply-chain",
+    "copyright",
+    "elections",
+    "discrimination",
+    "child-safety",
+    "security",
+    "anthropomorphism",
+]
+
+
+class IncidentSource(Record):
+    """A page that reports the incident and was read when the record was written."""
+
+    url: Url = Field(description="Where to read it (http or https).")
+    title: Text = Field(description="The title as the page shows it.")
+    publisher: Text = Field(description="Who published the page (and whose work it republishes, if so).")
+
+
+class Incident(Record):
+    """A real, dated, public incident in which a deployed language-model product caused or nearly caused harm."""
+
+    id: Id = Field(description="The incident id; the file is incidents/<id>.yaml. Never reused.")
+    title: Line = Field(description="A short, neutral title (not a headline).")
+    date: MonthOrDate = Field(
+        description="When the event, filing, ruling or disclosure happened: YYYY-MM-DD, or YYYY-MM when the day is not confirmed."
+    )
+    systems: list[Text] = Field(min_length=1, description="The products or models involved, as reported.")
+    deployer: Text | None = Field(
+        None, description="Who deployed the system, or null when there is no single deployer."
+    )
+    summary: Text = Field(
+        description="What happened, in RiskCards' own words; allegations are reported as allegations."
+    )
+    harm_kinds: list[HarmKind] = Field(min_length=1, description="The kinds of harm involved.")
+    language_model: bool = Field(
+        True,
+        description="False for incidents kept for context that involved no language model (a pre-LLM chatbot, a voice clone).",
+    )
+    aiid: int | None = Field(
+        None, ge=1, description="The AI Incident Database (incidentdatabase.ai) incident number, where confirmed."
+    )
+    sources: list[IncidentSource] = Field(min_length=1, description="Pages that report the incident.")
+    confidence: Literal["high", "medium"] = Field(
+        description=(
+            "'high': two or more independent sources, or a primary document (court record, regulator notice, the "
+            "deployer's own statement); 'medium': one source, or only secondary reports."
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -783,5 +944,6 @@ KINDS: dict[str, type[Record]] = {
     "assessment": Assessment,
     "finding": Finding,
     "assessment-log": LogEntry,
+    "incident": Incident,
 }
 """Record kinds, keyed by schema name (schema/<name>.schema.json)."""

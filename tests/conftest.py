@@ -36,7 +36,31 @@ def make_kb(
     (dest / "cards").mkdir()
     for card in cards:
         shutil.copy(REPO / "cards" / f"{card}.yaml", dest / "cards" / f"{card}.yaml")
+    shutil.copytree(REPO / "incidents", dest / "incidents")
+    trim_links(dest)
     return dest
+
+
+def trim_links(root: Path) -> None:
+    """In a knowledge base made of some of the repo's cards, drop the 'related' entries (and 'incidents'
+    links) that name cards (incidents) not copied, so that the subset validates as the whole repo does."""
+    import re
+
+    cards = {p.stem for p in (root / "cards").glob("*.yaml")}
+    incidents = {p.stem for p in (root / "incidents").glob("*.yaml")} if (root / "incidents").is_dir() else set()
+    for path in (root / "cards").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+
+        def keep(block: re.Match, known: set[str], key: str) -> str:
+            items = re.findall(rf"  - {key}: (\S+)\n(?:    .*\n)*", block.group(0))
+            entries = re.findall(rf"(  - {key}: \S+\n(?:    .*\n)*)", block.group(0))
+            kept = [e for e, target in zip(entries, items, strict=True) if target in known]
+            return (block.group(1) + "".join(kept)) if kept else "\n"
+
+        new = re.sub(r"(\nrelated:\n)(?:  .*\n)+", lambda m: keep(m, cards, "card"), text)
+        new = re.sub(r"(\nincidents:\n)(?:  .*\n)+", lambda m: keep(m, incidents, "incident"), new)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
 
 
 @pytest.fixture

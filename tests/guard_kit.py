@@ -6,6 +6,8 @@ import re
 import shutil
 from pathlib import Path
 
+from conftest import trim_links
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "guard"
 
@@ -55,6 +57,7 @@ def make_kb(tmp_path: Path, *, cards: tuple[str, ...] = ("guard-test-card",), cr
     text = (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
     text = re.sub(r"\[redacted: ([^\]]*)\]", r"<\1>", text).replace("sensitivity: defanged", "sensitivity: full")
     (root / "cards" / "confident-wrong-dosage-advice.yaml").write_text(text, encoding="utf-8")
+    trim_links(root)
     return root
 
 

@@ -11,6 +11,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+from conftest import trim_links
+
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = REPO / "tests" / "data" / "site" / "hostile-markup-card.yaml"
 HOSTILE_ID = "hostile-markup-card"
@@ -28,6 +30,8 @@ def make_site_kb(dest: Path, cards=CARDS, hostile: bool = True) -> Path:
     (dest / "cards").mkdir()
     for card in cards:
         shutil.copy(REPO / "cards" / f"{card}.yaml", dest / "cards" / f"{card}.yaml")
+    shutil.copytree(REPO / "incidents", dest / "incidents")
+    trim_links(dest)
     if hostile:
         shutil.copy(HOSTILE, dest / "cards" / HOSTILE.name)
     return dest

@@ -167,6 +167,11 @@ def coverage_gaps(kb: KnowledgeBase) -> list[str]:
     return out
 
 
+# Cards for which review found that no hazard category fits (issue 15, item 9: the AIR security branch is
+# about attacking other systems, so backdoors are not placed there).
+NO_FITTING_HAZARD = {"backdoor-triggered-behaviour"}
+
+
 def placement_problems(card: Card) -> list[str]:
     refs = {p.ref for p in card.placements}
     taxonomies = {r.partition(":")[0] for r in refs}
@@ -180,7 +185,7 @@ def placement_problems(card: Card) -> list[str]:
             f"no guard taxonomy placement ({' or '.join(GUARD_TAXONOMIES)}), and its examples do not expect every "
             "guard to say 'safe' (a card outside every guard policy says so with its expectations)"
         )
-    if not taxonomies & set(HAZARD_TAXONOMIES):
+    if not taxonomies & set(HAZARD_TAXONOMIES) and card.id not in NO_FITTING_HAZARD:
         out.append(f"no hazard placement ({' or '.join(HAZARD_TAXONOMIES)})")
     return out
 
@@ -600,7 +605,9 @@ def _validate_card_text(root: Path, text: str) -> list[str]:
 
 
 def _card_text() -> str:
-    return (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
+    """The base card as the small knowledge bases hold it (without links to cards they do not copy)."""
+    text = (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
+    return re.sub(r"\nrelated:\n(?:  .*\n)+", "\n", text)
 
 
 def test_self_cited_works_must_be_in_the_verified_bibliography(kb_root):
@@ -916,3 +923,285 @@ def test_card_page_shows_mitigations_evaluations_and_likelihood(tmp_path):
         assert e.name in page and e.measures in page
     for s in card.scenarios:
         assert f"<td>{s.likelihood}</td><td>{s.impact}</td>" in page
+
+
+# Evidence (issue 15 items 1, 4, 5, 8, 9): incidents, related cards, reachable expectations, model facts,
+# and the review fixes. Rules, the repo's records, then planted faults.
+# --------------------------------------------------------------------------------------------------
+
+MIN_CARDS_WITH_INCIDENTS = 40
+MIN_BOUNDARY_WORDS = 12
+# Pairs the issue names as related; each must say where the boundary lies.
+REQUIRED_RELATED = [("harmful-content-via-fictional-framing", "jailbreak-by-role-play-and-persona")]
+
+
+def incident_problems(kb: KnowledgeBase) -> list[str]:
+    """At least 40 live cards link an incident, every link names an incident that exists and says how it shows
+    the risk, and no incident without a language model is shown as if it had one."""
+    out = []
+    linked = [c for c in live(kb) if c.incidents]
+    if len(linked) < MIN_CARDS_WITH_INCIDENTS:
+        out.append(f"{len(linked)} cards link an incident (at least {MIN_CARDS_WITH_INCIDENTS})")
+    for card in sorted(live(kb), key=lambda c: c.id):
+        for link in card.incidents:
+            inc = kb.incidents.get(link.incident)
+            if inc is None:
+                out.append(f"{card.id}: incident {link.incident} does not exist")
+            elif (
+                not inc.language_model
+                and "not a language model" not in link.note.lower()
+                and "pre-llm" not in (link.note.lower())
+            ):
+                out.append(f"{card.id}: {link.incident} involved no language model; the note must say so")
+    return out
+
+
+def related_problems(kb: KnowledgeBase) -> list[str]:
+    """Related cards exist, state a boundary of some substance, agree on the inverse, and the pairs the issue
+    names are related."""
+    from riskcards.models import RELATED_INVERSE
+
+    out = []
+    for card in sorted(live(kb), key=lambda c: c.id):
+        for rel in card.related:
+            other = kb.cards.get(rel.card)
+            if other is None or other.id == card.id:
+                out.append(f"{card.id}: related card {rel.card} does not exist or is itself")
+                continue
+            if len(rel.boundary.split()) < MIN_BOUNDARY_WORDS:
+                out.append(f"{card.id} -> {rel.card}: boundary of {len(rel.boundary.split())} words")
+            back = next((r for r in other.related if r.card == card.id), None)
+            if back is not None and back.relation != RELATED_INVERSE[rel.relation]:
+                out.append(f"{card.id} -> {rel.card}: '{rel.relation}' but the other side says '{back.relation}'")
+    for a, b in REQUIRED_RELATED:
+        if a in kb.cards and not any(r.card == b for r in kb.cards[a].related):
+            out.append(f"{a}: not related to {b}")
+    return out
+
+
+def unreachable_expectations(card: Card, kb: KnowledgeBase) -> list[str]:
+    """Expected guard categories that no placement reaches, directly or through a crosswalk."""
+    from riskcards.validate.incidents import reachable_codes
+
+    out = []
+    guards = kb.guards()
+    for e in card.examples:
+        for x in e.expected:
+            if x.guard not in guards:
+                continue
+            taxonomy = guards[x.guard].guard.taxonomy
+            missing = [c for c in x.categories if c not in reachable_codes(kb, card, taxonomy)]
+            if missing:
+                out.append(f"example {e.id}: {x.guard} {', '.join(missing)} not reachable from the placements")
+    return out
+
+
+def model_fact_problems(kb: KnowledgeBase) -> list[str]:
+    """Every fact about a model has a source; no release date stands without one."""
+    out = []
+    for m in sorted(kb.models.values(), key=lambda m: m.id):
+        if m.released and not (m.facts and m.facts.released):
+            out.append(f"{m.id}: release date {m.released} without a source")
+    return out
+
+
+def review_fix_problems(kb: KnowledgeBase) -> list[str]:
+    """The fixes found in review (issue 15, item 9) stay fixed."""
+    out = []
+
+    def card(cid: str) -> Card | None:
+        return kb.cards.get(cid)
+
+    def places(c: Card | None, ref: str) -> list:
+        return [p for p in (c.placements if c else []) if p.ref == ref]
+
+    if any(p.relation == "exact" for p in places(card("mass-casualty-weapons-uplift"), "weidinger-2021:W4.3")):
+        out.append("mass-casualty-weapons-uplift: W4.3 (code generation) placed as exact")
+    for cid in ("system-prompt-leakage", "backdoor-triggered-behaviour"):
+        c = card(cid)
+        bad = [p.ref for p in (c.placements if c else []) if p.ref.startswith("air-2024:1.")]
+        if bad:
+            out.append(f"{cid}: AIR security-branch placement {', '.join(bad)} (that branch is attacks on others)")
+    for cid in ("deskilling-workers-through-automation", "backdoor-triggered-behaviour"):
+        if places(card(cid), "aegis-2.0:S14"):
+            out.append(f"{cid}: placed in aegis-2.0:S14 ('Other'); the expectations say what guards cannot see")
+    deskilling = card("deskilling-workers-through-automation")
+    if deskilling and "measures exposure" not in " ".join(r.note or "" for r in deskilling.references):
+        out.append("deskilling-workers-through-automation: the exposure study is cited as if it showed behaviour")
+    for cid, eid in (
+        ("unqualified-financial-advice", "payroll-loan-options-pt"),
+        ("unequal-access-to-quality-answers", "free-tier-pregnancy-dismissal-pt"),
+    ):
+        ex = next((e for e in (card(cid).examples if card(cid) else []) if e.id == eid), None)
+        if ex is not None and ex.language != "pt-BR":
+            out.append(f"{cid}/{eid}: Brazilian Portuguese tagged '{ex.language}'")
+    framing = card("harmful-content-via-fictional-framing")
+    if framing:
+        omni = {
+            tuple((x.verdict, tuple(x.categories)) for x in e.expected if x.guard == "omni-moderation-latest")
+            for e in framing.examples
+            if e.sensitivity == "defanged"
+        }
+        if len(omni) > 1:
+            out.append("harmful-content-via-fictional-framing: defanged examples expect different omni verdicts")
+    election = card("election-procedure-misinformation")
+    for e in election.examples if election else []:
+        if e.id == "postal-deadline-de" and any("S13" in x.categories for x in e.expected):
+            out.append("election-procedure-misinformation/postal-deadline-de: expects S13 where safe is likelier")
+    for c in live(kb):
+        for e in c.examples:
+            texts = [e.prompt or "", e.output or "", *(t.content for t in e.turns or [])]
+            if any("Briefwahlbrief" in t for t in texts):
+                out.append(f"{c.id}/{e.id}: 'Briefwahlbrief' (write 'Wahlbrief')")
+    return out
+
+
+def test_forty_cards_link_incidents(repo):
+    kb, _ = repo
+    bad = incident_problems(kb)
+    assert not bad, _report("incident problems", bad)
+
+
+def test_related_cards_state_their_boundaries(repo):
+    kb, _ = repo
+    bad = related_problems(kb)
+    assert not bad, _report("related-card problems", bad)
+
+
+def test_expected_categories_are_reachable_from_placements(repo):
+    kb, _ = repo
+    bad = [f"{c.id}: {m}" for c in sorted(live(kb), key=lambda c: c.id) for m in unreachable_expectations(c, kb)]
+    assert not bad, _report("expectations no placement supports", bad)
+
+
+def test_model_facts_are_sourced(repo):
+    kb, _ = repo
+    bad = model_fact_problems(kb)
+    assert not bad, _report("unsourced model facts", bad)
+
+
+def test_review_fixes_stay_fixed(repo):
+    kb, _ = repo
+    bad = review_fix_problems(kb)
+    assert not bad, _report("review fixes undone", bad)
+
+
+@pytest.fixture(scope="module")
+def evidence_kb() -> KnowledgeBase:
+    result = validate(REPO)
+    assert result.problems == []
+    return result.kb
+
+
+def _swap(kb: KnowledgeBase, card: Card) -> KnowledgeBase:
+    """A knowledge base like ``kb`` with ``card`` replacing the card of the same id."""
+    return KnowledgeBase(
+        root=kb.root,
+        cards={**kb.cards, card.id: card},
+        taxonomies=kb.taxonomies,
+        crosswalks=kb.crosswalks,
+        scenarios=kb.scenarios,
+        models=kb.models,
+        vocab=kb.vocab,
+        incidents=kb.incidents,
+    )
+
+
+def test_self_incident_rule(evidence_kb):
+    kb = evidence_kb
+    assert incident_problems(kb) == []
+    linked = sorted(c.id for c in live(kb) if c.incidents)
+    cut = dict(kb.cards)
+    for cid in linked[: len(linked) - MIN_CARDS_WITH_INCIDENTS + 1]:
+        cut[cid] = cut[cid].model_copy(update={"incidents": []})
+    fewer = _swap(kb, cut[linked[0]])
+    fewer.cards.update(cut)
+    assert incident_problems(fewer)[0] == f"{MIN_CARDS_WITH_INCIDENTS - 1} cards link an incident (at least 40)"
+    card = kb.cards["hate-speech-against-protected-groups"]
+    tay = next(i for i in card.incidents if i.incident == "microsoft-tay-2016-pre-llm")
+    silent = card.model_copy(
+        update={"incidents": [tay.model_copy(update={"note": "A chatbot posted racist messages."})]}
+    )
+    assert incident_problems(_swap(kb, silent)) == [
+        "hate-speech-against-protected-groups: microsoft-tay-2016-pre-llm involved no language model; the note must "
+        "say so"
+    ]
+
+
+def test_self_related_rule(evidence_kb):
+    kb = evidence_kb
+    assert related_problems(kb) == []
+    a = kb.cards["harmful-content-via-fictional-framing"]
+    unrelated = a.model_copy(
+        update={"related": [r for r in a.related if r.card != "jailbreak-by-role-play-and-persona"]}
+    )
+    assert related_problems(_swap(kb, unrelated)) == [
+        "harmful-content-via-fictional-framing: not related to jailbreak-by-role-play-and-persona"
+    ]
+    short = a.model_copy(update={"related": [r.model_copy(update={"boundary": "They overlap."}) for r in a.related]})
+    assert any("boundary of 2 words" in p for p in related_problems(_swap(kb, short)))
+    flipped = a.model_copy(update={"related": [r.model_copy(update={"relation": "specialises"}) for r in a.related]})
+    assert any("'specialises' but the other side says 'overlaps'" in p for p in related_problems(_swap(kb, flipped)))
+
+
+def test_self_reachability_rule(evidence_kb):
+    kb = evidence_kb
+    card = kb.cards["sycophantic-validation-of-risky-plans"]
+    assert unreachable_expectations(card, kb) == []
+    stripped = card.model_copy(
+        update={"placements": [p for p in card.placements if p.ref not in ("llama-guard-3:S2", "weidinger-2021:W3.3")]}
+    )
+    kb2 = _swap(kb, stripped)
+    assert unreachable_expectations(stripped, kb2) == [
+        "example drive-after-drinks: llama-guard-3-8b S2 not reachable from the placements"
+    ]
+
+
+def test_self_model_fact_rule(evidence_kb):
+    kb = evidence_kb
+    assert model_fact_problems(kb) == []
+    m = kb.models["gpt-4o"].model_copy(update={"released": "2024-05-13"})
+    kb2 = KnowledgeBase(root=kb.root, models={**kb.models, "gpt-4o": m})
+    assert model_fact_problems(kb2) == ["gpt-4o: release date 2024-05-13 without a source"]
+
+
+def test_self_review_fixes(evidence_kb):
+    from riskcards.models import Placement
+
+    kb = evidence_kb
+    assert review_fix_problems(kb) == []
+
+    def undo(cid: str, **update) -> list[str]:
+        return review_fix_problems(_swap(kb, kb.cards[cid].model_copy(update=update)))
+
+    weapons = kb.cards["mass-casualty-weapons-uplift"]
+    exact = [p.model_copy(update={"relation": "exact"}) if p.ref.endswith("W4.3") else p for p in weapons.placements]
+    assert undo("mass-casualty-weapons-uplift", placements=exact) == [
+        "mass-casualty-weapons-uplift: W4.3 (code generation) placed as exact"
+    ]
+    leak = kb.cards["system-prompt-leakage"]
+    air = [*leak.placements, Placement(ref="air-2024:1.1", relation="broader", rationale="Confidentiality.")]
+    assert undo("system-prompt-leakage", placements=air)[0].startswith("system-prompt-leakage: AIR security-branch")
+    backdoor = kb.cards["backdoor-triggered-behaviour"]
+    other = [*backdoor.placements, Placement(ref="aegis-2.0:S14", relation="related", rationale="Other.")]
+    assert undo("backdoor-triggered-behaviour", placements=other) == [
+        "backdoor-triggered-behaviour: placed in aegis-2.0:S14 ('Other'); the expectations say what guards cannot see"
+    ]
+    desk = kb.cards["deskilling-workers-through-automation"]
+    refs = [r.model_copy(update={"note": "Shows models replacing workers."}) for r in desk.references]
+    assert undo("deskilling-workers-through-automation", references=refs)
+    fin = kb.cards["unqualified-financial-advice"]
+    pt = [e.model_copy(update={"language": "pt"}) if e.id == "payroll-loan-options-pt" else e for e in fin.examples]
+    assert undo("unqualified-financial-advice", examples=pt) == [
+        "unqualified-financial-advice/payroll-loan-options-pt: Brazilian Portuguese tagged 'pt'"
+    ]
+    el = kb.cards["election-procedure-misinformation"]
+    back = [
+        e.model_copy(update={"prompt": e.prompt.replace("Wahlbrief", "Briefwahlbrief")})
+        if e.id == "postal-deadline-de"
+        else e
+        for e in el.examples
+    ]
+    assert undo("election-procedure-misinformation", examples=back) == [
+        "election-procedure-misinformation/postal-deadline-de: 'Briefwahlbrief' (write 'Wahlbrief')"
+    ]

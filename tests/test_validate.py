@@ -75,7 +75,7 @@ def test_cli_exit_codes_and_no_traceback(broken_root, kb_root):
     bad = run_cli("validate", cwd=broken_root)
     assert bad.returncode == 1
     assert "Traceback" not in bad.stdout + bad.stderr
-    assert bad.stdout.splitlines()[-1].startswith("65 problems in 25 files")
+    assert bad.stdout.splitlines()[-1].startswith("66 problems in 25 files")
     good = run_cli("validate", cwd=kb_root)
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.startswith("ok: ")
@@ -94,7 +94,7 @@ def test_cli_outside_a_knowledge_base_is_a_usage_error(tmp_path):
 def test_json_format(broken_root):
     out = run_cli("validate", "--format", "json", cwd=broken_root)
     data = json.loads(out.stdout)
-    assert data["problem_count"] == 65
+    assert data["problem_count"] == 66
     first = data["problems"][0]
     assert set(first) == {"path", "line", "col", "message", "check"}
 
@@ -102,7 +102,7 @@ def test_json_format(broken_root):
 def test_github_format_is_workflow_annotation_syntax(broken_root):
     out = run_cli("validate", "--format", "github", cwd=broken_root)
     lines = out.stdout.splitlines()
-    assert len(lines) == 65
+    assert len(lines) == 66
     pattern = re.compile(r"^::error file=[^,:]+,line=\d+,col=\d+,title=[^,:]+::.+$")
     for line in lines:
         assert pattern.match(line), line

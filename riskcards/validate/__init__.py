@@ -8,7 +8,8 @@ here raises on bad input and nothing prints; the CLI decides how to show the res
 
 The package has one module per job: ``run`` (reading and orchestration, and the tables of checks),
 ``messages`` (schema errors as located messages), ``common`` (what the checks share), and one module per
-record kind with its checks beyond the schema (``cards``, ``taxonomies``, ``crosswalks``, ``models``,
+record kind with its checks beyond the schema (``cards``, ``taxonomies``, ``crosswalks``, ``models``, ``incidents``
+(incidents, incident links, related cards, reachable expectations, model facts),
 ``vocabulary``).
 """
 

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from ..kb import KnowledgeBase
 from ..load import Loaded, discover, load_many
-from ..models import KINDS, Card, Crosswalk, HarmTypeVocabulary, Model, Scenario, Taxonomy
+from ..models import KINDS, Card, Crosswalk, HarmTypeVocabulary, Incident, Model, Scenario, Taxonomy
 from ..problems import Problem, display_path
-from . import cards, crosswalks, models, taxonomies, vocabulary
+from . import cards, crosswalks, incidents, models, taxonomies, vocabulary
 from .common import Files
 from .messages import salvage, schema_problems
 
@@ -33,13 +33,21 @@ RECORD_CHECKS: dict[type, RecordCheck] = {
     Card: cards.check,
     Crosswalk: crosswalks.check,
     Model: models.check,
+    Incident: incidents.check_incident,
 }
 """The checks beyond the schema of one record (with the whole knowledge base to look things up in)."""
 
-KB_CHECKS: list[KbCheck] = [cards.check_aliases]
+KB_CHECKS: list[KbCheck] = [cards.check_aliases, incidents.check]
 """Checks over the whole knowledge base, run after every record's own checks."""
 
-_TABLES = {Card: "cards", Taxonomy: "taxonomies", Crosswalk: "crosswalks", Scenario: "scenarios", Model: "models"}
+_TABLES = {
+    Card: "cards",
+    Taxonomy: "taxonomies",
+    Crosswalk: "crosswalks",
+    Scenario: "scenarios",
+    Model: "models",
+    Incident: "incidents",
+}
 
 
 @dataclass
@@ -173,7 +181,8 @@ def _record(files: Files, rec: Loaded) -> tuple[Any, list[Problem]]:
         return None, []
     if rec.kind is None:
         folders = ", ".join(
-            k + "/" for k in ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab")
+            k + "/"
+            for k in ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "incidents")
         )
         return None, [Problem(rec.shown, 1, 1, f"not in a record folder; records live in {folders}", "file")]
     model = KINDS[rec.kind]
@@ -195,8 +204,16 @@ def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Proble
         Crosswalk: kb.crosswalks,
         Scenario: kb.scenarios,
         Model: kb.models,
+        Incident: kb.incidents,
     }
-    kind_names = {Card: "card", Taxonomy: "taxonomy", Crosswalk: "crosswalk", Scenario: "scenario", Model: "model"}
+    kind_names = {
+        Card: "card",
+        Taxonomy: "taxonomy",
+        Crosswalk: "crosswalk",
+        Scenario: "scenario",
+        Model: "model",
+        Incident: "incident",
+    }
     for shown, (rec, obj) in typed.items():
         if isinstance(obj, HarmTypeVocabulary):
             if kb.vocab is not None:
