@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from conftest import trim_links
 from guard_kit import make_kb
 from typer.testing import CliRunner
 
@@ -24,6 +25,7 @@ def _kb_with_repo_verdicts(tmp_path: Path) -> Path:
     shutil.copy(
         REPO / "cards" / "confident-wrong-dosage-advice.yaml", root / "cards" / "confident-wrong-dosage-advice.yaml"
     )
+    trim_links(root)
     return root
 
 
