@@ -530,7 +530,12 @@ def query_result(conn: sqlite3.Connection, q: Query) -> dict:
 # --------------------------------------------------------------------------------------------------
 
 
+GARAK_TAG_PREFIX = "risk-cards:lmrc:"  # garak's probe tags; the card carries the alias lmrc-<stem> (stem in kebab form)
+
+
 def resolve_card_id(conn, card_id: str) -> str:
+    if card_id.startswith(GARAK_TAG_PREFIX):
+        card_id = "lmrc-" + card_id.removeprefix(GARAK_TAG_PREFIX).replace("_", "-")
     row = conn.execute(
         "SELECT id FROM cards WHERE id = ? UNION ALL SELECT card_id FROM card_aliases WHERE alias = ?",
         (card_id, card_id),
