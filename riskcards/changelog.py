@@ -92,13 +92,6 @@ def _list(data: dict | None, key: str) -> list:
     return value if isinstance(value, list) else []
 
 
-def _semver(v: str | None) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in (v or "").split("."))
-    except ValueError:
-        return ()
-
-
 def _content(data: dict | None) -> dict:
     return {k: v for k, v in (data or {}).items() if k not in ("version", "changelog")}
 

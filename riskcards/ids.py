@@ -28,7 +28,7 @@ LANG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?(?:-[A
 LANG_HINT = "a BCP 47 language tag such as 'en', 'de', 'pt-BR' or 'zh-Hant'"
 
 DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
-DATE_HINT = "a date written YYYY-MM-DD, e.g. '2024-05-01'"
+DATE_HINT = "a date as YYYY-MM-DD, e.g. '2024-05-01'"
 
 MONTH_OR_DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?$"
 MONTH_OR_DATE_HINT = "a date written YYYY-MM-DD, or YYYY-MM when the day is not confirmed, e.g. '2024-02-14'"
@@ -36,14 +36,16 @@ MONTH_OR_DATE_HINT = "a date written YYYY-MM-DD, or YYYY-MM when the day is not 
 SEMVER_PATTERN = r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$"
 SEMVER_HINT = "a version MAJOR.MINOR.PATCH such as '1.0.0'"
 
-URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#][^\s]*$"  # schemes are case-insensitive
 URL_HINT = "an absolute http(s) URL such as 'https://arxiv.org/abs/2303.18190'"
 
 DOI_PATTERN = r"^10\.[0-9]{4,9}/\S+$"
 DOI_HINT = "a bare DOI such as '10.1145/3531146.3533088' (no 'https://doi.org/' prefix)"
 
-SPDX_PATTERN = r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$"
-SPDX_HINT = "an SPDX licence expression such as 'CC-BY-4.0'"
+# An SPDX licence expression: identifiers joined by AND, OR or WITH, with parentheses for grouping (a regular
+# expression cannot check that they balance; `spdx_problem` does).
+SPDX_PATTERN = r"^\(*[A-Za-z0-9.+-]+\)*(?: (?:AND|OR|WITH) \(*[A-Za-z0-9.+-]+\)*)*$"
+SPDX_HINT = "an SPDX licence expression such as 'CC-BY-4.0' or 'MIT OR (Apache-2.0 AND BSD-3-Clause)'"
 
 PATTERN_HINTS = {
     ID_PATTERN: ID_HINT,
@@ -104,3 +106,26 @@ def did_you_mean(value: str, candidates, n: int = 3, *, always: bool = False) ->
     if not hits:
         return ""
     return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"
+
+
+def semver(version: str | None) -> tuple:
+    """A MAJOR.MINOR.PATCH version as a tuple that sorts like the versions do. Never raises: parts that are
+    not numbers count as 0, and a part of any length compares by its number of digits first (so a
+    4,301-digit part is compared without converting it to an int)."""
+    out: list = []
+    for part in str(version).split(".")[:3]:
+        digits = part.lstrip("0") if part.isdigit() else ""
+        out.append((len(digits), digits))
+    while len(out) < 3:
+        out.append((0, ""))
+    return tuple(out)
+
+
+def spdx_problem(expression: str) -> str | None:
+    """Why an SPDX expression that matches SPDX_PATTERN is still malformed (unbalanced parentheses), or None."""
+    depth = 0
+    for ch in expression:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return "closes a parenthesis that was not opened"
+    return "opens a parenthesis that is not closed" if depth else None

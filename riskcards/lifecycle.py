@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import gitbase
+from . import gitbase, ids
 from .gitbase import Change, GitError
 from .kb import KnowledgeBase
 from .load import KIND_DIRS, parse_yaml
@@ -227,12 +227,11 @@ def _items(items) -> list[Any]:
     return [x for x in items or [] if x is not None]
 
 
-def _semver(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split("."))
-
-
 def _bumps(v: str) -> str:
-    major, minor, patch = _semver(v)
+    parts = v.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) < 100 for p in parts):
+        return "to a higher MAJOR.MINOR.PATCH"
+    major, minor, patch = (int(p) for p in parts)
     return f"{major}.{minor}.{patch + 1} for a correction, {major}.{minor + 1}.0 for new examples, placements or scenarios, {major + 1}.0.0 when the risk's scope changes"
 
 
@@ -367,7 +366,7 @@ def _check_placeholders(run: _Run) -> None:
 def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
     before_side = _Side(rel, "card", data=None, record=old)
     changed = _content(before_side) != _content(after)
-    old_v, new_v = _semver(old.version), _semver(new.version)
+    old_v, new_v = ids.semver(old.version), ids.semver(new.version)
     if new_v < old_v:
         run.at(
             rel,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,23 +114,9 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
         ]
     if path.is_dir():
         return None, [Problem(shown, 1, 1, "is a directory, not a record file; records are single .yaml files", "file")]
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, [
-                Problem(
-                    shown,
-                    1,
-                    1,
-                    f"file is {size / 1e6:.1f} MB; a record may be at most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it",
-                    "file",
-                )
-            ]
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(shown, 1, 1, "no such file", "file")]
-    except OSError as exc:
-        return None, [Problem(shown, 1, 1, f"cannot read the file: {exc.strerror}", "file")]
+    raw, problem = _read_regular(path, shown)
+    if raw is None:
+        return None, [problem] if problem else []
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -153,6 +140,45 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
             )
         ]
     return text, []
+
+
+def _read_regular(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a regular file of at most MAX_BYTES. Anything else (a FIFO, a device such as /dev/zero, a
+    socket) is refused without reading, and the file is opened without blocking, so nothing can hang or
+    read without end."""
+
+    def refuse(message: str, check: str = "file") -> tuple[None, Problem]:
+        return None, Problem(shown, 1, 1, message, check)
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return refuse("no such file")
+    except OSError as exc:
+        return refuse(f"cannot read the file: {exc.strerror}")
+    if not stat.S_ISREG(st.st_mode):
+        return refuse("is not a regular file (a FIFO, device or socket); a record is a plain .yaml file")
+    if st.st_size > MAX_BYTES:
+        return refuse(
+            f"file is {st.st_size / 1e6:.1f} MB; a record may be at most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it"
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return refuse(f"cannot read the file: {exc.strerror}")
+    try:
+        st = os.fstat(fd)  # the file opened, which may not be the one stat() saw
+        if not stat.S_ISREG(st.st_mode):
+            return refuse("is not a regular file (a FIFO, device or socket); a record is a plain .yaml file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return refuse(f"cannot read the file: {exc.strerror}")
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_BYTES:
+        return refuse(f"file is over {MAX_BYTES / 1e6:.0f} MB; a record may be at most that, so split it or trim it")
+    return raw, None
 
 
 def parse_yaml(text: str) -> Any:
@@ -216,6 +242,9 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
     if text is None:
         return rec
     rec.text = text
+    if "&" in text and "*" in text and (bomb := _alias_expansion(text)):
+        rec.problem(*bomb, "yaml-syntax")
+        return rec
     try:
         data = parse_yaml(text)
     except yaml_rs.YAMLDecodeError as exc:
@@ -223,7 +252,7 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
         rec.problem(line, col, msg, "yaml-syntax")
         return rec
     except (RecursionError, ValueError, OverflowError) as exc:
-        rec.problem(1, 1, f"cannot read this YAML: {exc}", "yaml-syntax")
+        rec.problem(*_locate_unreadable(text, exc), "yaml-syntax")
         return rec
     if data is None:
         rec.problem(1, 1, "file is empty; a record is a YAML mapping of fields (start from `riskcards new`)", "empty")
@@ -253,10 +282,13 @@ def load_file(path: Path, root: Path, shown: str | None = None, kind: str | None
             "structure",
         )
         return rec
+    for line, col, message, check in _scan_values(data, text):
+        rec.problem(line, col, message, check)
     try:
         rec.payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold; the policy above should prevent it
-        rec.problem(1, 1, f"a value cannot be represented as JSON: {exc}", "structure")
+        if not rec.problems:
+            rec.problem(1, 1, f"a value cannot be represented as JSON: {exc}", "structure")
         return rec
     rec.digest = hashlib.sha1(rec.payload).hexdigest()  # here, in the worker processes when there are any
     rec._data = data
@@ -332,3 +364,150 @@ def _is_multi_document(text: str) -> bool:
         return sum(1 for _ in yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))) > 1
     except yaml.YAMLError:
         return False
+
+
+EXPANDED_MAX = 5 * MAX_BYTES
+"""The most characters a file may hold once its aliases are expanded (anchors may repeat a value, but a
+1 MB file must not expand into gigabytes)."""
+
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what JSON (orjson) holds
+_BIG_INT = "a number too large to hold; numbers here are small (quote it if it is text)"
+_DIGITS_RE = re.compile(r"[0-9]{4000,}")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CORE_SPECIAL = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"}
+
+
+def _alias_expansion(text: str) -> tuple[int, int, str] | None:
+    """Where a file's aliases expand it beyond EXPANDED_MAX, computed on the unexpanded node graph (PyYAML
+    composes an alias as the same node, so this takes time and memory in proportion to the file)."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        return None  # the parser reports it
+    if root is None:
+        return None
+    size: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            size[id(node)] = len(node.value) + 1
+            continue
+        children = [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else node.value
+        if done:
+            size[id(node)] = 1 + sum(size.get(id(c), 0) for c in children)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+    if size[id(root)] <= EXPANDED_MAX:
+        return None
+    first = re.search(r"(?:^|[\s\[{,:-])\*[^\s,\]}]+", text, re.MULTILINE)
+    off = first.start() + (first.group()[0] != "*") if first else 0
+    line, col = text.count("\n", 0, off) + 1, off - (text.rfind("\n", 0, off) + 1) + 1
+    return (
+        line,
+        col,
+        f"aliases expand this file to over {EXPANDED_MAX // 1_000_000} million characters (an alias bomb?); "
+        "write the values out instead of using anchors",
+    )
+
+
+def _locate_unreadable(text: str, exc: BaseException) -> tuple[int, int, str]:
+    """A position and message for input the parser gives up on: a number too long to convert, or nesting
+    too deep to follow."""
+    if isinstance(exc, ValueError) and (m := _DIGITS_RE.search(text)):
+        line, col = text.count("\n", 0, m.start()) + 1, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+        return line, col, f"a number of {len(m.group())} digits; quote it if it is text, numbers here are small"
+    if isinstance(exc, RecursionError):
+        depth = 0
+        for off, ch in enumerate(text):
+            depth += (ch in "[{") - (ch in "]}")
+            if depth > 100:
+                line, col = text.count("\n", 0, off) + 1, off - (text.rfind("\n", 0, off) + 1) + 1
+                return line, col, "nesting is too deep to read; records nest a few levels at most"
+        return 1, 1, "nesting is too deep to read; records nest a few levels at most"
+    return 1, 1, f"cannot read this YAML: {exc}"
+
+
+def _scan_values(data: Any, text: str) -> list[tuple[int, int, str, str]]:
+    """Values the loading policy refuses, located: control characters other than tab and newline in any
+    text, keys that are not plain names, and YAML 1.2 core-schema .nan/.inf (a number JSON cannot hold).
+    A spelling outside the core schema (e.g. '.Nan') is text, as for any YAML 1.2 loader; it is turned
+    back into the string it was written as."""
+    found: list[tuple[tuple, str, bool, str]] = []  # (path, message, at key, check)
+    fix: list[tuple[Any, Any, tuple]] = []  # (container, key or index, path) of non-core .nan/.inf
+    drop: list[tuple[dict, Any]] = []  # keys reported here and removed, so the schema does not report them again
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack and len(found) < 50:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(k, str):
+                    if _CONTROL_RE.search(k):
+                        found.append(((*path, k), _control_message(k, "a key"), True, "control-character"))
+                elif isinstance(k, float) and k != k or k in (float("inf"), float("-inf")):
+                    found.append(
+                        (
+                            (*path, k),
+                            f"key '{'.nan' if k != k else k}' is a number that JSON cannot hold; write a plain name",
+                            True,
+                            "key",
+                        )
+                    )
+                    drop.append((node, k))
+                elif isinstance(k, (tuple, list, dict, frozenset)):
+                    found.append((path, "a key is a list or mapping; keys are plain names", False, "key"))
+                if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+                    fix.append((node, k, (*path, k)))
+                elif isinstance(v, int) and not isinstance(v, bool) and not _INT_MIN <= v <= _INT_MAX:
+                    found.append(((*path, k), _BIG_INT, False, "yaml-number"))
+                else:
+                    stack.append((v, (*path, k)))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+                    fix.append((node, i, (*path, i)))
+                elif isinstance(v, int) and not isinstance(v, bool) and not _INT_MIN <= v <= _INT_MAX:
+                    found.append(((*path, i), _BIG_INT, False, "yaml-number"))
+                else:
+                    stack.append((v, (*path, i)))
+        elif isinstance(node, str) and _CONTROL_RE.search(node):
+            found.append((path, _control_message(node, "text"), False, "control-character"))
+    out: list[tuple[int, int, str, str]] = []
+    for mapping, k in drop:
+        mapping.pop(k, None)
+    if not found and not fix:
+        return out
+    from .locate import Locator
+
+    loc = Locator(text)
+    for container, key, path in fix:
+        written = loc.scalar(path)
+        if written is not None and written not in _CORE_SPECIAL:
+            container[key] = written  # not a number under the YAML 1.2 core schema: the text as written
+        else:
+            line, col = loc.find(path)
+            out.append(
+                (
+                    line,
+                    col,
+                    f"'{written or path[-1]}' is a number (not-a-number or infinity) in YAML; quote it if it is text",
+                    "yaml-number",
+                )
+            )
+    for path, message, at_key, check in found:
+        line, col = loc.find(path, key=at_key)
+        out.append((line, col, message, check))
+    return out
+
+
+def _control_message(value: str, what: str) -> str:
+    ch = _CONTROL_RE.search(value).group()  # type: ignore[union-attr]
+    return (
+        f"{what} holds the control character U+{ord(ch):04X}; remove it (text may hold tab and newline, "
+        "no other control characters)"
+    )

@@ -620,8 +620,10 @@ def test_github_format_matches_the_annotation_syntax(repo):
 def test_github_format_escapes_percent_and_newlines():
     from riskcards.problems import Problem
 
+    # A line break in a message is an echoed value: it stays visible on the one line (never %0A, which
+    # GitHub would show as a second line of the annotation).
     p = Problem("cards/a,b:c.yaml", 3, 7, "50% off\nnext line", "check:x")
-    assert p.github() == "::error file=cards/a%2Cb%3Ac.yaml,line=3,col=7,title=check%3Ax::50%25 off%0Anext line"
+    assert p.github() == "::error file=cards/a%2Cb%3Ac.yaml,line=3,col=7,title=check%3Ax::50%25 off\\nnext line"
     assert GITHUB_LINE.match(p.github())
 
 

@@ -4,6 +4,7 @@ guard expectations, scenarios, references, status fields and changelog; and card
 from __future__ import annotations
 
 from .. import ids
+from ..ids import semver
 from ..kb import KnowledgeBase
 from ..models import Card
 from . import evidence
@@ -222,6 +223,9 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
         if ref.url is not None and (why := url_problem(ref.url)):
             add(files.at(shown, ("references", i, "url"), f"URL {why}", "url"))
 
+    if isinstance(card.license, str) and (why := ids.spdx_problem(card.license)):
+        add(files.at(shown, ("license",), f"licence expression {why}", "license"))
+
     evidence.check_card(kb, card, lambda path, msg, check: files.at(shown, path, msg, check), add)
     _check_lifecycle(kb, card, shown, files, add)
 
@@ -294,8 +298,10 @@ def _check_lifecycle(kb: KnowledgeBase, card: Card, shown: str, files: Files, ad
                     "lifecycle",
                 )
             )
-    versions = [e.version for e in card.changelog]
+    versions = [e.version if e is not None else None for e in card.changelog]
     for i, entry in enumerate(card.changelog):
+        if entry is None:  # not a valid entry; its schema problem is reported
+            continue
         if date_of(entry.date) is None:
             add(files.at(shown, ("changelog", i, "date"), f"'{entry.date}' is not a real date", "date"))
         if versions.count(entry.version) > 1 and versions.index(entry.version) != i:
@@ -307,7 +313,12 @@ def _check_lifecycle(kb: KnowledgeBase, card: Card, shown: str, files: Files, ad
                     "lifecycle",
                 )
             )
-    if versions and card.version is not None and _semver(versions[-1]) > _semver(card.version):
+    if (
+        versions
+        and versions[-1] is not None
+        and card.version is not None
+        and semver(versions[-1]) > semver(card.version)
+    ):
         add(
             files.at(
                 shown,
@@ -316,10 +327,6 @@ def _check_lifecycle(kb: KnowledgeBase, card: Card, shown: str, files: Files, ad
                 "lifecycle",
             )
         )
-
-
-def _semver(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split("."))
 
 
 def check_aliases(kb: KnowledgeBase, files: Files, add) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import re
 from urllib.parse import urlsplit
 
 from .. import ids
@@ -40,11 +41,19 @@ def date_of(value: str | None) -> _dt.date | None:
         return None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 @functools.lru_cache(maxsize=4096)
 def url_problem(url: str) -> str | None:
     """Why a URL is not well formed, or None."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    if _CONTROL.search(url):
+        return "contains a control character; remove it"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. 'http://[' or brackets that are not an IPv6 address
+        return "has a malformed host (square brackets hold an IPv6 address, as in http://[2001:db8::1]/)"
     if parts.scheme not in ("http", "https"):
         return "must start with http:// or https://"
     if not host or ("." not in host and host != "localhost"):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .. import ids
 from ..load import Loaded
-from ..problems import Problem
+from ..problems import PER_FILE, Problem, more_problems
 from .common import Files
 
 _TYPE_NAMES = {
@@ -157,7 +157,8 @@ def schema_message(err: dict, model: type[BaseModel], data: Any, path: tuple) ->
 
 def schema_problems(files: Files, rec: Loaded, model: type[BaseModel], exc: ValidationError) -> list[Problem]:
     out = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors[:PER_FILE]:  # the rest are counted, not worded: a file may hold 100,000 unknown keys
         path = _data_path(rec.data, err["loc"])
         message, at_key = schema_message(err, model, rec.data, path)
         if err["type"] == "missing":
@@ -165,6 +166,8 @@ def schema_problems(files: Files, rec: Loaded, model: type[BaseModel], exc: Vali
         else:
             line, col = files.locator(rec.shown).find(path, key=at_key)
         out.append(Problem(rec.shown, line, col, message, "schema"))
+    if len(errors) > PER_FILE:
+        out.append(more_problems(rec.shown, len(errors) - PER_FILE))
     return out
 
 

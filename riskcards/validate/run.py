@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ..kb import KnowledgeBase
 from ..load import Loaded, discover, load_many
 from ..models import KINDS, Card, Crosswalk, HarmTypeVocabulary, Incident, Model, Scenario, Taxonomy
-from ..problems import Problem, display_path
+from ..problems import Problem, cap_per_file, display_path
 from . import cards, crosswalks, incidents, models, taxonomies, vocabulary
 from .common import Files
 from .messages import salvage, schema_problems
@@ -158,7 +158,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     else:
         checked = len(files.loaded)
     # Drop repeats (e.g. the same file passed twice) and sort by file, line, column.
-    return Result(kb=kb, problems=sorted(set(problems)), checked=checked)
+    return Result(kb=kb, problems=cap_per_file(list(set(problems))), checked=checked)
 
 
 def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
