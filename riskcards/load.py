@@ -90,14 +90,111 @@ def kind_of(path: Path, root: Path) -> str | None:
 
 
 def discover(root: Path) -> list[tuple[Path, str, str]]:
-    """Every record file of the knowledge base as (path, shown path, kind), in a stable order."""
+    """Every record file of the knowledge base as (path, shown path, kind), in a stable order. A symbolic
+    link that leads out of the knowledge base is not a record (see ``strays``)."""
     out: list[tuple[Path, str, str]] = []
     for sub, kind in KIND_DIRS.items():
         folder = root / sub
         if folder.is_dir():
-            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith((".yaml", ".yml")))
-            out.extend((folder / name, f"{sub}/{name}", kind) for name in names)
+            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(RECORD_SUFFIXES))
+            out.extend((folder / name, f"{sub}/{name}", kind) for name in names if not _leaves(folder / name, root))
     return out
+
+
+RECORD_SUFFIXES = (".yaml", ".yml")
+_HIDDEN_OK = {".gitkeep", ".gitignore", ".DS_Store"}
+
+
+def strays(root: Path) -> list[Problem]:
+    """Files that look like records but that no check would see, each reported where it is: in a record
+    folder, anything that is not a ``.yaml`` record (``x.YAML``, ``x``, a sub-folder's files); at the top
+    level, a folder of YAML files that is not a record folder; anywhere, a link that leaves the knowledge base."""
+    out: list[Problem] = []
+    folders = set(KIND_DIRS)
+    for sub in KIND_DIRS:
+        folder = root / sub
+        if not folder.is_dir():
+            continue
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            shown = f"{sub}/{entry.name}"
+            path = folder / entry.name
+            if entry.name.endswith(RECORD_SUFFIXES):
+                if _leaves(path, root):
+                    out.append(
+                        Problem(
+                            shown,
+                            1,
+                            1,
+                            "a symbolic link that leads out of the knowledge base; records are files inside it",
+                            "file",
+                        )
+                    )
+                continue
+            if entry.name in _HIDDEN_OK or (
+                entry.name.startswith(".") and not entry.name.lower().endswith(RECORD_SUFFIXES)
+            ):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if f"{sub}/{entry.name}" in folders:  # taxonomies/crosswalks
+                    continue
+                found = sorted(p for p in path.rglob("*") if p.suffix.lower() in RECORD_SUFFIXES)[:20]
+                for p in found:
+                    rel = f"{sub}/{p.relative_to(folder).as_posix()}"
+                    out.append(
+                        Problem(
+                            rel,
+                            1,
+                            1,
+                            f"in a sub-folder of {sub}/, where no check sees it; records are files directly in {sub}/",
+                            "file",
+                        )
+                    )
+                continue
+            stem = entry.name.rsplit(".", 1)[0] if "." in entry.name else entry.name
+            out.append(
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    f"not a record file, so no check sees it; records are named "
+                    f"<id>.yaml (rename it to '{stem}.yaml', or move it out of {sub}/)",
+                    "file",
+                )
+            )
+    try:
+        top = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in top:
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False) or entry.name in folders:
+            continue
+        try:
+            yamls = sorted(e.name for e in os.scandir(entry.path) if e.name.lower().endswith(RECORD_SUFFIXES))
+        except OSError:
+            continue
+        for name in yamls[:20]:
+            folders_list = ", ".join(d + "/" for d in KIND_DIRS)
+            out.append(
+                Problem(
+                    f"{entry.name}/{name}",
+                    1,
+                    1,
+                    f"{entry.name}/ is not a record folder, so no check sees this file; records live in {folders_list}",
+                    "file",
+                )
+            )
+    return out
+
+
+def _leaves(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target lies outside ``root``."""
+    if not path.is_symlink():
+        return False
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
 
 
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:

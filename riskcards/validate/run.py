@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..kb import KnowledgeBase
-from ..load import Loaded, discover, load_many
+from ..load import Loaded, discover, load_many, strays
 from ..models import KINDS, Card, Crosswalk, HarmTypeVocabulary, Incident, Model, Scenario, Taxonomy
 from ..problems import Problem, cap_per_file, display_path
-from . import cards, crosswalks, incidents, models, taxonomies, vocabulary
+from . import cards, checks, crosswalks, incidents, models, taxonomies, vocabulary
 from .common import Files
 from .messages import salvage, schema_problems
 
@@ -39,6 +39,13 @@ RECORD_CHECKS: dict[type, RecordCheck] = {
 
 KB_CHECKS: list[KbCheck] = [cards.check_aliases, incidents.check]
 """Checks over the whole knowledge base, run after every record's own checks."""
+
+OtherFiles = Callable[[Path, KnowledgeBase], list[Problem]]
+
+OTHER_FILES: dict[str, OtherFiles] = {".jsonl": checks.guard_results}
+"""Files that are not YAML records, by suffix, and the function that checks all of them in a knowledge base
+(from the folder it owns, e.g. checks/*.jsonl); a file of that kind named on the command line is answered
+by it instead of being parsed as YAML."""
 
 _TABLES = {
     Card: "cards",
@@ -109,11 +116,13 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     kb = KnowledgeBase(root=root)
     problems: list[Problem] = []
     found = discover(root)
+    problems.extend(strays(root))
     known = {shown for _, shown, _ in found}
     extra = []
+    others = [p for p in paths or [] if Path(p).suffix in OTHER_FILES]
     for p in paths or []:
         shown = display_path(p, root)
-        if shown not in known:
+        if shown not in known and p not in others:
             extra.append((p, shown, None))
             known.add(shown)
     items = [*found, *extra]
@@ -149,7 +158,14 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     _collect(kb, typed, files, problems)
     _check_all(kb, typed, files, problems)
     problems.extend(_assessment_problems(root, kb))
-    problems.extend(_guard_result_problems(root, kb))
+    for check_files in OTHER_FILES.values():
+        problems.extend(check_files(root, kb))
+    for p in others:
+        shown = display_path(p, root)
+        if not shown.startswith("checks/"):
+            problems.append(
+                Problem(shown, 1, 1, "not a record; guard results (.jsonl) live in checks/, records are .yaml", "file")
+            )
 
     if paths:
         wanted = {display_path(p, root) for p in paths}
@@ -166,13 +182,6 @@ def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
     from ..assess.records import load_all
 
     return load_all(root, kb)[1]
-
-
-def _guard_result_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
-    """Recorded guard verdicts (checks/*.jsonl): the problems the build reports, and stale verdicts."""
-    from ..guards.checks import problems
-
-    return problems(root, kb)
 
 
 def _record(files: Files, rec: Loaded) -> tuple[Any, list[Problem]]:
