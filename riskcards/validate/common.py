@@ -42,13 +42,14 @@ def date_of(value: str | None) -> _dt.date | None:
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ESCAPED_NUL = re.compile("%00")
 
 
 @functools.lru_cache(maxsize=4096)
 def url_problem(url: str) -> str | None:
     """Why a URL is not well formed, or None."""
-    if _CONTROL.search(url):
-        return "contains a control character; remove it"
+    if _CONTROL.search(url) or _ESCAPED_NUL.search(url):
+        return "contains a control character (or an escaped NUL, %00); remove it"
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""

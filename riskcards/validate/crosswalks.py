@@ -12,7 +12,9 @@ def check(kb: KnowledgeBase, cw: Crosswalk, shown: str, files: Files, add) -> No
     ok = True
     for end in ("source", "target"):
         tid = getattr(cw, end)
-        if tid not in kb.taxonomies:
+        if tid is None:  # not a valid id; its schema problem is reported
+            ok = False
+        elif tid not in kb.taxonomies:
             add(
                 files.at(
                     shown, (end,), f"unknown taxonomy '{tid}'{ids.did_you_mean(tid, kb.taxonomies)}", "unknown-taxonomy"

@@ -138,6 +138,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
         cache.reused = len(hits)
     fresh = load_many([it for it in items if it[1] not in hits], root)
     typed: dict[str, tuple[Loaded, Any]] = {}
+    partial: set[str] = set()
     for _path, shown, _kind in items:
         if shown in hits:
             _, rec, obj, own = hits[shown]
@@ -152,11 +153,13 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
         problems.extend(own)
         if obj is not None:
             typed[shown] = (rec, obj)
+            if own:
+                partial.add(shown)
         if rec.digest is not None:
             kb.digests[shown] = rec.digest
 
     _collect(kb, typed, files, problems)
-    _check_all(kb, typed, files, problems)
+    _check_all(kb, typed, files, problems, frozenset(partial))
     problems.extend(_assessment_problems(root, kb))
     for check_files in OTHER_FILES.values():
         problems.extend(check_files(root, kb))
@@ -275,7 +278,9 @@ def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Proble
         )
 
 
-def _check_all(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Problem]) -> None:
+def _check_all(
+    kb: KnowledgeBase, typed: dict, files: Files, problems: list[Problem], partial: frozenset[str] = frozenset()
+) -> None:
     add = problems.append
     for shown, (_rec, obj) in typed.items():
         check = RECORD_CHECKS.get(type(obj))
@@ -283,9 +288,20 @@ def _check_all(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Prob
             continue
         table = _TABLES.get(type(obj))
         if table is None or getattr(kb, table).get(obj.id) is obj:  # a record whose id is taken is not checked
-            check(kb, obj, shown, files, add)
+            if shown in partial:
+                _check_partial(check, kb, obj, shown, files, add)
+            else:
+                check(kb, obj, shown, files, add)
     for kb_check in KB_CHECKS:
         kb_check(kb, files, add)
+
+
+def _check_partial(check: RecordCheck, kb: KnowledgeBase, obj: Any, shown: str, files: Files, add) -> None:
+    """The checks of a partial record (salvaged from a file with schema errors, so any field may be None or
+    missing) report what they can. A check that trips over a missing part adds nothing more: that part's
+    schema problem is already reported, and the file cannot pass."""
+    with contextlib.suppress(AttributeError, TypeError, KeyError, IndexError, ValueError):
+        check(kb, obj, shown, files, add)
 
 
 def load_kb(root: Path) -> Result:
