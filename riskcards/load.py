@@ -597,9 +597,26 @@ def _scan_values(data: Any, text: str) -> list[tuple[int, int, str, str]]:
                 )
             )
     for path, message, at_key, check in found:
-        line, col = loc.find(path, key=at_key)
+        line, col = _complex_key(loc.root) if check == "key" and not at_key else loc.find(path, key=at_key)
         out.append((line, col, message, check))
     return out
+
+
+def _complex_key(root: Any) -> tuple[int, int]:
+    """The position of the first key that is a list or mapping."""
+    import yaml
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    return k.start_mark.line + 1, k.start_mark.column + 1
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return 1, 1
 
 
 def _control_message(value: str, what: str) -> str:
