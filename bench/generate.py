@@ -18,6 +18,9 @@ from pathlib import Path
 
 import yaml_rs
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from riskcards.validate.evidence import CATCH_ALL_NAMES as CATCH_ALL  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20261128
 COPY = ("taxonomies", "vocab", "models", "scenarios")
@@ -194,22 +197,38 @@ class Sources:
         for tid in PLACE_IN:
             p = root / "taxonomies" / f"{tid}.yaml"
             if p.exists():
-                self.codes[tid] = [c["code"] for c in load(p)["categories"]]
+                tax = load(p)
+                # A guard policy's catch-all ("Other") is refused as a placement by validation: never place there.
+                self.codes[tid] = [
+                    c["code"]
+                    for c in tax["categories"]
+                    if not (tax.get("kind") == "guard-policy" and str(c.get("name", "")).strip().lower() in CATCH_ALL)
+                ]
         vocab = load(root / "vocab" / "harm-types.yaml")
         self.actors = [t["id"] for t in vocab["actors"]]
         self.categories = [t["id"] for t in vocab["categories"]]
         self.scenarios = sorted(p.stem for p in (root / "scenarios").glob("*.yaml"))
-        self.language_models, self.guards = [], {}
+        self.language_models, self.guards, self.guard_taxonomy = [], {}, {}
         for p in sorted((root / "models").glob("*.yaml")):
             m = load(p)
             if m.get("guard"):
                 tax = root / "taxonomies" / f"{m['guard']['taxonomy']}.yaml"
-                self.guards[m["id"]] = [c["code"] for c in load(tax)["categories"]] if tax.exists() else []
+                self.guard_taxonomy[m["id"]] = m["guard"]["taxonomy"]
+                self.guards[m["id"]] = (
+                    [
+                        c["code"]
+                        for c in load(tax)["categories"]
+                        if str(c.get("name", "")).strip().lower() not in CATCH_ALL
+                    ]
+                    if tax.exists()
+                    else []
+                )
             else:
                 self.language_models.append(m["id"])
 
 
-def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
+def example(rng: random.Random, src: Sources, i: int, subject: str, reached: set[str]) -> str:
+    """One example; the guard categories its expectations name are added to ``reached`` (the card places them)."""
     kind = rng.random()
     lines = [f"  - id: example-{i + 1}", f"    language: {rng.choice(LANGS)}"]
     if kind < 0.25 and src.language_models:
@@ -256,6 +275,7 @@ def example(rng: random.Random, src: Sources, i: int, subject: str) -> str:
     for g in guards[: rng.randint(0, len(guards))]:
         if rng.random() < 0.6 and src.guards[g]:
             cats = sorted(set(rng.sample(src.guards[g], k=min(len(src.guards[g]), rng.randint(1, 2)))))
+            reached.update(f"{src.guard_taxonomy[g]}:{c}" for c in cats)
             exp += [
                 f"      - guard: {g}",
                 "        verdict: unsafe",
@@ -288,7 +308,11 @@ def card(rng: random.Random, src: Sources, n: int, max_examples: int = 3) -> tup
             placements.append(f"    relation: {rel}")
         if rng.random() < 0.6:
             placements.append(f"    rationale: {q(sentence(rng, 14))}")
-    examples = [example(rng, src, i, subject) for i in range(min(max_examples, rng.choice([1, 2, 2, 3])))]
+    reached: set[str] = set()
+    examples = [example(rng, src, i, subject, reached) for i in range(min(max_examples, rng.choice([1, 2, 2, 3])))]
+    # Expected guard categories must be reachable from the placements: place the card in each one named.
+    for ref in sorted(reached - {f"{t}:{c}" for t, c in used}):
+        placements += [f"  - ref: {q(ref)}", "    relation: related", f"    rationale: {q(sentence(rng, 10))}"]
     scen = []
     for sid in rng.sample(src.scenarios, k=min(len(src.scenarios), rng.randint(1, 3))):
         scen += [

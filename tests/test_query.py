@@ -541,6 +541,24 @@ def test_old_schema_version_is_refused_with_advice(tmp_path):
     assert res.returncode == 2 and "schema version 0" in res.stderr and "riskcards index --db" in res.stderr
 
 
+def test_default_index_of_another_schema_version_is_rebuilt_not_refused(tmp_path):
+    """An explicit --db is read as it is (above); the default index built by another riskcards is stale."""
+    import sqlite3
+
+    root = make_index_kb(tmp_path / "kb")
+    db = index.default_db_path(root)
+    index.build(root, db)
+    assert not index.is_stale(root, db)
+    c = sqlite3.connect(db)
+    c.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    c.commit()
+    c.close()
+    assert index.is_stale(root, db)
+    res = run("query", "-f", "ids", root=root)
+    assert res.returncode == 0, res.stderr
+    assert index.contract.stored_meta(db, "schema_version") == str(index.SCHEMA_VERSION)
+
+
 def test_fast_path_imports_neither_typer_nor_pydantic_nor_rich(kb):
     import subprocess
     import sys

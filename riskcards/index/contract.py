@@ -13,7 +13,8 @@ process that imports it stays fast.
     DEFAULT_DB            <root>/build/riskcards.db
     SOURCE_DIRS           the folders whose files the index is built from
     source_fingerprint()  a cheap summary (count, mtimes, sizes) of those files: stored at build time
-    is_stale()            True when the index is missing, unreadable, or built from other source files
+    is_stale()            True when the index is missing, unreadable, of another schema version, or built from
+                          other source files
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def stored_meta(db_path: Path | str, key: str) -> str | None:
 
 
 def is_stale(root: Path | str, db_path: Path | str) -> bool:
-    """True when the index at ``db_path`` is missing, unreadable, or was built from other source files."""
+    """True when the index at ``db_path`` is missing, unreadable, was built by a riskcards with another
+    schema version, or was built from other source files."""
+    if stored_meta(db_path, "schema_version") != str(SCHEMA_VERSION):
+        return True
     stored = stored_meta(db_path, "source_fingerprint")
     return stored is None or stored != source_fingerprint(root)
