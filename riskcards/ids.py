@@ -31,7 +31,7 @@ DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 DATE_HINT = "a date as YYYY-MM-DD, e.g. '2024-05-01'"
 
 MONTH_OR_DATE_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?$"
-MONTH_OR_DATE_HINT = "a date written YYYY-MM-DD, or YYYY-MM when the day is not confirmed, e.g. '2024-02-14'"
+MONTH_OR_DATE_HINT = "a date as YYYY-MM-DD, or YYYY-MM when the day is not confirmed, e.g. '2024-02-14'"
 
 SEMVER_PATTERN = r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$"
 SEMVER_HINT = "a version MAJOR.MINOR.PATCH such as '1.0.0'"

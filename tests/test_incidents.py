@@ -121,7 +121,7 @@ def test_clean_small_knowledge_base_has_no_problems(tmp_path):
     ("old", "new", "needle", "message"),
     [
         ('date: "2023-02"', 'date: "2023-02-30"', "date:", "'2023-02-30' is not a real date"),
-        ('date: "2023-02"', 'date: "2023-13"', "date:", "is not valid for 'date': write a date written YYYY-MM-DD"),
+        ('date: "2023-02"', 'date: "2023-13"', "date:", "is not valid for 'date': write a date as YYYY-MM-DD"),
         ('date: "2023-02"', 'date: "2999-01-05"', "date:", "is in the future"),
         ("url: https://bgr.com/", "url: htps://bgr.com/", "url: htps", "write an absolute http(s) URL"),
         ("url: https://bgr.com/", "url: https://bgr/", "url: https://bgr/", "URL has no valid host name"),

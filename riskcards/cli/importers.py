@@ -75,7 +75,7 @@ def lm_risk_cards(
     from ..load import find_root
 
     if not re.match(DATE_PATTERN, created):
-        typer.echo(f"error: --created '{created}' is not a date written YYYY-MM-DD", err=True)
+        typer.echo(f"error: --created '{created}' is not a date; write it as YYYY-MM-DD, e.g. 2026-01-31", err=True)
         raise typer.Exit(2)
     if lang is not None and not re.match(LANG_PATTERN, lang):
         typer.echo(f"error: --lang '{lang}' is not {LANG_HINT}", err=True)
