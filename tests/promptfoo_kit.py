@@ -62,9 +62,9 @@ def require() -> tuple[Path, Path]:
 
 def offline(cmd: list[str]) -> list[str]:
     """The command in a network namespace with no network, where this process may make one."""
-    if os.geteuid() == 0 and shutil.which("unshare"):
-        if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-            return ["unshare", "-n", *cmd]
+    root = os.geteuid() == 0 and shutil.which("unshare")
+    if root and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-n", *cmd]
     return cmd
 
 
