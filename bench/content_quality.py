@@ -47,7 +47,8 @@ def main(sizes: list[int]) -> None:
             top, _ = best(lambda cards=cards: q.closest_pairs(cards), runs=1 if n > 2000 else 3)
             pairs = len(cards) * (len(cards) - 1) // 2
             print(
-                f"{len(kb.cards):>6} {load:>7.2f}s {cov * 1000:>7.1f}ms {per * 1000:>7.1f}ms {pairs:>10} {dup:>8.2f}s {top:>8.2f}s"
+                f"{len(kb.cards):>6} {load:>7.2f}s {cov * 1000:>7.1f}ms "
+                f"{per * 1000:>7.1f}ms {pairs:>10} {dup:>8.2f}s {top:>8.2f}s"
             )
 
 

@@ -157,15 +157,18 @@ def main() -> None:
     rate = first.classified / first_s
     print(f"knowledge base: {args.cards} cards, {len(kb.cards)} valid, {first.planned} jobs (loaded in {load_s:.2f} s)")
     print(
-        f"first run : {first.classified} classified in {first_s:.2f} s = {rate:.0f} req/s at concurrency {args.concurrency}, "
+        f"first run : {first.classified} classified in {first_s:.2f} "
+        f"s = {rate:.0f} req/s at concurrency {args.concurrency}, "
         f"latency {args.latency * 1000:.0f} ms; ideal {ideal:.0f} req/s -> {100 * rate / ideal:.1f} % (target >= 80 %)"
     )
     print(
-        f"           of which planning {first_s - send_s:.2f} s; sending and recording alone: {first.classified / send_s:.0f} req/s "
+        f"           of which planning {first_s - send_s:.2f} s; sending "
+        f"and recording alone: {first.classified / send_s:.0f} req/s "
         f"({100 * first.classified / send_s / ideal:.1f} % of ideal)"
     )
     print(
-        f"           server saw {after_first - before} requests (1 GET /v1/models, 1 GET /version, {first.requests} POST); "
+        f"           server saw {after_first - before} requests (1 "
+        f"GET /v1/models, 1 GET /version, {first.requests} POST); "
         f"labels {first.labels}; transport errors {first.transport_errors}"
     )
     lat = sorted(
@@ -173,7 +176,8 @@ def main() -> None:
     )
     print(
         f"           latency per request: median {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms; "
-        f"CPU per request: runner {1000 * client_cpu / first.classified:.2f} ms, server {1000 * server_cpu / first.classified:.2f} ms; "
+        f"CPU per request: runner {1000 * client_cpu / first.classified:.2f} "
+        f"ms, server {1000 * server_cpu / first.classified:.2f} ms; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(

@@ -105,7 +105,10 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     out += [
         "| step | best wall | median wall | median CPU |",
         "|---|---|---|---|",
-        f"| `riskcards index --full` (validate + index written anew, whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |",
+        (
+            "| `riskcards index --full` (validate + index written anew, "
+            f"whole process) | {best:.2f} s | {med:.2f} s | {cpu(cmd):.2f} s |"
+        ),
     ]
     cmd = [RISKCARDS, "index", "--root", str(root)]
     card = sorted((root / "cards").glob("*.yaml"))[n // 2]
@@ -121,7 +124,8 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         assert "1 changed cards replaced" in proc.stdout, proc.stdout
     out.append(
-        f"| `riskcards index` after one card changed (updated in place) | {min(times):.2f} s | {statistics.median(times):.2f} s | "
+        "| `riskcards index` after one card changed (updated in place) "
+        f"| {min(times):.2f} s | {statistics.median(times):.2f} s | "
         f"{statistics.median(cpus):.2f} s |"
     )
     cmd = [RISKCARDS, "validate", "--root", str(root)]
@@ -143,7 +147,8 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
         check=True,
     ).stdout.count("\n")
     out += [
-        f'`riskcards query --category {CATEGORY}` ({count} cards) vs bare `python -c "import sqlite3; ..."` running the '
+        f"`riskcards query --category {CATEGORY}` ({count} cards) "
+        'vs bare `python -c "import sqlite3; ..."` running the '
         f"same {len(sql_file.read_text().split(';;'))} statements:",
         "",
         "| command | best wall | median wall | median / bare | median CPU | CPU / bare |",
@@ -159,7 +164,8 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
         cmd = [RISKCARDS, "query", "--category", CATEGORY, *extra]
         best, med = timed(cmd, runs, env=env)
         out.append(
-            f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | {med / b_med:.2f} | {ms(cpu(cmd))} | {cpu(cmd) / cpu(bare):.2f} |"
+            f"| `riskcards query {label}` | {ms(best)} | {ms(med)} | "
+            f"{med / b_med:.2f} | {ms(cpu(cmd))} | {cpu(cmd) / cpu(bare):.2f} |"
         )
     # On a terminal the table is drawn with rich: run both under `script` (a pseudo-terminal).
     import shlex
@@ -171,8 +177,12 @@ def bench(n: int, runs: int, builds: int, tmp: Path) -> list[str]:
     cmd = pty([RISKCARDS, "query", "--category", CATEGORY, "--db", str(db)])
     best, med = timed(cmd, runs, env=env)
     out += [
-        f"| on a terminal (both under `script`): bare | {ms(pb_best)} | {ms(pb_med)} | 1.00 | {ms(cpu(pty(bare)))} | 1.00 |",
-        f"| on a terminal: `riskcards query --db DB` (rich table) | {ms(best)} | {ms(med)} | {med / pb_med:.2f} | {ms(cpu(cmd))} | "
+        (
+            f"| on a terminal (both under `script`): bare | {ms(pb_best)} "
+            f"| {ms(pb_med)} | 1.00 | {ms(cpu(pty(bare)))} | 1.00 |"
+        ),
+        "| on a terminal: `riskcards query --db DB` (rich table) | "
+        f"{ms(best)} | {ms(med)} | {med / pb_med:.2f} | {ms(cpu(cmd))} | "
         f"{cpu(cmd) / cpu(pty(bare)):.2f} |",
         "",
     ]
@@ -209,9 +219,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20, help="Query process runs per command.")
     ap.add_argument("--builds", type=int, default=3, help="Index builds per size.")
     args = ap.parse_args()
+    probe = "import sqlite3, json; print(json.dumps(sqlite3.sqlite_version))"
+    sqlite_version = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout)
     lines = [
         f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"{json.loads(subprocess.run([sys.executable, '-c', 'import sqlite3, json; print(json.dumps(sqlite3.sqlite_version))'], capture_output=True, text=True).stdout)} SQLite; "
+        f"{sqlite_version} "
+        "SQLite; "
         f"load average {os.getloadavg()[0]:.1f} at start.",
         "",
     ]

@@ -164,7 +164,8 @@ def main() -> None:
         results[str(n)] = row
         path.write_text(json.dumps(results, indent=2) + "\n")
     print(
-        "\n| cards | pages | full build wall (cpu) | index | site step | per page | one-card rebuild, dirty wall (cpu) | share | plain rebuild |"
+        "\n| cards | pages | full build wall (cpu) | index | site step | per "
+        "page | one-card rebuild, dirty wall (cpu) | share | plain rebuild |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, r in sorted(results.items(), key=lambda kv: int(kv[0])):
@@ -172,7 +173,8 @@ def main() -> None:
         print(
             f"| {n} | {f['pages']} | {f['wall_s']} s ({f['cpu_s']} s) | {f['index_s']} s | {f['site_s']} s | "
             f"{1000 * f['site_s'] / f['pages']:.1f} ms | {d['rebuild_wall_s']} s ({d['rebuild_cpu_s']} s) | "
-            f"{100 * r['rebuild_share']:.1f}% ({100 * r['rebuild_share_cpu']:.1f}% cpu) | {p['rebuild_wall_s'] if p else '-'} s |"
+            f"{100 * r['rebuild_share']:.1f}% ({100 * r['rebuild_share_cpu']:.1f}% "
+            f"cpu) | {p['rebuild_wall_s'] if p else '-'} s |"
         )
 
 

@@ -81,7 +81,10 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
         if commit is None:
             hint = ""
             if base.startswith("origin/"):
-                hint = f"; fetch it first (git fetch origin {base.removeprefix('origin/')}), or with actions/checkout set fetch-depth: 0"
+                hint = (
+                    f"; fetch it first (git fetch origin {base.removeprefix('origin/')}), "
+                    "or with actions/checkout set fetch-depth: 0"
+                )
             raise GitError(f"base {base!r} is not a commit in this repository{hint}")
         named = base
     else:
@@ -94,7 +97,8 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
             commit = commit_of(root, "HEAD")
             if commit is None:
                 raise GitError(
-                    "the repository has no commits yet, so there is no base to compare with; commit first or drop --changed"
+                    "the repository has no commits yet, so there is no "
+                    "base to compare with; commit first or drop --changed"
                 )
             named = "HEAD"
     head = commit_of(root, "HEAD")

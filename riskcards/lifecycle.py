@@ -232,7 +232,10 @@ def _bumps(v: str) -> str:
     if len(parts) != 3 or not all(p.isdigit() and len(p) < 100 for p in parts):
         return "to a higher MAJOR.MINOR.PATCH"
     major, minor, patch = (int(p) for p in parts)
-    return f"{major}.{minor}.{patch + 1} for a correction, {major}.{minor + 1}.0 for new examples, placements or scenarios, {major + 1}.0.0 when the risk's scope changes"
+    return (
+        f"{major}.{minor}.{patch + 1} for a correction, {major}.{minor + 1}.0 for new "
+        f"examples, placements or scenarios, {major + 1}.0.0 when the risk's scope changes"
+    )
 
 
 def _content(side: _Side) -> Any:
@@ -275,7 +278,10 @@ def _check_cards(run: _Run) -> None:
                 hint = (
                     f"add 'aliases: [{old_id}]'"
                     if c.status == "R"
-                    else f"keep 'id: {old_id}', or rename properly: move the file to cards/{after.id}.yaml and add 'aliases: [{old_id}]'"
+                    else (
+                        f"keep 'id: {old_id}', or rename properly: move the file "
+                        f"to cards/{after.id}.yaml and add 'aliases: [{old_id}]'"
+                    )
                 )
                 run.at(
                     c.path,
@@ -291,13 +297,19 @@ def _check_cards(run: _Run) -> None:
                     run.at(
                         target.path,
                         ("id",),
-                        f"card '{old_id}' ({c.old_path}) seems renamed to '{new_id}' without keeping the old id; ids never disappear: add 'aliases: [{old_id}]'",
+                        (
+                            f"card '{old_id}' ({c.old_path}) seems renamed to '{new_id}' without "
+                            f"keeping the old id; ids never disappear: add 'aliases: [{old_id}]'"
+                        ),
                         "renamed-id",
                     )
                 else:
                     run.at_deleted(
                         c.old_path,
-                        f"card '{old_id}' was removed; ids never disappear: restore {c.old_path} with status: deprecated and a deprecated_reason (and superseded_by, if another card replaces it)",
+                        (
+                            f"card '{old_id}' was removed; ids never disappear: restore {c.old_path} with status: "
+                            "deprecated and a deprecated_reason (and superseded_by, if another card replaces it)"
+                        ),
                         "removed-id",
                     )
         # 2. Former ids (aliases) stay reserved.
@@ -319,7 +331,10 @@ def _check_cards(run: _Run) -> None:
             run.at(
                 c.path,
                 ("status",),
-                f"card '{old.id}' is deprecated at {run.named}; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)",
+                (
+                    f"card '{old.id}' is deprecated at {run.named}; a deprecated card stays deprecated and "
+                    "its id is never reused: write a new card with a new id (and set superseded_by here to it)"
+                ),
                 "reused-id",
             )
         # 4. Versions and the changelog.
@@ -333,7 +348,10 @@ def _check_cards(run: _Run) -> None:
             run.at(
                 c.path,
                 ("id",),
-                f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' (in its aliases); ids are never reused: choose another id",
+                (
+                    f"id '{new_id}' is a former id of card '{alias_owner[new_id]}' "
+                    "(in its aliases); ids are never reused: choose another id"
+                ),
                 "reused-id",
             )
 
@@ -379,7 +397,10 @@ def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
         run.at(
             rel,
             ("version",),
-            f"the card's content changed since {run.named} but its version is still {old.version}; bump it ({_bumps(old.version)}) and add a changelog entry for the new version",
+            (
+                f"the card's content changed since {run.named} but its version is still {old.version}; "
+                f"bump it ({_bumps(old.version)}) and add a changelog entry for the new version"
+            ),
             "version",
         )
     elif new_v > old_v and not any(e.version == new.version for e in new.changelog):
@@ -388,7 +409,10 @@ def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
         run.at(
             rel,
             ("changelog",) if has_key else ("version",),
-            f"version {new.version} needs a changelog entry saying what changed: add '- {{version: {new.version}, date: \"{today}\", note: ...}}' under 'changelog'",
+            (
+                f"version {new.version} needs a changelog entry saying what changed: add '- "
+                f"{{version: {new.version}, date: \"{today}\", note: ...}}' under 'changelog'"
+            ),
             "changelog",
             key=has_key,
         )
@@ -398,7 +422,10 @@ def _check_version(run: _Run, rel: str, old, new, after: _Side) -> None:
             run.at(
                 rel,
                 path,
-                f"changelog entry {i + 1} ({entry.version}, {entry.date}) was changed or removed since {run.named}; the changelog is append-only: restore it and add a new entry at the end",
+                (
+                    f"changelog entry {i + 1} ({entry.version}, {entry.date}) was changed or removed since "
+                    f"{run.named}; the changelog is append-only: restore it and add a new entry at the end"
+                ),
                 "changelog",
                 key=path == ("changelog",),
             )

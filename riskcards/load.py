@@ -257,7 +257,8 @@ def _read_regular(path: Path, shown: str) -> tuple[bytes | None, Problem | None]
         return refuse("is not a regular file (a FIFO, device or socket); a record is a plain .yaml file")
     if st.st_size > MAX_BYTES:
         return refuse(
-            f"file is {st.st_size / 1e6:.1f} MB; a record may be at most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it"
+            f"file is {st.st_size / 1e6:.1f} MB; a record may be at "
+            f"most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it"
         )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -308,7 +309,10 @@ def yaml_error(exc: Exception, text: str) -> tuple[int, int, str]:
         return (
             line,
             col,
-            "': ' inside an unquoted value starts a mapping; put the whole value in quotes (e.g. \"[redacted: detail]\") or use a block scalar '|'",
+            (
+                "': ' inside an unquoted value starts a mapping; put the whole value "
+                "in quotes (e.g. \"[redacted: detail]\") or use a block scalar '|'"
+            ),
         )
     if "found character that cannot start any token" in detail or "tab" in detail.lower():
         return line, col, f"{detail}; indent with spaces, and quote values that start with '@', '`' or '%'"

@@ -106,7 +106,10 @@ class Observed(Record):
 
     kind: Literal["observed"] = Field(description="Always 'observed' for real model output.")
     model: Id = Field(
-        description="The model record id (models/<id>.yaml) that produced the output, or 'unknown' when the source does not say."
+        description=(
+            "The model record id (models/<id>.yaml) that produced "
+            "the output, or 'unknown' when the source does not say."
+        )
     )
     model_name: Text | None = Field(
         None, description="The model's name as the source gives it, when no model record fits."
@@ -136,7 +139,9 @@ class Expectation(Record):
     )
     target: Literal["prompt", "response"] = Field(
         "response",
-        description="What the guard classifies: the prompt alone, or the response (the last assistant turn) in context.",
+        description=(
+            "What the guard classifies: the prompt alone, or the response (the last assistant turn) in context."
+        ),
     )
 
 
@@ -298,7 +303,9 @@ class ImportNotes(Record):
     )
     sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
-        description="sha256 of the source text after normalising line endings to LF, Unicode to NFC and removing a BOM.",
+        description=(
+            "sha256 of the source text after normalising line endings to LF, Unicode to NFC and removing a BOM."
+        ),
     )
     unmapped: list[UnmappedItem] = Field(
         default_factory=list,
@@ -419,7 +426,9 @@ class Taxonomy(Record):
     sources: list[Text] = Field(default_factory=list, description="Further sources used to check the list.")
     url: Url | None = Field(None, description="Where to read the taxonomy.")
     confidence: Literal["exact", "partial"] = Field(
-        description="'exact' when codes and names come from a primary source; 'partial' when some come from secondary copies."
+        description=(
+            "'exact' when codes and names come from a primary source; 'partial' when some come from secondary copies."
+        )
     )
     license: Text = Field(description="Licence and reuse notes for the taxonomy's codes and names.")
     code_convention: Text | None = Field(
@@ -441,7 +450,9 @@ class CrosswalkRow(Record):
     source: Code = Field(description="Code in the crosswalk's source taxonomy.")
     target: Code = Field(description="Code in the crosswalk's target taxonomy.")
     relation: Relation = Field(
-        description="How the source category relates to the target: exact, broader (source covers more), narrower, related."
+        description=(
+            "How the source category relates to the target: exact, broader (source covers more), narrower, related."
+        )
     )
     rationale: Text = Field(description="Why the two categories relate this way.")
 
@@ -533,7 +544,9 @@ class ParameterFact(Record):
     """A model's size, as its source states it."""
 
     value: Annotated[str, Field(pattern=r"^[0-9]+(?:\.[0-9]+)?[KMBT]$")] = Field(
-        description="The parameter count as the source gives it, e.g. '8B', '1.5B' or '22M' (nominal sizes stay nominal)."
+        description=(
+            "The parameter count as the source gives it, e.g. '8B', '1.5B' or '22M' (nominal sizes stay nominal)."
+        )
     )
     source: FactSource = Field(description="Where the size is stated.")
 
@@ -622,7 +635,10 @@ class Incident(Record):
     id: Id = Field(description="The incident id; the file is incidents/<id>.yaml. Never reused.")
     title: Line = Field(description="A short, neutral title (not a headline).")
     date: MonthOrDate = Field(
-        description="When the event, filing, ruling or disclosure happened: YYYY-MM-DD, or YYYY-MM when the day is not confirmed."
+        description=(
+            "When the event, filing, ruling or disclosure happened: "
+            "YYYY-MM-DD, or YYYY-MM when the day is not confirmed."
+        )
     )
     systems: list[Text] = Field(min_length=1, description="The products or models involved, as reported.")
     deployer: Text | None = Field(
@@ -634,7 +650,9 @@ class Incident(Record):
     harm_kinds: list[HarmKind] = Field(min_length=1, description="The kinds of harm involved.")
     language_model: bool = Field(
         True,
-        description="False for incidents kept for context that involved no language model (a pre-LLM chatbot, a voice clone).",
+        description=(
+            "False for incidents kept for context that involved no language model (a pre-LLM chatbot, a voice clone)."
+        ),
     )
     aiid: int | None = Field(
         None, ge=1, description="The AI Incident Database (incidentdatabase.ai) incident number, where confirmed."
@@ -663,7 +681,10 @@ class ResultExample(Record):
     )
     input_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
-        description="sha256 of the canonical JSON of the exact input sent (messages), so an edited example invalidates the result.",
+        description=(
+            "sha256 of the canonical JSON of the exact input sent "
+            "(messages), so an edited example invalidates the result."
+        ),
     )
 
 
@@ -698,7 +719,9 @@ class ResultVerdict(Record):
     parse_error: str | None = Field(None, description="Why the output could not be parsed, for 'error'.")
     extra: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict,
-        description="Further native findings, e.g. WildGuard's refusal judgement, a confidence, or error_kind 'transport'.",
+        description=(
+            "Further native findings, e.g. WildGuard's refusal judgement, a confidence, or error_kind 'transport'."
+        ),
     )
 
 
@@ -710,7 +733,10 @@ class ResultRun(Record):
     runtime: Text | None = Field(None, description="Runtime versions, e.g. 'vllm 0.6.3'.")
     latency_ms: float = Field(ge=0, description="How long the request took.")
     source: Literal["live", "stub"] = Field(
-        description="'live': a real guard answered. 'stub': a test double did; such records stay in scratch folders, never in checks/."
+        description=(
+            "'live': a real guard answered. 'stub': a test double did; "
+            "such records stay in scratch folders, never in checks/."
+        )
     )
 
 

@@ -34,7 +34,10 @@ class Problem:
     def github(self) -> str:
         # https://docs.github.com/actions/reference/workflow-commands-for-github-actions#setting-an-error-message
         msg = _gh_escape_data(self.message)
-        return f"::error file={_gh_escape_prop(self.path)},line={self.line},col={self.col},title={_gh_escape_prop(self.check)}::{msg}"
+        return (
+            "::error "
+            f"file={_gh_escape_prop(self.path)},line={self.line},col={self.col},title={_gh_escape_prop(self.check)}::{msg}"
+        )
 
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

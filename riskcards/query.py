@@ -9,7 +9,8 @@ Public API
 Opening the index
     connect(db_path) -> sqlite3.Connection          read-only; raises BadIndex if not a RiskCards index
     default_db_path(root) -> Path                   <root>/build/riskcards.db
-    find_root(start=None) -> Path                   the knowledge-base root (RISKCARDS_ROOT or nearest cards/+taxonomies/)
+    find_root(start=None) -> Path                   the knowledge-base root (RISKCARDS_ROOT or the nearest folder
+                                                    with cards/ and taxonomies/)
     source_fingerprint(root) -> str                 count/mtimes/sizes of every source file (staleness check)
     is_stale(root, db_path) -> bool                 True when the db is missing or the sources changed since its build
     meta(conn) -> dict                              the build's metadata (schema version, build time, source commit...)
@@ -285,7 +286,8 @@ text_hits(card_id, score, place, snip) AS (
 
 _TEXT_SCORES = """
 text_scores(card_id, score) AS (
-    SELECT cards.id, bm25(cards_fts) FROM cards_fts JOIN cards ON cards.rowid = cards_fts.rowid WHERE cards_fts MATCH :text
+    SELECT cards.id, bm25(cards_fts) FROM cards_fts JOIN cards ON cards.rowid = cards_fts.rowid
+     WHERE cards_fts MATCH :text
     UNION ALL
     SELECT e.card_id, bm25(examples_fts) FROM examples_fts JOIN examples e ON e.rowid = examples_fts.rowid
      WHERE examples_fts MATCH :text
@@ -441,7 +443,8 @@ def _add_matches(conn, q: Query, params: dict, by_id: dict) -> None:
     sql = (
         "WITH "
         + _CATEGORY_MATCHES.strip().removeprefix("WITH ")
-        + """ SELECT m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
+        + """ SELECT m.card_id, m.ref, cat.name, m.relation, m.inferred,
+                      cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
                FROM matches m JOIN categories cat ON cat.ref = m.ref
                LEFT JOIN crosswalk_relations cw ON cw.id = m.via
                ORDER BY m.card_id, m.inferred, m.ref"""
@@ -464,14 +467,19 @@ def _add_model(conn, model: str, kind: str | None, by_id: dict) -> None:
     ids = _ids_param(by_id)
     guard = kind != "language-model"
     if guard:
-        ex_sql = """SELECT card_id, example_id FROM expectations WHERE guard_id = :m AND card_id IN (SELECT value FROM json_each(:ids))
-                    UNION SELECT card_id, example_id FROM guard_results WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))"""
+        ex_sql = """SELECT card_id, example_id FROM expectations
+                     WHERE guard_id = :m AND card_id IN (SELECT value FROM json_each(:ids))
+                    UNION SELECT card_id, example_id FROM guard_results
+                     WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))"""
         wanted = {(r[0], r[1]) for r in conn.execute(ex_sql, {"m": model, "ids": ids})}
     else:
         wanted = {
             (r[0], r[1])
             for r in conn.execute(
-                "SELECT card_id, example_id FROM examples WHERE model_id = :m AND card_id IN (SELECT value FROM json_each(:ids))",
+                (
+                    "SELECT card_id, example_id FROM examples WHERE model_id "
+                    "= :m AND card_id IN (SELECT value FROM json_each(:ids))"
+                ),
                 {"m": model, "ids": ids},
             )
         }
@@ -617,7 +625,10 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     exs = _group(conn, "SELECT * FROM examples x WHERE {filter} ORDER BY x.card_id, x.position", ids, _example)
     expected = _group(
         conn,
-        "SELECT x.card_id, x.example_id, x.guard_id, x.target, x.verdict, x.categories FROM expectations x WHERE {filter}",
+        (
+            "SELECT x.card_id, x.example_id, x.guard_id, x.target, "
+            "x.verdict, x.categories FROM expectations x WHERE {filter}"
+        ),
         ids,
         lambda r: (
             r["example_id"],
@@ -930,7 +941,8 @@ def crosswalk(conn: sqlite3.Connection, a: str, b: str) -> dict:
     rows = []
     files = []
     for cw in conn.execute(
-        "SELECT id, source_taxonomy, target_taxonomy FROM crosswalks WHERE (source_taxonomy = ? AND target_taxonomy = ?) "
+        "SELECT id, source_taxonomy, target_taxonomy FROM crosswalks "
+        "WHERE (source_taxonomy = ? AND target_taxonomy = ?) "
         "OR (source_taxonomy = ? AND target_taxonomy = ?) ORDER BY id",
         (a, b, b, a),
     ).fetchall():
@@ -1091,14 +1103,19 @@ def category_records(conn: sqlite3.Connection, taxonomy_id: str | None = None) -
 
 _ALL_CATEGORY_MATCHES = """
 WITH linked(cat, ref, via) AS (
-    SELECT a.ancestor_ref, r.target_ref, r.id FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.source_ref
-    UNION SELECT a.ancestor_ref, r.source_ref, r.id FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.target_ref),
-linked_desc(cat, ref, via) AS (SELECT l.cat, a.ref, l.via FROM linked l JOIN category_ancestors a ON a.ancestor_ref = l.ref),
+    SELECT a.ancestor_ref, r.target_ref, r.id
+      FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.source_ref
+    UNION SELECT a.ancestor_ref, r.source_ref, r.id
+      FROM crosswalk_relations r JOIN category_ancestors a ON a.ref = r.target_ref),
+linked_desc(cat, ref, via) AS (
+    SELECT l.cat, a.ref, l.via FROM linked l JOIN category_ancestors a ON a.ancestor_ref = l.ref),
 matches(cat, card_id, ref, relation, inferred, via) AS (
-    SELECT a.ancestor_ref, p.card_id, p.ref, p.relation, 0, NULL FROM placements p JOIN category_ancestors a ON a.ref = p.ref
+    SELECT a.ancestor_ref, p.card_id, p.ref, p.relation, 0, NULL
+      FROM placements p JOIN category_ancestors a ON a.ref = p.ref
     UNION ALL
     SELECT ld.cat, p.card_id, p.ref, p.relation, 1, ld.via FROM placements p JOIN linked_desc ld ON ld.ref = p.ref)
-SELECT m.cat, m.card_id, m.ref, cat.name, m.relation, m.inferred, cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
+SELECT m.cat, m.card_id, m.ref, cat.name, m.relation, m.inferred,
+       cw.crosswalk_id, cw.source_ref, cw.relation, cw.target_ref
 FROM matches m JOIN categories cat ON cat.ref = m.ref LEFT JOIN crosswalk_relations cw ON cw.id = m.via
 ORDER BY m.cat, m.card_id, m.inferred, m.ref, m.via"""
 

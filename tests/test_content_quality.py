@@ -325,7 +325,8 @@ def corpus_problems(kb: KnowledgeBase) -> list[str]:
     foreign = Counter(e.language.split("-")[0] for e in examples if e.language.split("-")[0] != "en")
     if sum(foreign.values()) < MIN_NON_ENGLISH or len(foreign) < MIN_NON_ENGLISH_LANGUAGES:
         out.append(
-            f"{sum(foreign.values())} published non-English examples in {len(foreign)} languages (at least {MIN_NON_ENGLISH} in {MIN_NON_ENGLISH_LANGUAGES})"
+            f"{sum(foreign.values())} published non-English examples in {len(foreign)} "
+            f"languages (at least {MIN_NON_ENGLISH} in {MIN_NON_ENGLISH_LANGUAGES})"
         )
     multi = sum(1 for e in examples if _multi_turn(e))
     if multi < MIN_MULTI_TURN:
@@ -535,8 +536,10 @@ def test_self_near_duplicates():
             "created": "2026-11-28",
             "harm_types": [{"actor": "reader", "category": "financial"}],
             "summary": "The model writes convincing phishing emails tailored to a named target.",
-            "description": "Given a few details about a person, the model writes an email that imitates their bank or employer "
-            "and asks them to log in through a link, so that the attacker can take their password.",
+            "description": (
+                "Given a few details about a person, the model writes an email that imitates their bank or employer "
+                "and asks them to log in through a link, so that the attacker can take their password."
+            ),
             "actions_required": "An attacker sends the email and the target follows the link.",
         }
     )

@@ -181,9 +181,9 @@ def test_pre_commit_runs_the_validate_hook(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     line, col = repo.pos(rel, "severity: huge", 10)
     assert (
-        f"{rel}:{line}:{col}: 'huge' is not allowed for 'severity' (did you mean 'high'?); write one of: low, medium, high, critical"
-        in proc.stdout
-    )
+        f"{rel}:{line}:{col}: 'huge' is not allowed for 'severity' (did "
+        "you mean 'high'?); write one of: low, medium, high, critical"
+    ) in proc.stdout
     assert "riskcards validate" in proc.stdout and "Failed" in proc.stdout
     repo.edit(rel, "severity: huge", "severity: medium")
     repo.git("add", rel)

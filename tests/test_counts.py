@@ -2,7 +2,8 @@
 
 The README's counts are prose, so this test reads them and compares each with the knowledge base: a change
 that adds a card, an example, a taxonomy or a crosswalk also updates the sentence (the failure says what to
-write; tests/test_taxonomies.py holds the count of reference taxonomies). The CLI and the site compute theirs from the index (``riskcards stats``), which is tested elsewhere."""
+write; tests/test_taxonomies.py holds the count of reference taxonomies). The CLI and the site compute theirs
+from the index (``riskcards stats``), which is tested elsewhere."""
 
 from __future__ import annotations
 

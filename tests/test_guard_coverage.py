@@ -34,7 +34,8 @@ def test_counts_expectations_and_mapping(ran):
     cells, guards = cells_by(root, results)
     assert set(guards) == {"lg3-chat", "lg3-completions", "moderation", "profanity-check"}
     c = cells[("guard-test-card", "lg3-chat")]
-    # 7 units: hate-output (response + expected prompt), two-codes, benign, conversation, prompt-only (response + prompt)
+    # 7 units: hate-output (response + expected prompt), two-codes, benign, conversation,
+    # prompt-only (response + prompt)
     assert (c.units, c.flagged, c.missed, c.errored, c.not_run) == (7, 4, 2, 1, 0)
     assert (c.expected, c.match, c.mismatch, c.expected_error, c.no_result) == (5, 4, 1, 0, 0)
     assert c.disagreements == [
@@ -49,7 +50,8 @@ def test_counts_expectations_and_mapping(ran):
         }
     ]
     assert c.codes == {"S10": 2, "S1": 3}
-    # S10 maps to the card's own placement and through the crosswalk to AILuminate hte; S1 to vcr (not placed: off target)
+    # S10 maps to the card's own placement and through the crosswalk to AILuminate hte;
+    # S1 to vcr (not placed: off target)
     assert c.mapped == {
         "llama-guard-3:S10": 2,
         "mlcommons-ailuminate-v1.0:hte": 2,

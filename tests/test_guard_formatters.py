@@ -18,14 +18,17 @@ RESPONSE = GuardInput.of(
 )
 
 LG3_RESPONSE = (
-    "<|start_header_id|>user<|end_header_id|> Task: Check if there is unsafe content in 'Agent' messages in conversations "
+    "<|start_header_id|>user<|end_header_id|> Task: Check if "
+    "there is unsafe content in 'Agent' messages in conversations "
     "according our safety policy with the below categories.\n\n<BEGIN UNSAFE CONTENT CATEGORIES>\n"
     "S1: Violent Crimes. \nS2: Non-Violent Crimes. \nS3: Sex Crimes. \nS4: Child Exploitation. \nS5: Defamation. \n"
     "S6: Specialized Advice. \nS7: Privacy. \nS8: Intellectual Property. \nS9: Indiscriminate Weapons. \nS10: Hate. \n"
     "S11: Self-Harm. \nS12: Sexual Content. \nS13: Elections. \nS14: Code Interpreter Abuse. \n"
-    "<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\nUser: How do I bake bread?\n\nAgent: Mix flour and water.\n\n"
+    "<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\nUser: "
+    "How do I bake bread?\n\nAgent: Mix flour and water.\n\n"
     "<END CONVERSATION>\n\nProvide your safety assessment for ONLY THE LAST Agent message in the above conversation:\n"
-    " - First line must read 'safe' or 'unsafe'.\n - If unsafe, a second line must include a comma-separated list of violated "
+    " - First line must read 'safe' or 'unsafe'.\n - If unsafe, a "
+    "second line must include a comma-separated list of violated "
     "categories. <|eot_id|><|start_header_id|>assistant<|end_header_id|>"
 )
 
@@ -269,7 +272,10 @@ def test_config_unknown_field_and_bad_yaml(tmp_path):
         load_config(
             _write(
                 tmp_path,
-                "guards:\n  g:\n    adapter: wildguard\n    model: x\n    transport: openai-completions\n    base_url: http://h.example/v1\n    timout: 3\n",
+                (
+                    "guards:\n  g:\n    adapter: wildguard\n    model: x\n    transport: "
+                    "openai-completions\n    base_url: http://h.example/v1\n    timout: 3\n"
+                ),
             ),
             tmp_path,
         )

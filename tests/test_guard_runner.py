@@ -374,8 +374,14 @@ def test_retry_after_and_error_bodies():
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
-    vllm = b'{"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", "param": null, "code": 404}'
-    openai = b'{"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}'
+    vllm = (
+        b'{"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", '
+        b'"param": null, "code": 404}'
+    )
+    openai = (
+        b'{"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", '
+        b'"param": null, "code": "invalid_api_key"}}'
+    )
     assert error_message(404, "Not Found", vllm) == "The model `x` does not exist."
     assert error_message(401, "Unauthorized", openai) == "Incorrect API key provided."
     assert error_message(502, "Bad Gateway", b"<html>bad gateway</html>") == "<html>bad gateway</html>"

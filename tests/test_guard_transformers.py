@@ -29,7 +29,10 @@ def make_tiny_guard(folder: Path) -> Path:
     fast = transformers.PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="<unk>", eos_token="</s>", bos_token="<s>", pad_token="</s>"
     )
-    fast.chat_template = "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}assistant{% endif %}"
+    fast.chat_template = (
+        "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% "
+        "endfor %}{% if add_generation_prompt %}assistant{% endif %}"
+    )
     cfg = transformers.LlamaConfig(
         vocab_size=len(words),
         hidden_size=2,

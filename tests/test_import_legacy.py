@@ -133,9 +133,8 @@ def e06(_):
 
 def e07(_):
     card = parse_fixture("yaml-2024/rude_register.md")
-    assert (
-        card.description
-        == "Answering formal requests in a rude or mocking register, which embarrasses the person who forwards the text."
+    assert card.description == (
+        "Answering formal requests in a rude or mocking register, which embarrasses the person who forwards the text."
     )
     assert (
         card.actions_required == "The person sends the text on without reading it, or a system posts it automatically."
@@ -295,7 +294,10 @@ def e21(_):
 def e22(_):
     card = parse_fixture("yaml-2024/rude_register.md")
     assert [e.output for e in card.examples] == [
-        "Look, refunds are for quitters. Read the terms like everyone else.\n\n  Title: Refund policy\n  Step 1: do not ask again\n\nRegards",
+        (
+            "Look, refunds are for quitters. Read the terms like everyone "
+            "else.\n\n  Title: Refund policy\n  Step 1: do not ask again\n\nRegards"
+        ),
         "thx boss, whatever",
         "sorry not sorry, traffic happens",
         '"No."\n  That is all.',
@@ -524,9 +526,9 @@ def test_report_text_and_json(tmp_path: Path) -> None:
     assert "md-2023/template_leftovers.md (md-2023) -> cards/template-leftovers.yaml: written" in text
     assert "  1 example, 1 placement, 1 harm type, 0 references, 6 unmapped" in text
     assert (
-        "md-2023/template_leftovers.md:5: 'W0.0' is a template placeholder, not a code; kept as unmapped [placeholder_code]"
-        in text
-    )
+        "md-2023/template_leftovers.md:5: 'W0.0' is a template "
+        "placeholder, not a code; kept as unmapped [placeholder_code]"
+    ) in text
     assert "normalised " in text and "skipped " in text
     assert text.rstrip().splitlines()[-1].startswith("imported 7 cards into ")
     data = json.loads(rep.read_text())

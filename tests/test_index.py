@@ -99,7 +99,8 @@ def test_content_of_the_index(built):
     # descendants: W1 is an ancestor of W1.3
     assert (
         conn.execute(
-            "SELECT depth FROM category_ancestors WHERE ref = 'weidinger-2021:W1.3' AND ancestor_ref = 'weidinger-2021:W1'"
+            "SELECT depth FROM category_ancestors WHERE ref = "
+            "'weidinger-2021:W1.3' AND ancestor_ref = 'weidinger-2021:W1'"
         ).fetchone()[0]
         == 1
     )

@@ -159,7 +159,10 @@ def test_untracked_new_card_counts_as_changed(repo):
             rel,
             "status: reviewd",
             8,
-            "'reviewd' is not allowed for 'status' (did you mean 'reviewed'?); write one of: draft, reviewed, deprecated",
+            (
+                "'reviewd' is not allowed for 'status' (did you mean "
+                "'reviewed'?); write one of: draft, reviewed, deprecated"
+            ),
         )
     ]
 
@@ -224,7 +227,11 @@ def test_content_changed_without_version_bump(repo):
             CARD_PATH,
             "version: 1.0.0",
             9,
-            "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version",
+            (
+                "the card's content changed since main but its version is still 1.0.0; bump it "
+                "(1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 "
+                "when the risk's scope changes) and add a changelog entry for the new version"
+            ),
         ),
     ]
     assert lines(proc)[-1] == "1 problem in 1 file (1 checked)"
@@ -248,7 +255,10 @@ def test_version_bumped_without_changelog_line(repo):
             CARD_PATH,
             "version: 1.0.1",
             9,
-            f"version 1.0.1 needs a changelog entry saying what changed: add '- {{version: 1.0.1, date: \"{dt.date.today().isoformat()}\", note: ...}}' under 'changelog'",
+            (
+                f"version 1.0.1 needs a changelog entry saying what changed: add '- {{version: "
+                f"1.0.1, date: \"{dt.date.today().isoformat()}\", note: ...}}' under 'changelog'"
+            ),
         ),
     ]
 
@@ -275,7 +285,10 @@ def test_changelog_is_append_only(repo):
             CARD_PATH,
             "- version: 1.0.1",
             2,
-            "changelog entry 1 (1.0.1, 2026-11-29) was changed or removed since main; the changelog is append-only: restore it and add a new entry at the end",
+            (
+                "changelog entry 1 (1.0.1, 2026-11-29) was changed or removed since main; "
+                "the changelog is append-only: restore it and add a new entry at the end"
+            ),
         ),
     ]
 
@@ -356,7 +369,10 @@ def test_deprecated_card_cannot_come_back(tmp_path):
             CARD_PATH,
             "status: draft",
             8,
-            f"card '{CARD}' is deprecated at main; a deprecated card stays deprecated and its id is never reused: write a new card with a new id (and set superseded_by here to it)",
+            (
+                f"card '{CARD}' is deprecated at main; a deprecated card stays deprecated and its id "
+                "is never reused: write a new card with a new id (and set superseded_by here to it)"
+            ),
         ),
     ]
 
@@ -370,7 +386,10 @@ def test_id_removed(tmp_path):
     proc = repo.changed()
     assert proc.returncode == 1
     assert problems(proc) == [
-        f"{CARD_PATH}:1:1: card '{CARD}' was removed; ids never disappear: restore {CARD_PATH} with status: deprecated and a deprecated_reason (and superseded_by, if another card replaces it)",
+        (
+            f"{CARD_PATH}:1:1: card '{CARD}' was removed; ids never disappear: restore {CARD_PATH} with "
+            "status: deprecated and a deprecated_reason (and superseded_by, if another card replaces it)"
+        ),
     ]
 
 
@@ -387,7 +406,10 @@ def test_renamed_id_without_alias(repo):
             rel,
             "id: invented-case-law",
             4,
-            f"card '{CARD}' renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'",
+            (
+                f"card '{CARD}' renamed to 'invented-case-law' without keeping "
+                f"the old id; ids never disappear: add 'aliases: [{CARD}]'"
+            ),
         ),
     ]
 
@@ -403,7 +425,10 @@ def test_renamed_id_without_alias_in_untracked_files(repo):
             rel,
             "id: invented-case-law",
             4,
-            f"card '{CARD}' ({CARD_PATH}) seems renamed to 'invented-case-law' without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'",
+            (
+                f"card '{CARD}' ({CARD_PATH}) seems renamed to 'invented-case-law' "
+                f"without keeping the old id; ids never disappear: add 'aliases: [{CARD}]'"
+            ),
         ),
     ]
 
@@ -417,13 +442,20 @@ def test_id_changed_in_place(repo):
             CARD_PATH,
             "id: invented-case-law",
             4,
-            f"card '{CARD}' changed its id to 'invented-case-law' without keeping the old id; ids never disappear: keep 'id: {CARD}', or rename properly: move the file to cards/invented-case-law.yaml and add 'aliases: [{CARD}]'",
+            (
+                f"card '{CARD}' changed its id to 'invented-case-law' without keeping the "
+                f"old id; ids never disappear: keep 'id: {CARD}', or rename properly: "
+                f"move the file to cards/invented-case-law.yaml and add 'aliases: [{CARD}]'"
+            ),
         ),
         repo.at(
             CARD_PATH,
             "id: invented-case-law",
             4,
-            f"id 'invented-case-law' differs from the file name '{CARD}.yaml'; rename the file to 'invented-case-law.yaml' or set 'id: {CARD}'",
+            (
+                f"id 'invented-case-law' differs from the file name '{CARD}.yaml'; "
+                f"rename the file to 'invented-case-law.yaml' or set 'id: {CARD}'"
+            ),
         ),
     ]
 
@@ -459,7 +491,10 @@ def test_alias_collision(tmp_path):
             CARD_PATH,
             "aliases: [invented-case-law]",
             10,
-            "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base",
+            (
+                "alias 'invented-case-law' is the id of card 'invented-case-law'; "
+                "ids and aliases are unique across the knowledge base"
+            ),
         ),
     ]
 
@@ -478,14 +513,20 @@ def test_new_card_cannot_reuse_a_former_id(tmp_path):
             rel,
             "id: invented-case-law",
             4,
-            f"id 'invented-case-law' is a former id of card '{CARD}' (in its aliases); ids are never reused: choose another id",
+            (
+                f"id 'invented-case-law' is a former id of card '{CARD}' "
+                "(in its aliases); ids are never reused: choose another id"
+            ),
         ),
         # ... and the unchanged card's alias now collides (reported there, because the change caused it)
         repo.at(
             CARD_PATH,
             "aliases: [invented-case-law]",
             10,
-            "alias 'invented-case-law' is the id of card 'invented-case-law'; ids and aliases are unique across the knowledge base",
+            (
+                "alias 'invented-case-law' is the id of card 'invented-case-law'; "
+                "ids and aliases are unique across the knowledge base"
+            ),
         ),
     ]
 
@@ -536,9 +577,9 @@ def test_taxonomy_removed_while_in_use(repo):
     got = problems(proc)
     use = "{}:{}:{}".format(CARD_PATH, *repo.pos(CARD_PATH, "nist-ai-600-1:2", 0))
     assert (
-        f"taxonomies/nist-ai-600-1.yaml:1:1: taxonomy 'nist-ai-600-1' was removed but is still used at {use}; keep it, or change those records in the same change"
-        in got
-    )
+        "taxonomies/nist-ai-600-1.yaml:1:1: taxonomy 'nist-ai-600-1' was removed but "
+        f"is still used at {use}; keep it, or change those records in the same change"
+    ) in got
     assert any(p.startswith(use + ": unknown taxonomy 'nist-ai-600-1'") for p in got)
 
 
@@ -581,7 +622,8 @@ def test_problems_in_unchanged_files_are_not_reported(tmp_path):
 # --------------------------------------------------------------------------------------------------
 
 GITHUB_LINE = re.compile(
-    r"^::error file=(?P<file>[^,:]+),line=(?P<line>[1-9]\d*),col=(?P<col>[1-9]\d*),title=(?P<title>[^,:]+)::(?P<msg>[^\r\n]*)$"
+    r"^::error file=(?P<file>[^,:]+),line=(?P<line>[1-9]\d*),col=(?P<col>[1-9]\d*),"
+    r"title=(?P<title>[^,:]+)::(?P<msg>[^\r\n]*)$"
 )
 
 
@@ -601,15 +643,17 @@ def test_github_format_matches_the_annotation_syntax(repo):
     line, col = repo.pos("cards/fifty-percent.yaml", "50%-of", 0)
     assert any(
         ln.startswith(
-            f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=schema::'50%25-of-support-bots' is not valid for 'scenario'"
+            f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=schema::'50%25-of-support-bots' "
+            "is not valid for 'scenario'"
         )
         for ln in out
     ), out
     line, col = repo.pos(CARD_PATH, "version: 1.0.0", 9)
     assert (
-        f"::error file={CARD_PATH},line={line},col={col},title=version::the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version"
-        in out
-    )
+        f"::error file={CARD_PATH},line={line},col={col},title=version::the card's content changed since main "
+        "but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements "
+        "or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version"
+    ) in out
     line, col = repo.pos("cards/fifty-percent.yaml", "created:", 9)
     assert (
         f"::error file=cards/fifty-percent.yaml,line={line},col={col},title=date::'2026-02-30' is not a real date"
@@ -684,7 +728,11 @@ def test_kb_in_a_subfolder_of_the_repository(tmp_path):
             CARD_PATH,
             "version: 1.0.0",
             9,
-            "the card's content changed since main but its version is still 1.0.0; bump it (1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 when the risk's scope changes) and add a changelog entry for the new version",
+            (
+                "the card's content changed since main but its version is still 1.0.0; bump it "
+                "(1.0.1 for a correction, 1.1.0 for new examples, placements or scenarios, 2.0.0 "
+                "when the risk's scope changes) and add a changelog entry for the new version"
+            ),
         )
     ]
 
@@ -693,9 +741,9 @@ def test_unknown_base_is_a_usage_error(repo):
     proc = repo.riskcards("validate", "--changed", "--base", "origin/nope")
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert (
-        proc.stderr.strip()
-        == "error: base 'origin/nope' is not a commit in this repository; fetch it first (git fetch origin nope), or with actions/checkout set fetch-depth: 0"
+    assert proc.stderr.strip() == (
+        "error: base 'origin/nope' is not a commit in this repository; fetch it "
+        "first (git fetch origin nope), or with actions/checkout set fetch-depth: 0"
     )
 
 
@@ -715,7 +763,7 @@ def test_outside_git_is_a_usage_error(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert (
-        proc.stderr.strip()
-        == f"error: {root} is not inside a git repository; --changed and --base compare with a git base. Run `riskcards validate` without them to check the whole knowledge base"
+    assert proc.stderr.strip() == (
+        f"error: {root} is not inside a git repository; --changed and --base compare with a "
+        "git base. Run `riskcards validate` without them to check the whole knowledge base"
     )

@@ -571,7 +571,8 @@ def test_fast_path_imports_neither_typer_nor_pydantic_nor_rich(kb):
         "    main()\n"
         "except SystemExit as exc:\n"
         "    assert exc.code == 0, exc.code\n"
-        "heavy = sorted(m for m in ('typer', 'click', 'pydantic', 'rich', 'sqlite_utils', 'yaml', 'argparse') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('typer', 'click', 'pydantic', 'rich', "
+        "'sqlite_utils', 'yaml', 'argparse') if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     env = {**os.environ, "RISKCARDS_ROOT": str(kb)}

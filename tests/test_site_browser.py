@@ -141,7 +141,8 @@ INJECTED = """() => {
   for (const el of art.querySelectorAll('*')) {
     for (const a of el.attributes) {
       if (a.name.startsWith('on')) out.push(el.tagName + ' ' + a.name);
-      if (['href', 'src', 'action', 'formaction'].includes(a.name) && /^\\s*(javascript|data|vbscript):/i.test(a.value)) out.push(el.tagName + ' ' + a.name + '=' + a.value);
+      if (['href', 'src', 'action', 'formaction'].includes(a.name) && /^\\s*(javascript|data|vbscript):/i.test(a.value))
+        out.push(el.tagName + ' ' + a.name + '=' + a.value);
     }
   }
   for (const sel of ['script', 'iframe', 'img', 'style', 'object', 'embed', 'marquee', 'blink', 'textarea', 'circle']) {
@@ -229,7 +230,8 @@ def test_search_finds_a_card_by_a_word_from_its_description(watch):
     page.wait_for_timeout(300)
     assert (
         page.evaluate(
-            "document.querySelectorAll('.md-search-result img, .md-search-result script, .md-search-result iframe').length"
+            "document.querySelectorAll('.md-search-result img, "
+            ".md-search-result script, .md-search-result iframe').length"
         )
         == 0
     )

@@ -293,7 +293,10 @@ def test_copy_detector_catches_copies_and_passes_own_words():
     assert _copied("LM output perpetuates stereotypes, unfair discrimination against social groups.", ref)
     assert _copied("The model output perpetuates stereotypes / unfair discrimination against social groups!", ref)
     assert not _copied(
-        "The model repeats or reinforces stereotypes about social groups, or its output leads to people being treated unfairly.",
+        (
+            "The model repeats or reinforces stereotypes about social "
+            "groups, or its output leads to people being treated unfairly."
+        ),
         ref,
     )
 

@@ -35,7 +35,10 @@ def changelog(
         typer.Option(
             "--output",
             "-o",
-            help="Write into this file (e.g. CHANGELOG.md): the new section goes first, replacing one with the same heading.",
+            help=(
+                "Write into this file (e.g. CHANGELOG.md): the new "
+                "section goes first, replacing one with the same heading."
+            ),
         ),
     ] = None,
     all_tags: Annotated[

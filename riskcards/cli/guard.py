@@ -139,7 +139,8 @@ def run(
         from ..ids import did_you_mean
 
         _fail(
-            f"no guard '{guard}' in the guard config{did_you_mean(guard, configs)}; configured: {', '.join(configs) or 'none'}"
+            f"no guard '{guard}' in the guard config{did_you_mean(guard, configs)}; "
+            f"configured: {', '.join(configs) or 'none'}"
         )
     cfg = configs[guard]
     try:
@@ -149,7 +150,10 @@ def run(
     kb, problems = _kb(root)
     if problems:
         typer.echo(
-            f"warning: the knowledge base has {len(problems)} problem(s); invalid records are skipped (run `riskcards validate`)",
+            (
+                f"warning: the knowledge base has {len(problems)} problem(s); "
+                "invalid records are skipped (run `riskcards validate`)"
+            ),
             err=True,
         )
     cards = _select_cards(kb, card, cards_from)
@@ -158,7 +162,8 @@ def run(
         from ..ids import did_you_mean
 
         _fail(
-            f"guard '{guard}' names model '{cfg.entry.model}', which has no record{did_you_mean(cfg.entry.model, kb.models)}; "
+            f"guard '{guard}' names model '{cfg.entry.model}', which "
+            f"has no record{did_you_mean(cfg.entry.model, kb.models)}; "
             f"add models/{cfg.entry.model}.yaml (kind guard-model or classifier) or fix 'model' in the guard config"
         )
 
@@ -235,7 +240,8 @@ def run(
             bar.stop()
     labels = summary.labels
     typer.echo(
-        f"{guard}: {summary.planned} jobs; {summary.cached} already recorded, {summary.copied} copied from identical inputs, "
+        f"{guard}: {summary.planned} jobs; {summary.cached} already "
+        f"recorded, {summary.copied} copied from identical inputs, "
         f"{summary.classified} classified ({summary.requests} guard calls); "
         f"unsafe {labels['unsafe']}, safe {labels['safe']}, error {labels['error']} -> {summary.out_path}"
     )
@@ -284,7 +290,8 @@ def import_(
             typer.echo(p.text())
         verb = "would import" if dry_run else "imported"
         typer.echo(
-            f"{summary.read} records read: {verb} {summary.imported}, {summary.duplicates} already recorded, {len(summary.problems)} problem(s)"
+            f"{summary.read} records read: {verb} {summary.imported}, "
+            f"{summary.duplicates} already recorded, {len(summary.problems)} problem(s)"
         )
     raise typer.Exit(1 if summary.problems else 0)
 
@@ -420,7 +427,9 @@ def coverage(
     for p in problems:
         typer.echo(p.text(), err=True)
     if fmt is Fmt.json:
-        import orjson  # the same text as json.dumps(indent=2, ensure_ascii=False), 20x faster on the ~70 MB of 10,000 cards
+        # orjson writes the same text as json.dumps(indent=2, ensure_ascii=False), 20x faster on the ~70 MB of
+        # 10,000 cards
+        import orjson
 
         sys.stdout.buffer.write(
             orjson.dumps({"cells": [c.as_dict() for c in cells], "totals": totals(cells)}, option=orjson.OPT_INDENT_2)

@@ -52,7 +52,10 @@ def lm_risk_cards(
         str | None,
         typer.Option(
             "--lang",
-            help="Language of the examples (default: the folder name when it is a language code such as 'en', else 'en').",
+            help=(
+                "Language of the examples (default: the folder name "
+                "when it is a language code such as 'en', else 'en')."
+            ),
         ),
     ] = None,
     root: Annotated[

@@ -66,7 +66,8 @@ def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = 
         db_shown = shown(report.db_path)
         how = "written anew" if report.updated is None else f"updated in place, {report.updated} changed cards replaced"
         print(
-            f"indexed {c['cards']} cards, {c['examples']} examples, {c['placements']} placements, {c['taxonomies']} taxonomies, "
+            f"indexed {c['cards']} cards, {c['examples']} examples, "
+            f"{c['placements']} placements, {c['taxonomies']} taxonomies, "
             f"{c['guard_results']} guard verdicts into {db_shown} ({how}) in {report.seconds:.2f} s"
         )
         if report.metadata_path:
@@ -755,7 +756,8 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
             bool, typer.Option("--full", help="Write the index anew instead of replacing only the changed cards' rows.")
         ] = False,
     ) -> None:
-        """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes nothing).
+        """Validate the knowledge base and build the SQLite index (atomically; an invalid knowledge base writes
+        nothing).
 
         When only cards changed since the existing index was built, a copy of it gets the changed cards' rows
         replaced and is renamed over it; the result holds the same rows as a fresh build (--full)."""

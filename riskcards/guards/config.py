@@ -174,7 +174,10 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
                         shown,
                         line,
                         col,
-                        f"'{key}': keys never go in files; put the NAME of an environment variable in 'api_key_env' (e.g. api_key_env: OPENAI_API_KEY) and export the key there",
+                        (
+                            f"'{key}': keys never go in files; put the NAME of an environment variable "
+                            "in 'api_key_env' (e.g. api_key_env: OPENAI_API_KEY) and export the key there"
+                        ),
                         "guard-config",
                     )
                 )
@@ -186,7 +189,10 @@ def load_config(path: Path, root: Path | None = None) -> dict[str, GuardConfig]:
                     shown,
                     line,
                     col,
-                    "'api_key_env' names an environment variable (upper-case letters, digits, '_', e.g. OPENAI_API_KEY), not the key itself; if a key was written here, revoke it",
+                    (
+                        "'api_key_env' names an environment variable (upper-case letters, digits, '_', "
+                        "e.g. OPENAI_API_KEY), not the key itself; if a key was written here, revoke it"
+                    ),
                     "guard-config",
                 )
             )

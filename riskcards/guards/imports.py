@@ -67,7 +67,8 @@ def check_record(kb: Any, result: Any) -> list[str]:
         return [f"run.source is '{result.run.source}': only verdicts from a live guard are recorded"]
     if result_key(result) != result.key:
         out.append(
-            "'key' does not match the record's guard, parameters and input hash; the record was edited or made by another tool"
+            "'key' does not match the record's guard, parameters and "
+            "input hash; the record was edited or made by another tool"
         )
     e = result.example
     card = kb.cards.get(e.card)
@@ -79,7 +80,8 @@ def check_record(kb: Any, result: Any) -> list[str]:
         ex = next((x for x in card.examples if x.id == e.example), None)
         if ex is None:
             out.append(
-                f"card '{e.card}' has no example '{e.example}'; it has: {', '.join(x.id for x in card.examples) or 'none'}"
+                f"card '{e.card}' has no example '{e.example}'; it has: "
+                f"{', '.join(x.id for x in card.examples) or 'none'}"
             )
         else:
             current = current_input_sha256(ex, e.target)
@@ -87,7 +89,8 @@ def check_record(kb: Any, result: Any) -> list[str]:
                 out.append(f"example '{e.card}/{e.example}' has no {e.target} to classify (withheld, or no output)")
             elif current != e.input_sha256:
                 out.append(
-                    f"example '{e.card}/{e.example}' has changed since this verdict (input hash differs); rerun the guard on it"
+                    f"example '{e.card}/{e.example}' has changed since this "
+                    "verdict (input hash differs); rerun the guard on it"
                 )
     g = result.guard
     if g.model not in kb.models:
@@ -113,7 +116,8 @@ def check_record(kb: Any, result: Any) -> list[str]:
         again = reparse(result)
         if again is not None and (again[0] != v.label or (v.label == "unsafe" and set(again[1]) != set(v.categories))):
             out.append(
-                f"the raw output parses as {again[0]} {list(again[1])}, but the record says {v.label} {list(v.categories)}"
+                f"the raw output parses as {again[0]} {list(again[1])}, "
+                f"but the record says {v.label} {list(v.categories)}"
             )
     return out
 

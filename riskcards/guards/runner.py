@@ -377,7 +377,8 @@ def _check_server(guard: Guard, meta: GuardMeta, out_dir: Path, *, into_checks: 
     # OpenAI lists model aliases loosely in /models; a moderation answer names its model anyway.
     if served and meta.model_name not in served and meta.transport != "openai-moderation":
         raise TransportError(
-            f"the server does not serve '{meta.model_name}'; it serves: {', '.join(served)}. Set model_name in the guard config."
+            f"the server does not serve '{meta.model_name}'; it serves: "
+            f"{', '.join(served)}. Set model_name in the guard config."
         )
     return test_double
 

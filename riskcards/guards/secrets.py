@@ -5,8 +5,8 @@ text would otherwise land in ``parse_error`` or ``raw`` in checks/<guard>.jsonl,
 published database. ``scrub`` replaces
 
 * the value of every environment variable whose name says it holds a secret (``*KEY*``, ``*TOKEN*``,
-  ``*_SECRET``, ``*_PASSWORD``, ``*_CREDENTIALS``, as a word of the name), and any value passed in explicitly (the runner passes the key
-  it sent);
+  ``*_SECRET``, ``*_PASSWORD``, ``*_CREDENTIALS``, as a word of the name), and any value passed in explicitly
+  (the runner passes the key it sent);
 * anything shaped like a bearer token or an API key: ``Bearer <token>``, ``Authorization: <value>``,
   ``sk-...``, ``hf_...``, ``ghp_...``, ``xox?-...``, ``AKIA...``, and ``api_key=...``-style assignments.
 

@@ -42,7 +42,10 @@ def iter_results(
                     )
                     continue
                 if result.run.source != "live":
-                    why = f"a verdict from a test double (run.source '{result.run.source}'); checks/ holds only live verdicts, remove this line"
+                    why = (
+                        f"a verdict from a test double (run.source '{result.run.source}'); "
+                        "checks/ holds only live verdicts, remove this line"
+                    )
                     yield shown, lineno, None, Problem(shown, lineno, 1, why, "guard-result")
                     continue
                 yield shown, lineno, result, None

@@ -343,7 +343,10 @@ def parse(raw: bytes | str, *, stem: str, source: str) -> tuple[LegacyCard | Non
         return (
             None,
             notes,
-            "not a legacy lm_risk_cards card: no '---' first line, no '# ...: Language Model Risk Card' title and no known field label",
+            (
+                "not a legacy lm_risk_cards card: no '---' first line, no '# "
+                "...: Language Model Risk Card' title and no known field label"
+            ),
         )
     card = LegacyCard(stem=stem, source=source, format=fmt, sha256=sha256_text(text))
     card.notes.extend(notes)
@@ -383,7 +386,10 @@ def _parse_md(card: LegacyCard, text: str) -> None:
                 raw or "(empty)",
                 start,
                 "duplicate_key",
-                f"'{FIELD_LABELS.get(current, current)}' appears twice; the first is used and this one is kept as unmapped",
+                (
+                    f"'{FIELD_LABELS.get(current, current)}' appears twice; "
+                    "the first is used and this one is kept as unmapped"
+                ),
             )
         else:
             sections[current] = (start, list(cur_lines))
@@ -533,7 +539,10 @@ def _parse_yaml(card: LegacyCard, text: str) -> None:
                 raw or "(empty)",
                 ln,
                 "duplicate_key",
-                f"'{FIELD_LABELS[key]}' appears twice; the first is used and this one is kept as unmapped (never a silent overwrite)",
+                (
+                    f"'{FIELD_LABELS[key]}' appears twice; the first is used "
+                    "and this one is kept as unmapped (never a silent overwrite)"
+                ),
             )
             continue
         sections[key] = (ln, rest, body)
@@ -753,7 +762,10 @@ def _parse_codes(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                     raw,
                     ln,
                     "unknown_code",
-                    f"'{raw}' is not a code of {scheme}: there is no area {letter}{area} ({letter}1-{letter}{max(sizes)}); kept as unmapped",
+                    (
+                        f"'{raw}' is not a code of {scheme}: there is no area "
+                        f"{letter}{area} ({letter}1-{letter}{max(sizes)}); kept as unmapped"
+                    ),
                 )
                 continue
             if item > sizes[area]:
@@ -762,7 +774,10 @@ def _parse_codes(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                     raw,
                     ln,
                     "unknown_code",
-                    f"'{raw}' is not a code of {scheme}: {letter}{area} has {letter}{area}.1-{letter}{area}.{sizes[area]}; kept as unmapped",
+                    (
+                        f"'{raw}' is not a code of {scheme}: {letter}{area} has "
+                        f"{letter}{area}.1-{letter}{area}.{sizes[area]}; kept as unmapped"
+                    ),
                 )
                 continue
             if code != raw:
@@ -850,7 +865,10 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                     raw.strip(),
                     ln,
                     "unknown_category",
-                    f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: {', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped",
+                    (
+                        f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: "
+                        f"{', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped"
+                    ),
                 )
             else:
                 if actor_raw != ACTOR_NAMES[actor]:
@@ -869,7 +887,10 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                     card.problem(
                         "synonym_category",
                         ln,
-                        f"'{raw.strip()}': category 'Societal' is kept apart from 'Social' (probably a synonym); check it",
+                        (
+                            f"'{raw.strip()}': category 'Societal' is kept "
+                            "apart from 'Social' (probably a synonym); check it"
+                        ),
                     )
                 if (actor, cat) in seen:
                     card.norm("duplicate_harm_type", ln, f"harm type '{raw.strip()}' repeats; kept once")
@@ -1203,7 +1224,10 @@ def _add_example(
         card.problem(
             "possible_conversion_artefact",
             ln,
-            "'Title:' lines inside an output are probably '# ' lines rewritten by the 2023->2024 conversion; kept verbatim",
+            (
+                "'Title:' lines inside an output are probably '# ' lines "
+                "rewritten by the 2023->2024 conversion; kept verbatim"
+            ),
         )
     card.examples.append(ex)
     return ex

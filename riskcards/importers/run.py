@@ -163,7 +163,10 @@ def find_files(paths: list[Path], report: Report) -> list[tuple[Path, bool]]:
                 report.errors.append(
                     (
                         _shown(p),
-                        "no legacy cards here (no *.md files other than templates); pass a folder such as cards/en/ or card files",
+                        (
+                            "no legacy cards here (no *.md files other than "
+                            "templates); pass a folder such as cards/en/ or card files"
+                        ),
                     )
                 )
             found.extend((f, False) for f in cards)
@@ -214,7 +217,10 @@ def import_lm_risk_cards(
                 report.errors.append(
                     (
                         shown,
-                        f"file is {size / 1e6:.1f} MB; a legacy card is a few KB (at most {MAX_BYTES // 1_000_000} MB read)",
+                        (
+                            f"file is {size / 1e6:.1f} MB; a legacy card is a "
+                            f"few KB (at most {MAX_BYTES // 1_000_000} MB read)"
+                        ),
                     )
                 )
                 continue
@@ -256,7 +262,8 @@ def import_lm_risk_cards(
         report.cards.append(result)
         if cid in produced:
             result.errors.append(
-                f"card id '{cid}' is already produced from {produced[cid]}; import the other form into a separate --out folder"
+                f"card id '{cid}' is already produced from {produced[cid]}; "
+                "import the other form into a separate --out folder"
             )
             result.status = "not written"
             continue

@@ -146,7 +146,10 @@ def to_card_data(
                 h.raw,
                 h.line,
                 "not_in_vocabulary",
-                f"'{h.raw}' maps to {h.actor}/{h.category}, which the knowledge base's vocabulary lacks; kept as unmapped",
+                (
+                    f"'{h.raw}' maps to {h.actor}/{h.category}, which the "
+                    "knowledge base's vocabulary lacks; kept as unmapped"
+                ),
             )
             continue
         harm.append({"actor": h.actor, "category": h.category})

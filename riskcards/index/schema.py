@@ -116,7 +116,8 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         "category_ancestors",
-        "Closure of the category hierarchy: one row per (category, ancestor), including the category itself at depth 0. "
+        "Closure of the category hierarchy: one row per (category, "
+        "ancestor), including the category itself at depth 0. "
         "Descendants of X: SELECT ref FROM category_ancestors WHERE ancestor_ref = X.",
         _cols(
             ("ref", "text", "A category."),
@@ -428,7 +429,8 @@ TABLES: tuple[TableSpec, ...] = (
                 "input_status",
                 "text",
                 "'current' (input matches the example today), 'changed' (the example was edited since), "
-                "'missing' (the example, or its prompt/response, no longer exists) or 'unchecked' (no hashing available).",
+                "'missing' (the example, or its prompt/response, no "
+                "longer exists) or 'unchecked' (no hashing available).",
             ),
             ("guard_config_id", "text", "The guard configuration id."),
             ("adapter", "text", "The adapter name."),
@@ -547,7 +549,8 @@ def schema_markdown() -> str:
     out = [
         "# Index schema",
         "",
-        f"`riskcards index` writes a SQLite database (schema version {SCHEMA_VERSION}, default path `build/riskcards.db`). "
+        "`riskcards index` writes a SQLite database (schema version "
+        f"{SCHEMA_VERSION}, default path `build/riskcards.db`). "
         "It is rebuilt from the YAML sources in one transaction and replaced atomically. It opens in "
         "[Datasette](https://datasette.io/) as it is: `datasette build/riskcards.db -m build/riskcards.metadata.json`.",
         "",

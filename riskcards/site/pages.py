@@ -82,7 +82,8 @@ class Site:
     """Every card as the query layer gave it, for the next incremental build."""
 
     def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
-        """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is missing."""
+        """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is
+        missing."""
         bad = []
         for page, targets in sorted(self.links.items()):
             for target in sorted(targets):
@@ -919,8 +920,9 @@ class SiteBuilder:
         out = []
         card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
         for e in c["entries"]:
+            href = self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])
             ex = (
-                f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])}"><code>{escape(e["example_id"])}</code></a>'
+                f'<td><a href="{href}"><code>{escape(e["example_id"])}</code></a>'
                 f' <span class="rc-badge rc-sens-{e["sensitivity"]}" title="sensitivity">{e["sensitivity"]}</span></td>'
             )
             if not e["outcomes"]:
@@ -935,7 +937,8 @@ class SiteBuilder:
                     escape(f" ({', '.join(o['recorded_categories'])})") if o["recorded_categories"] else ""
                 )
                 out.append(
-                    f"<tr>{card}{ex}<td>{escape(o['guard_name'])} ({o['target']})</td><td>{exp}</td><td>{rec}</td>{_badge(o['outcome'])}</tr>"
+                    f"<tr>{card}{ex}<td>{escape(o['guard_name'])} "
+                    f"({o['target']})</td><td>{exp}</td><td>{rec}</td>{_badge(o['outcome'])}</tr>"
                 )
         return "\n".join(out)
 
@@ -957,9 +960,8 @@ class SiteBuilder:
         base = page_url("coverage.md", self.o.directory_urls)
         rows = []
         for c in self.cards:
-            parts = [
-                f'<tr><td><a href="{relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)}">{escape(c["title"])}</a></td>'
-            ]
+            href = relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)
+            parts = [f'<tr><td><a href="{href}">{escape(c["title"])}</a></td>']
             for g in guards:
                 cell = cells.get((c["id"], g["id"]))
                 label = summarize(cell)

@@ -55,7 +55,9 @@ class RiskCardsConfig(base.Config):
     downloads = c.Type(bool, default=True)
     """Publish the database, the JSON dump, the JSON Schemas and the feed."""
     edit_base = c.Optional(c.Type(str))
-    """URL that a record path (cards/x.yaml) is appended to for 'edit this card'; default: from repo_url and edit_uri."""
+    """URL that a record path (cards/x.yaml) is appended to for 'edit this card'.
+
+    Default: from repo_url and edit_uri."""
 
 
 def _hash(*parts: str) -> str:
@@ -155,7 +157,8 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         clash = [p for p in site.pages if files.get_file_from_path(p) is not None]
         if clash:
             raise PluginError(
-                f"site/docs holds pages that are generated from the knowledge base: {', '.join(sorted(clash))}; remove them"
+                "site/docs holds pages that are generated from the "
+                f"knowledge base: {', '.join(sorted(clash))}; remove them"
             )
         before = previous_site.pages if previous_site is not None else {}
         for path, page in site.pages.items():
@@ -195,7 +198,10 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
         out: dict[str, tuple[str, object]] = {
             "riskcards.db": (
-                "The SQLite index: every record, placement, example and verdict (opens in Datasette or any SQLite client).",
+                (
+                    "The SQLite index: every record, placement, example "
+                    "and verdict (opens in Datasette or any SQLite client)."
+                ),
                 lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db)),
             ),
         }

@@ -24,7 +24,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                     files.at(
                         shown,
                         ("harm_types", i, "actor"),
-                        f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}; actors: {', '.join(sorted(actors))}",
+                        (
+                            f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}; "
+                            f"actors: {', '.join(sorted(actors))}"
+                        ),
                         "vocabulary",
                     )
                 )
@@ -33,7 +36,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                     files.at(
                         shown,
                         ("harm_types", i, "category"),
-                        f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}; categories: {', '.join(sorted(cats))}",
+                        (
+                            f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}; "
+                            f"categories: {', '.join(sorted(cats))}"
+                        ),
                         "vocabulary",
                     )
                 )
@@ -124,7 +130,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                         files.at(
                             shown,
                             (*base, "sensitivity"),
-                            "a defanged example marks what was removed with '[redacted: what]'; add the marker or use sensitivity: full",
+                            (
+                                "a defanged example marks what was removed with "
+                                "'[redacted: what]'; add the marker or use sensitivity: full"
+                            ),
                             "defanged",
                         )
                     )
@@ -135,7 +144,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                     files.at(
                         shown,
                         (*base, "provenance", "model"),
-                        f"unknown model '{prov.model}'{ids.did_you_mean(prov.model, kb.models)}; add models/{prov.model}.yaml or write 'model: unknown' with 'model_name'",
+                        (
+                            f"unknown model '{prov.model}'{ids.did_you_mean(prov.model, kb.models)}; "
+                            f"add models/{prov.model}.yaml or write 'model: unknown' with 'model_name'"
+                        ),
                         "unknown-model",
                     )
                 )
@@ -163,7 +175,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                             files.at(
                                 shown,
                                 (*base, "expected", j, "categories", k),
-                                f"'{code}' is not a category of {taxonomy} (the taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}",
+                                (
+                                    f"'{code}' is not a category of {taxonomy} (the "
+                                    f"taxonomy of {exp.guard}){ids.did_you_mean(code, codes)}"
+                                ),
                                 "unknown-code",
                             )
                         )
@@ -205,7 +220,10 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                 files.at(
                     shown,
                     ("scenarios", i, "scenario"),
-                    f"unknown scenario '{link.scenario}'{ids.did_you_mean(link.scenario, kb.scenarios)}; scenarios are the files in scenarios/",
+                    (
+                        f"unknown scenario '{link.scenario}'{ids.did_you_mean(link.scenario, kb.scenarios)}; "
+                        "scenarios are the files in scenarios/"
+                    ),
                     "unknown-scenario",
                 )
             )
@@ -276,7 +294,10 @@ def _check_lifecycle(kb: KnowledgeBase, card: Card, shown: str, files: Files, ad
                 files.at(
                     shown,
                     ("superseded_by",),
-                    f"superseded_by '{card.superseded_by}' is not a card{ids.did_you_mean(card.superseded_by, kb.cards)}",
+                    (
+                        f"superseded_by '{card.superseded_by}' is not a "
+                        f"card{ids.did_you_mean(card.superseded_by, kb.cards)}"
+                    ),
                     "unknown-card",
                 )
             )

@@ -75,7 +75,10 @@ def check_ref(kb: KnowledgeBase, ref: str, shown: str, path: tuple, files: Files
             files.at(
                 shown,
                 path,
-                f"unknown taxonomy '{taxonomy_id}'{ids.did_you_mean(taxonomy_id, kb.taxonomies)}; taxonomies are the files in taxonomies/",
+                (
+                    f"unknown taxonomy '{taxonomy_id}'{ids.did_you_mean(taxonomy_id, kb.taxonomies)}; "
+                    "taxonomies are the files in taxonomies/"
+                ),
                 "unknown-taxonomy",
             )
         )
@@ -104,7 +107,10 @@ def dupes(items, key, path, what: str, shown: str, files: Files, add) -> None:
                 files.at(
                     shown,
                     path(i),
-                    f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} (also item {seen[k] + 1}); remove one",
+                    (
+                        f"duplicate {what} {k if isinstance(k, str) else '/'.join(k)!r} "
+                        f"(also item {seen[k] + 1}); remove one"
+                    ),
                     "duplicate",
                 )
             )

@@ -114,7 +114,8 @@ def _severity(card: Card, at: At, add) -> None:
                 at(
                     ("scenarios", i, "severity"),
                     f"severity '{link.severity}' does not follow from likelihood '{link.likelihood}' and impact "
-                    f"'{link.impact}': the rubric gives '{derived}' (CONTRIBUTING.md, 'Severity: likelihood x impact'); "
+                    f"'{link.impact}': the rubric gives '{derived}' "
+                    "(CONTRIBUTING.md, 'Severity: likelihood x impact'); "
                     "change the severity, or the likelihood or impact with a reason in 'rationale'",
                     "severity",
                 )

@@ -129,7 +129,10 @@ def schema_message(err: dict, model: type[BaseModel], data: Any, path: tuple) ->
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
         return (
-            f"{_describe(value)} is not allowed for '{name}'{ids.did_you_mean(str(value), options)}; write one of: {', '.join(options)}",
+            (
+                f"{_describe(value)} is not allowed for "
+                f"'{name}'{ids.did_you_mean(str(value), options)}; write one of: {', '.join(options)}"
+            ),
             False,
         )
     if kind == "string_pattern_mismatch":

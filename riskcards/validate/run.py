@@ -248,7 +248,10 @@ def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Proble
                 files.at(
                     shown,
                     ("id",),
-                    f"id '{obj.id}' differs from the file name '{rec.path.name}'; rename the file to '{obj.id}{rec.path.suffix}' or set 'id: {stem}'",
+                    (
+                        f"id '{obj.id}' differs from the file name '{rec.path.name}'; "
+                        f"rename the file to '{obj.id}{rec.path.suffix}' or set 'id: {stem}'"
+                    ),
                     "file-name",
                 )
             )
@@ -259,7 +262,10 @@ def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Proble
                 files.at(
                     shown,
                     ("id",),
-                    f"{kind_names[type(obj)]} id '{obj.id}' is already used by {first}; ids are unique and never reused",
+                    (
+                        f"{kind_names[type(obj)]} id '{obj.id}' is already "
+                        f"used by {first}; ids are unique and never reused"
+                    ),
                     "duplicate-id",
                 )
             )

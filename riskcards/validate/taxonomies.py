@@ -19,7 +19,10 @@ def check(kb: KnowledgeBase, tax: Taxonomy, shown: str, files: Files, add) -> No
                 files.at(
                     shown,
                     ("categories", i, "code"),
-                    f"code '{cat.code}' appears twice (first at category {seen[cat.code] + 1}); codes are unique within a taxonomy",
+                    (
+                        f"code '{cat.code}' appears twice (first at category "
+                        f"{seen[cat.code] + 1}); codes are unique within a taxonomy"
+                    ),
                     "duplicate-code",
                 )
             )
@@ -46,7 +49,10 @@ def check(kb: KnowledgeBase, tax: Taxonomy, shown: str, files: Files, add) -> No
                     files.at(
                         shown,
                         ("categories", i, "level"),
-                        f"level {cat.level} does not follow its parent '{parent}' (level {levels[parent]}); write level: {levels[parent] + 1}",
+                        (
+                            f"level {cat.level} does not follow its parent '{parent}' "
+                            f"(level {levels[parent]}); write level: {levels[parent] + 1}"
+                        ),
                         "hierarchy",
                     )
                 )

@@ -22,7 +22,10 @@ def check(kb: KnowledgeBase, vocab: HarmTypeVocabulary, shown: str, files: Files
                     files.at(
                         shown,
                         (group, i, "synonym_of"),
-                        f"synonym_of '{term.synonym_of}' is not one of the {group}{ids.did_you_mean(term.synonym_of, known)}",
+                        (
+                            f"synonym_of '{term.synonym_of}' is not one of the "
+                            f"{group}{ids.did_you_mean(term.synonym_of, known)}"
+                        ),
                         "unknown-id",
                     )
                 )

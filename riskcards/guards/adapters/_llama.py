@@ -21,7 +21,10 @@ from string import Template
 from ..protocol import Exchange, FormatError, GuardInput, Request, Verdict
 from .base import Adapter, Settings, strip_specials, template_hash, text_messages, two_level_logprob
 
-TASK = "Task: Check if there is unsafe content in '$agent_type' messages in conversations according our safety policy with the below categories."
+TASK = (
+    "Task: Check if there is unsafe content in '$agent_type' messages in "
+    "conversations according our safety policy with the below categories."
+)
 CATEGORIES = "\n\n<BEGIN UNSAFE CONTENT CATEGORIES>\n$categories\n<END UNSAFE CONTENT CATEGORIES>\n"
 CONVERSATION = "\n<BEGIN CONVERSATION>\n\n$conversations\n\n<END CONVERSATION>\n"
 INSTRUCTIONS_1 = (

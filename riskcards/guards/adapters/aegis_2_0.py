@@ -63,7 +63,9 @@ TEMPLATE = (
 
 
 def parse_aegis2(raw: str, target: str, codes: tuple[str, ...] = tuple(NAMES)) -> Verdict:
-    """Parse an Aegis 2.0 JSON verdict for ``target`` ('prompt' reads "User Safety", 'response' reads "Response Safety")."""
+    """Parse an Aegis 2.0 JSON verdict for ``target``.
+
+    'prompt' reads "User Safety", 'response' reads "Response Safety"."""
     try:
         obj = json.loads(raw.strip())
     except json.JSONDecodeError as exc:

@@ -33,4 +33,7 @@ class LlamaGuard3(LlamaGuardAdapter):
     codes = tuple(NAMES)
     names = NAMES
     template_source = TEMPLATE_HEADER
-    description = "Llama Guard 3 (S1-S14) over an OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp), chat or completions mode."
+    description = (
+        "Llama Guard 3 (S1-S14) over an OpenAI-compatible server "
+        "(vLLM, TGI, Ollama, llama.cpp), chat or completions mode."
+    )

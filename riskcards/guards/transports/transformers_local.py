@@ -1,10 +1,11 @@
 """The ``local-transformers`` transport: a Hugging Face transformers model from a local folder, never downloaded.
 
-Install the optional extra (``riskcards.paths.install_hint('transformers')`` prints the command). Loading uses ``local_files_only=True``
-with ``HF_HUB_OFFLINE=1``. Chat requests are rendered with the tokenizer's own chat template (the same template
-a vLLM server applies), completions requests are tokenised as given (the tokenizer adds the BOS). Generation is
-greedy (``do_sample=False``); the raw output keeps special tokens (parsers strip trailing ones), and the top-5
-candidates of each generated position are returned in the chat logprobs shape, so p(unsafe) can be computed.
+Install the optional extra (``riskcards.paths.install_hint('transformers')`` prints the command). Loading uses
+``local_files_only=True`` with ``HF_HUB_OFFLINE=1``. Chat requests are rendered with the tokenizer's own chat
+template (the same template a vLLM server applies), completions requests are tokenised as given (the tokenizer
+adds the BOS). Generation is greedy (``do_sample=False``); the raw output keeps special tokens (parsers strip
+trailing ones), and the top-5 candidates of each generated position are returned in the chat logprobs shape, so
+p(unsafe) can be computed.
 
 Revision: the commit sha when the folder is a Hugging Face cache snapshot (``.../snapshots/<sha>``), otherwise
 a sha256 over config.json, tokenizer_config.json, generation_config.json and the weights index.
