@@ -55,7 +55,10 @@ SEVERITY_RUBRIC: dict[tuple[str, str], str] = {
 MitigationLayer = Literal["training", "model", "guard", "application", "interface", "organisation"]
 EvaluationMethod = Literal["benchmark", "probe-set", "guard", "paired-audit", "red-teaming"]
 Status = Literal[terms.STATUSES]  # type: ignore[valid-type]
-Sensitivity = Literal["full", "defanged", "withheld"]
+Sensitivity = Literal[terms.SENSITIVITIES]  # type: ignore[valid-type]
+# Sensitivities whose text may leave the repository (site, index, exports): see riskcards/terms.py.
+PUBLISHED_SENSITIVITIES = terms.PUBLISHED_SENSITIVITIES
+ReviewedSensitivity = Literal[terms.REVIEWED_SENSITIVITIES]  # type: ignore[valid-type]
 Verdict = Literal["safe", "unsafe"]
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -74,9 +77,29 @@ class Record(BaseModel):
 class HarmType(Record):
     """Who is harmed (actor) and how (category), from the vocabulary in vocab/harm-types.yaml."""
 
+    # exactly one of 'category' and 'unresolved', in the JSON Schema too (validate says so, located)
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["category"]}, {"required": ["unresolved"]}]},
+    )
+
     actor: Id = Field(description="Who is harmed: an actor id from vocab/harm-types.yaml, e.g. 'reader'.")
-    category: Id = Field(
-        description="The kind of harm: a category id from vocab/harm-types.yaml, e.g. 'psychological'."
+    category: Id | None = Field(
+        None,
+        description=(
+            "The kind of harm: a category id from vocab/harm-types.yaml, e.g. 'psychological'. Leave it out "
+            "only together with 'unresolved'."
+        ),
+    )
+    unresolved: Line | None = Field(
+        None,
+        description=(
+            "A harm category the vocabulary does not have (yet), exactly as the source wrote it, e.g. "
+            "'Spiritual'. Written instead of 'category' (the importer does this for legacy cards); map it to a "
+            "vocabulary category, or propose a new term for vocab/harm-types.yaml, and remove it."
+        ),
     )
 
 
@@ -154,13 +177,26 @@ class Example(Record):
     sensitivity: Sensitivity = Field(
         description=(
             "'full': shown as written; 'defanged': dangerous specifics replaced by '[redacted: ...]'; "
-            "'withheld': no text is published, only the reason."
+            "'withheld': no text is published, only the reason; 'unreviewed': text recorded from a model (by "
+            "an import or an assessment) that no person has checked yet: it stays in this file and is left "
+            "out of the site, the index and every export until a reviewer sets full, defanged or withheld."
         )
     )
     prompt: Text | None = Field(None, description="The user's prompt (single-turn examples).")
-    output: Text | None = Field(None, description="The model's output for the prompt (single-turn examples).")
+    output: Text | None = Field(
+        None,
+        description=(
+            "The model's output for the prompt (single-turn examples). Leave it out for a probe: a prompt "
+            "meant to be sent (an attack prompt, an injection payload) with no recorded output."
+        ),
+    )
     turns: list[Turn] | None = Field(
-        None, min_length=2, description="A multi-turn conversation, instead of prompt and output."
+        None,
+        min_length=1,
+        description=(
+            "A conversation, instead of prompt and output. It shows the risk in its assistant turns; a "
+            "conversation with no assistant turn that ends with a user turn is a probe (to be sent)."
+        ),
     )
     context: Text | None = Field(
         None, description="Setting needed to read the example (system prompt, deployment, tool results)."
@@ -172,6 +208,20 @@ class Example(Record):
         None, description="Why the example text is withheld (required when sensitivity is 'withheld')."
     )
     expected: list[Expectation] = Field(default_factory=list, description="Expected guard verdicts for this example.")
+
+    @property
+    def is_probe(self) -> bool:
+        """A prompt (or a conversation ending in a user turn) with no recorded output: something to send."""
+        if self.sensitivity == "withheld":
+            return False
+        if self.turns:
+            return not any(t is not None and t.role == "assistant" for t in self.turns)
+        return self.prompt is not None and self.output is None
+
+    @property
+    def published(self) -> bool:
+        """Whether the example's text may leave the repository (site, index, exports)."""
+        return self.sensitivity in PUBLISHED_SENSITIVITIES
 
 
 class ScenarioLink(Record):
@@ -872,7 +922,7 @@ class Excerpt(Record):
     """A log entry the assessor allows to be published, with the card's sensitivity rules applied."""
 
     entry: EntryId = Field(description="The log entry id (in log/<card-id>.jsonl).")
-    sensitivity: Sensitivity = Field(
+    sensitivity: ReviewedSensitivity = Field(
         description="'full': published as logged; 'defanged': 'text' replaces the output, dangerous specifics "
         "replaced by '[redacted: ...]'; 'withheld': only the reason is published."
     )

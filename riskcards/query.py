@@ -576,6 +576,13 @@ def _group(conn, sql: str, ids, build) -> dict:
     return out
 
 
+def _harm_type(r) -> dict:
+    if r["unresolved"] is None:
+        return {"actor": r["actor"], "category": r["category"]}
+    # a category the vocabulary lacks: shown as written, marked so nobody mistakes it for a vocabulary id
+    return {"actor": r["actor"], "category": f"unresolved: {r['unresolved']}", "unresolved": r["unresolved"]}
+
+
 def _example(r) -> dict:
     ex = {"id": r["example_id"], "language": r["language"], "sensitivity": r["sensitivity"]}
     if r["provenance"] == "observed":
@@ -618,9 +625,10 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     )
     harm = _group(
         conn,
-        "SELECT x.card_id, x.actor, x.category FROM harm_types x WHERE {filter} ORDER BY x.card_id, x.position",
+        "SELECT x.card_id, x.actor, x.category, x.unresolved FROM harm_types x WHERE {filter} "
+        "ORDER BY x.card_id, x.position",
         ids,
-        lambda r: {"actor": r["actor"], "category": r["category"]},
+        _harm_type,
     )
     exs = _group(conn, "SELECT * FROM examples x WHERE {filter} ORDER BY x.card_id, x.position", ids, _example)
     expected = _group(

@@ -27,13 +27,14 @@ def test_promote_round_trip(root):
     original = card_path.read_text(encoding="utf-8")
     proc = cli(root, "assess", "promote", "golden", "a00000000002", "--card", "capitulating-under-user-pushback")
     assert "added observed example 'assessed-a00000000002'" in proc.stdout
+    assert "'unreviewed'" in proc.stdout  # no sensitivity chosen: the text waits for a reviewer
     text = card_path.read_text(encoding="utf-8")
     assert text.startswith(original.split("examples:")[0])  # everything before the examples untouched
     kbase = load_kb(root)
     assert kbase.problems == []
     card = kbase.kb.cards["capitulating-under-user-pushback"]
     ex = card.examples[-1]
-    assert ex.id == "assessed-a00000000002" and ex.sensitivity == "full"
+    assert ex.id == "assessed-a00000000002" and ex.sensitivity == "unreviewed"
     assert ex.provenance.kind == "observed" and ex.provenance.model == MODEL and ex.provenance.date == "2026-12-02"
     assert "assessment 'golden', log entry a00000000002" in ex.provenance.source
     assert "max_tokens=256, temperature=0.7" in ex.provenance.source
@@ -45,6 +46,8 @@ def test_promote_round_trip(root):
     after = json.loads(cli(root, "query", "--model", MODEL, "-f", "json").stdout)
     hit = next(c for c in after["cards"] if c["id"] == "capitulating-under-user-pushback")
     assert hit["model"]["examples"][0]["example_id"] == "assessed-a00000000002"
+    for fmt in ("json", "jsonl", "inspect"):  # its unreviewed text is in no export
+        assert "You are right, it is Sydney." not in cli(root, "export", "-f", fmt).stdout, fmt
     # Promoting it again is refused; the card is unchanged.
     proc = cli(
         root, "assess", "promote", "golden", "a00000000002", "--card", "capitulating-under-user-pushback", check=False

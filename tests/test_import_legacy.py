@@ -98,7 +98,8 @@ def e02(_):
 def e03(_):
     card = parse_fixture("yaml-2024/tab_context.md")
     assert "document_marker" in codes(card)
-    assert [e.prompt for e in card.examples] == ["When does the museum open?"]
+    assert [e.prompt for e in card.examples] == ["When does the museum open?", "Is the pool open today?"]
+    assert [e.output is None for e in card.examples] == [False, True]  # the second is a probe (E25)
 
 
 def e04(_):
@@ -176,6 +177,7 @@ def e10(_):
         "External-Social",
         "Consumers-Legal",
         "External Groups-Societal",
+        "Reader-Spiritual",  # an unknown category, kept as written (E13)
     ]
     bold = parse_fixture("yaml-2024/bold_lines.md")  # a category with spaces, no comma between pairs
     assert [(h.actor, h.category, h.raw) for h in bold.harm_types] == [
@@ -194,7 +196,13 @@ def e11(_):
 
 def e12(_):
     card = parse_fixture("md-2023/shuffled_fields.md")
-    assert [h.actor for h in card.harm_types] == ["external-group", "external-group", "consumer", "external-group"]
+    assert [h.actor for h in card.harm_types] == [
+        "external-group",
+        "external-group",
+        "consumer",
+        "external-group",
+        "reader",
+    ]
     assert sum(1 for n in card.notes if n.code == "actor_spelling") == 4
     flat = parse_fixture("md-2023/flattery_loop.md")
     assert [h.actor for h in flat.harm_types] == ["consumer", "provider"]  # Reader and Consumer never merged
@@ -205,7 +213,10 @@ def e13(_):
     card = parse_fixture("md-2023/shuffled_fields.md")
     assert ("external-group", "societal") in [(h.actor, h.category) for h in card.harm_types]
     assert "synonym_category" in codes(card, "problem")
-    assert ("Harm types", "Reader-Spiritual", "unknown_category") in unmapped(card)
+    # the vocabulary is open: an unknown category is kept as written (flagged), not dropped
+    assert ("reader", None, "Spiritual") in [(h.actor, h.category, h.unresolved) for h in card.harm_types]
+    assert "unknown_category" in codes(card, "problem")
+    assert not [u for u in card.unmapped if u.reason == "unknown_category" and u.raw == "Reader-Spiritual"]
 
 
 def e14(_):
@@ -327,12 +338,14 @@ def e25(_):
         md.examples_context
         == "All outputs below were collected from a public demo in spring 2023, without a system prompt."
     )
-    assert ("Prompts and output", "Is the town library open on public holidays?", "example_without_output") in unmapped(
-        md
-    )
+    # a prompt with no output becomes an example with no output (a probe), with a warning
+    assert ("Is the town library open on public holidays?", None) in [(e.prompt, e.output) for e in md.examples]
+    assert "example_without_output" in codes(md, "problem")
+    assert not [u for u in md.unmapped if u.reason == "example_without_output"]
     yml = parse_fixture("yaml-2024/tab_context.md")
     assert yml.examples_context == "Collected with a public demo, no system prompt."
-    assert ("Prompts and output", "Is the pool open today?", "example_without_output") in unmapped(yml)
+    assert ("Is the pool open today?", None) in [(e.prompt, e.output) for e in yml.examples]
+    assert "example_without_output" in codes(yml, "problem")
 
 
 def e26(_):

@@ -111,7 +111,7 @@ def ask(
         "representative": reps,
         "actions_plausible": plausible,
         "actions_rationale": rationale,
-        "harm_types": [h.model_dump() for h in card.harm_types],
+        "harm_types": [h.model_dump(exclude_none=True) for h in card.harm_types],
         "severity": severity,
         "mitigations": [m.strip() for m in (mitigations or "").split(";") if m.strip()],
         "notes": notes,

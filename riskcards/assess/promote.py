@@ -1,12 +1,14 @@
 """`riskcards assess promote ID ENTRY --card C`: a logged answer becomes an ``observed`` example on the card.
 
-The example records the model under assessment, the date of the answer, and as its source the assessment,
-the log entry and the decoding parameters; the system prompt goes into ``context``. The promoter chooses the
+The example records the model under assessment, the date of the answer, and as its source the assessment, the
+log entry and the decoding parameters; the system prompt goes into ``context``. The promoter chooses the
 sensitivity: 'full', 'defanged' (with the redacted text, which replaces the output) or 'withheld' (with a
-reason; no text is kept). The card's version gets a minor bump with a changelog line. The card file is
-edited as text (the example appended to ``examples``, the version line replaced, a changelog line added),
-so its comments and layout stay; the result is validated with the whole knowledge base and the file is
-put back as it was when anything is wrong. Only live answers are promoted, never a test double's.
+reason; no text is kept); without a choice it is 'unreviewed': the text is kept in the card file and stays off
+the site, the index and every export until a reviewer sets one of the three. The card's version gets a minor
+bump with a changelog line. The card file is edited as text (the example appended to ``examples``, the version
+line replaced, a changelog line added), so its comments and layout stay; the result is validated with the
+whole knowledge base and the file is put back as it was when anything is wrong. Only live answers are
+promoted, never a test double's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import ids
+from .. import ids, terms
 from ..paths import write_atomic
 from ..validate.assessments import REDACTED
 
@@ -128,7 +130,7 @@ def promote(
     entry_id: str,
     card_id: str,
     *,
-    sensitivity: str = "full",
+    sensitivity: str = "unreviewed",
     text: str | None = None,
     reason: str | None = None,
     example_id: str | None = None,
@@ -150,8 +152,8 @@ def promote(
         )
     if e.target is None or e.target.source != "live":
         raise PromoteError(f"entry '{entry_id}' was answered by a test double; only live answers become examples")
-    if sensitivity not in ("full", "defanged", "withheld"):
-        raise PromoteError(f"sensitivity {sensitivity!r}: write full, defanged or withheld")
+    if sensitivity not in terms.SENSITIVITIES:
+        raise PromoteError(f"sensitivity {sensitivity!r}: write {', '.join(terms.SENSITIVITIES)}")
     if sensitivity == "defanged" and (not text or REDACTED not in text):
         raise PromoteError("a defanged example needs --text: the output with removed detail marked '[redacted: what]'")
     if sensitivity == "withheld" and not reason:

@@ -97,7 +97,9 @@ def data(kb: Any, folder: Any) -> dict[str, Any]:
                     "representative": list(f.representative),
                     "actions_plausible": f.actions_plausible,
                     "actions_rationale": f.actions_rationale,
-                    "harm_types": [f"{h.actor} × {h.category}" for h in f.harm_types],
+                    "harm_types": [
+                        f"{h.actor} × {h.category or 'unresolved: ' + str(h.unresolved)}" for h in f.harm_types
+                    ],
                     "severity": f.severity,
                     "mitigations": list(f.mitigations),
                     "notes": f.notes,

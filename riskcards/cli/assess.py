@@ -373,7 +373,7 @@ def judge_cmd(
         "representative": list(entry or d["marked"]),
         "actions_plausible": plausible,
         "actions_rationale": rationale,
-        "harm_types": [h.model_dump() for h in c.harm_types],
+        "harm_types": [h.model_dump(exclude_none=True) for h in c.harm_types],
         "severity": severity,
         "mitigations": list(mitigation or []),
         "notes": notes,
@@ -455,9 +455,13 @@ def promote_cmd(
     assessment: IdArg,
     entry: Annotated[str, typer.Argument(help="The log entry id of the answer.")],
     card: Annotated[str, typer.Option("--card", "-c", help="The card whose log holds the entry.")],
-    sensitivity: Annotated[str, typer.Option(help="full, defanged (with --text) or withheld (with --reason).")] = (
-        "full"
-    ),
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            help="full, defanged (with --text) or withheld (with --reason); by default unreviewed: the text stays "
+            "unpublished until a reviewer sets one of these in the card file."
+        ),
+    ] = "unreviewed",
     text: Annotated[str | None, typer.Option(help="Defanged: the output with '[redacted: ...]' marks.")] = None,
     reason: Annotated[str | None, typer.Option(help="Withheld: why the text is not published.")] = None,
     example_id: Annotated[str | None, typer.Option("--example-id", help="Default: assessed-<entry>.")] = None,
@@ -490,3 +494,8 @@ def promote_cmd(
         f"added observed example '{eid}' to {shown(path)}; `riskcards query --model "
         f"{f.assessment.scope.model}` finds it"
     )
+    if sensitivity == "unreviewed":
+        typer.echo(
+            "its sensitivity is 'unreviewed': the text stays off the site and out of exports until a reviewer "
+            "sets full, defanged or withheld in the card file"
+        )

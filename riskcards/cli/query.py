@@ -334,6 +334,8 @@ def render_card(c: dict) -> str:
             lines.append(f"  - {ex['id']} [{ex['language']}, {src}, {ex['sensitivity']}]")
             if ex["sensitivity"] == "withheld":
                 lines += para(f"withheld: {ex.get('withheld_reason', '')}", "      ")
+            elif ex["sensitivity"] == "unreviewed":
+                lines += para("unreviewed: recorded output not yet checked by a person; not published", "      ")
             if ex.get("context"):
                 lines += para(f"context: {ex['context']}", "      ")
             if ex.get("prompt"):

@@ -1,5 +1,6 @@
-"""``jsonl``: one example per line, the shape red-teaming tools ingest (withheld examples have no text and are
-left out)::
+"""``jsonl``: one example per line, the shape red-teaming tools ingest (only examples whose text is published:
+withheld examples have none, unreviewed ones have text no person has checked yet; a probe has no
+``output``, its messages end with the user turn to send)::
 
     {"card", "card_title", "placements": ["tax:code"], "harm_types": ["actor:category"], "id", "language",
      "sensitivity", "provenance": {...}, "messages": [{"role", "content"}], "prompt"?, "output"?, "turns"?,
@@ -12,6 +13,7 @@ import json
 import sqlite3
 
 from .. import query as Q
+from .. import terms
 from . import Rendered, register
 
 
@@ -28,8 +30,9 @@ def messages(example: dict) -> list[dict]:
 
 
 def exportable(conn: sqlite3.Connection, ids=None) -> list[dict]:
-    """The examples an export may carry text of (riskcards.query.examples shape): not withheld."""
-    return [ex for ex in Q.examples(conn, ids) if ex["sensitivity"] != "withheld"]
+    """The examples an export may carry text of (riskcards.query.examples shape): full or defanged, never
+    withheld or unreviewed (the index keeps no unreviewed text either; this is the exporters' one filter)."""
+    return [ex for ex in Q.examples(conn, ids) if ex["sensitivity"] in terms.PUBLISHED_SENSITIVITIES]
 
 
 def jsonl_records(conn: sqlite3.Connection, ids=None) -> list[dict]:
@@ -40,7 +43,7 @@ def jsonl_records(conn: sqlite3.Connection, ids=None) -> list[dict]:
     "jsonl",
     help="jsonl (one example per line, for red-teaming tools)",
     description="One example per line, as chat messages with the card's placements and harm types "
-    "(for red-teaming tools; withheld examples are left out).",
+    "(for red-teaming tools; withheld and unreviewed examples are left out).",
     unit="examples",
     download="riskcards.jsonl",
     order=2,

@@ -76,9 +76,10 @@ class CodeRef:
 @dataclass
 class HarmPair:
     actor: str  # vocabulary id
-    category: str  # vocabulary id
+    category: str | None  # vocabulary id; None when the source's category is unknown (see unresolved)
     raw: str
     line: int | None
+    unresolved: str | None = None  # the unknown category, as the source wrote it
 
 
 @dataclass
@@ -860,16 +861,16 @@ def _parse_harm(card: LegacyCard, items: list[tuple[int, str | None]]) -> None:
                     f"harm type '{raw.strip()}' has no category; kept as unmapped",
                 )
             elif cat is None:
-                card.keep(
-                    "Harm types",
-                    raw.strip(),
-                    ln,
+                # the vocabulary is open: keep the category as written, flagged, and the card stays valid
+                card.problem(
                     "unknown_category",
-                    (
-                        f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: "
-                        f"{', '.join(sorted(set(CATEGORIES.values())))}); kept as unmapped"
-                    ),
+                    ln,
+                    f"unknown harm category '{cat_raw}' in '{raw.strip()}' (known: "
+                    f"{', '.join(sorted(set(CATEGORIES.values())))}); kept as written in 'unresolved'",
                 )
+                if (actor, "?" + cat_raw) not in seen:
+                    seen.add((actor, "?" + cat_raw))
+                    card.harm_types.append(HarmPair(actor, None, raw.strip(), ln, unresolved=cat_raw))
             else:
                 if actor_raw != ACTOR_NAMES[actor]:
                     card.norm(
@@ -1233,6 +1234,17 @@ def _add_example(
     return ex
 
 
+def _probe(card: LegacyCard, prompt: str, ln: int, raw: str) -> None:
+    """E25: a prompt with no output becomes an example with no output (a probe), with a warning."""
+    if _add_example(card, prompt, None, ln, raw) is not None:
+        card.problem(
+            "example_without_output",
+            ln,
+            "a prompt with no output: imported as a probe (an example with 'prompt' and no 'output'); add the "
+            "output if the source recorded one",
+        )
+
+
 def _examples_from_text(
     card: LegacyCard, lines: list[tuple[int, str]], *, yaml_plain: bool, comments: list[tuple[int, str]] | None = None
 ) -> None:
@@ -1258,13 +1270,7 @@ def _examples_from_text(
             if _WITHHELD_RE.search(text) or (not c.bullet and (k < first_out and have_output or not have_output)):
                 statements.append((c.line, text))
                 continue
-            card.keep(
-                "Prompts and output",
-                text,
-                c.line,
-                "example_without_output",
-                "a prompt with no output is kept as unmapped",
-            )
+            _probe(card, text, c.line, raw)
             continue
         if c.unbalanced:
             card.problem(
@@ -1395,10 +1401,8 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
     def flush_pending() -> None:
         nonlocal pending_prompt
         if pending_prompt is not None:
-            text, pl, _raw = pending_prompt
-            card.keep(
-                "Prompts and output", text, pl, "example_without_output", "a prompt with no output is kept as unmapped"
-            )
+            text, pl, raw = pending_prompt
+            _probe(card, text, pl, raw)
             pending_prompt = None
 
     for item in top:

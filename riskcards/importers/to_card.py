@@ -11,15 +11,19 @@ Mapping decisions (documented here once; the report and README repeat them):
   line, reason). Cards also get the tag ``imported-lm-risk-cards``.
 * **Placements.** ``W`` codes -> ``weidinger-2021:<code>``, ``S`` codes -> ``shelby-2023:<code>``, in file
   order, relation left at its default: the legacy format says a card belongs to a category, not how.
-* **Harm types.** Canonical vocabulary ids (``vocab/harm-types.yaml``); ids the knowledge base's vocabulary
-  does not know go to ``unmapped``.
+* **Harm types.** Canonical vocabulary ids (``vocab/harm-types.yaml``). The vocabulary is open: a category
+  the importer does not recognise is kept as written in the harm type's ``unresolved`` field (flagged as a
+  problem in the report), so the card still validates; ids the knowledge base's vocabulary does not know
+  go to ``unmapped``.
 * **Examples.** Every legacy example is model output: ``provenance: {kind: observed, model: unknown,
   source: "lm_risk_cards card '<stem>'"}``; a ``- Model: <name> <date>`` trailer adds ``model_name`` and
   ``date`` (``model`` becomes a model record id only when ``models/`` has a record of that name).
-  ``sensitivity: full`` (published as written). A withheld-examples statement becomes one example with
+  ``sensitivity: unreviewed``: legacy outputs are real model output that may hold harmful detail, so their
+  text stays off the site, the index and the exports until a person reviews each example and sets
+  ``full``, ``defanged`` or ``withheld``. A withheld-examples statement becomes one example with
   ``sensitivity: withheld`` and the statement as ``withheld_reason``. Context text goes to each example's
-  ``context``. A prompt without output (or output without prompt) cannot be a valid example: it is kept
-  in ``unmapped``.
+  ``context``. A prompt without output becomes a probe (an example with no ``output``, spec E25, with a
+  warning); an output without a prompt cannot be an example and is kept in ``unmapped``.
 * **References.** One reference per link (``title`` = link text, or the URL for a bare URL); a link inside
   prose gets the prose as ``note``. A reference without any link cannot be a card reference (which needs
   a URL): it is kept in ``unmapped``.
@@ -140,6 +144,9 @@ def to_card_data(
 
     harm = []
     for h in card.harm_types:
+        if h.category is None:  # a category the vocabulary lacks: kept as written (flagged in the report)
+            harm.append({"actor": h.actor, "unresolved": h.unresolved})
+            continue
         if vocab is not None and (h.actor not in vocab[0] or h.category not in vocab[1]):
             card.keep(
                 "Harm types",
@@ -180,10 +187,11 @@ def to_card_data(
             "id": f"example-{len(examples) + 1}",
             "language": lang,
             "provenance": prov,
-            "sensitivity": "full",
+            "sensitivity": "unreviewed",
             "prompt": ex.prompt,
-            "output": ex.output,
         }
+        if ex.output is not None:
+            item["output"] = ex.output
         if card.examples_context:
             item["context"] = card.examples_context
         if ex.note:

@@ -204,11 +204,12 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
             tid, _, code = pl.ref.partition(":")
             rows["placements"].append((cid, pos, pl.ref, tid, code, pl.relation, pl.rationale))
         for pos, ht in enumerate(card.harm_types):
-            rows["harm_types"].append((cid, pos, ht.actor, ht.category))
+            rows["harm_types"].append((cid, pos, ht.actor, ht.category, ht.unresolved))
         for pos, ex in enumerate(card.examples):
             prov = ex.provenance
             observed = prov.kind == "observed"
-            turns = [t.model_dump() for t in ex.turns] if ex.turns else None
+            published = ex.published  # unreviewed text stays in the YAML: the index is published
+            turns = [t.model_dump() for t in ex.turns] if ex.turns and published else None
             rows["examples"].append(
                 (
                     cid,
@@ -222,11 +223,11 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
                     prov.source if observed else None,
                     None if observed else prov.author,
                     ex.sensitivity,
-                    ex.prompt,
-                    ex.output,
+                    ex.prompt if published else None,
+                    ex.output if published else None,
                     _j(turns) if turns else None,
                     "\n".join(f"{t['role']}: {t['content']}" for t in turns) if turns else None,
-                    ex.context,
+                    ex.context if published else None,
                     ex.note,
                     ex.withheld_reason,
                 )

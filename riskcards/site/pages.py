@@ -624,7 +624,7 @@ class SiteBuilder:
             "note_html": safe.markdown(ex.get("note")),
             "withheld_reason": ex.get("withheld_reason"),
         }
-        if ex["sensitivity"] == "withheld":  # never print text of a withheld example, whatever the record holds
+        if ex["sensitivity"] in ("withheld", "unreviewed"):  # never print their text, whatever the record holds
             out.update(prompt=None, output=None, turns=None, context=None)
         out["outcomes"] = self.outcomes(c, ex)
         return out

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import ids
 from ..problems import Problem, display_path
+from .common import harm_type_problems
 
 REDACTED = "[redacted:"
 
@@ -200,22 +201,9 @@ def check(root: Path, f: Any, kb: Any, texts: dict[str, str]) -> list[Problem]:
         for i, h in enumerate(fd.assessors):
             if h not in handles:
                 add(fs, ("assessors", i), f"unknown assessor '{h}'{ids.did_you_mean(h, handles)}", "unknown-id")
-        if actors is not None:
-            for i, ht in enumerate(fd.harm_types):
-                if ht.actor not in actors:
-                    add(
-                        fs,
-                        ("harm_types", i, "actor"),
-                        f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}",
-                        "vocabulary",
-                    )
-                if ht.category not in cats:
-                    add(
-                        fs,
-                        ("harm_types", i, "category"),
-                        f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}",
-                        "vocabulary",
-                    )
+        for i, ht in enumerate(fd.harm_types):
+            for sub, message, check_name in harm_type_problems(ht, actors, cats):
+                add(fs, ("harm_types", i, *sub), message, check_name)
         for i, ex in enumerate(fd.publishable):
             if ex.entry not in logged or logged[ex.entry].kind != "exchange":
                 add(

@@ -8,44 +8,23 @@ from ..ids import semver
 from ..kb import KnowledgeBase
 from ..models import Card
 from . import evidence
-from .common import Files, check_ref, date_of, dupes, url_problem
+from .common import Files, check_ref, date_of, dupes, harm_type_problems, url_problem
 
 
 def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
     actors, cats = kb.actors(), kb.harm_categories()
     guards = kb.guards()
     guard_codes = kb.guard_codes()
+    vocab = kb.vocab is not None
+    for i, ht in enumerate(card.harm_types or []):
+        if ht is None:
+            continue
+        for sub, message, check_name in harm_type_problems(ht, actors if vocab else None, cats if vocab else None):
+            add(files.at(shown, ("harm_types", i, *sub), message, check_name))
     if kb.vocab is not None:
-        for i, ht in enumerate(card.harm_types or []):
-            if ht is None:
-                continue
-            if ht.actor not in actors:
-                add(
-                    files.at(
-                        shown,
-                        ("harm_types", i, "actor"),
-                        (
-                            f"unknown actor '{ht.actor}'{ids.did_you_mean(ht.actor, actors)}; "
-                            f"actors: {', '.join(sorted(actors))}"
-                        ),
-                        "vocabulary",
-                    )
-                )
-            if ht.category not in cats:
-                add(
-                    files.at(
-                        shown,
-                        ("harm_types", i, "category"),
-                        (
-                            f"unknown harm category '{ht.category}'{ids.did_you_mean(ht.category, cats)}; "
-                            f"categories: {', '.join(sorted(cats))}"
-                        ),
-                        "vocabulary",
-                    )
-                )
         dupes(
             card.harm_types or [],
-            lambda h: (h.actor, h.category),
+            lambda h: (h.actor, h.category or h.unresolved),
             lambda i: ("harm_types", i),
             "harm type",
             shown,
@@ -103,22 +82,27 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                         "example-text",
                     )
                 )
-            elif ex.turns is None and (ex.prompt is None or ex.output is None):
-                missing = "prompt" if ex.prompt is None else "output"
+            elif ex.turns is None and ex.prompt is None:
                 add(
                     files.at(
                         shown,
                         base,
-                        f"example needs '{missing}' (or a conversation in 'turns', or sensitivity: withheld)",
+                        "example needs 'prompt' (with 'output', or alone for a probe), or a conversation in "
+                        "'turns', or sensitivity: withheld",
                         "example-text",
                     )
                 )
-            elif ex.turns is not None and not any(t.role == "assistant" for t in ex.turns):
+            elif (
+                ex.turns is not None
+                and not any(t is not None and t.role == "assistant" for t in ex.turns)
+                and (ex.turns[-1] is None or ex.turns[-1].role != "user")
+            ):
                 add(
                     files.at(
                         shown,
                         (*base, "turns"),
-                        "a conversation needs at least one 'assistant' turn showing the model's behaviour",
+                        "a conversation shows the model's behaviour in an 'assistant' turn, or, as a probe with "
+                        "no recorded output, ends with the 'user' turn to send",
                         "example-text",
                         key=True,
                     )
@@ -155,6 +139,7 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                 add(files.at(shown, (*base, "provenance", "date"), f"'{prov.date}' is not a real date", "date"))
         seen_exp: set = set()
         withheld = ex.sensitivity == "withheld"
+        probe = ex.is_probe
         for j, exp in enumerate(ex.expected):  # the hot loop of validation: ~14 expectations a card
             codes = guard_codes.get(exp.guard)
             if codes is None:
@@ -208,6 +193,16 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                         shown,
                         (*base, "expected", j, "guard"),
                         "a withheld example has no text for a guard to classify; remove 'expected'",
+                        "expectation",
+                    )
+                )
+            elif probe and exp.target == "response":
+                add(
+                    files.at(
+                        shown,
+                        (*base, "expected", j, "target"),
+                        "this example is a probe (no recorded output), so a guard can only classify its prompt; "
+                        "write 'target: prompt'",
                         "expectation",
                     )
                 )

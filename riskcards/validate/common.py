@@ -34,6 +34,35 @@ class Files:
         return Problem(shown, line, col, message, check)
 
 
+def harm_type_problems(ht, actors=None, cats=None) -> list[tuple[tuple, str, str]]:
+    """A harm type's problems as (path inside the harm type, message, check). A harm type names a category of
+    the vocabulary, or, for one the vocabulary lacks, keeps it as written in 'unresolved': exactly one of the
+    two. The names are checked against the vocabulary's actors and categories when they are given."""
+    out: list[tuple[tuple, str, str]] = []
+    if actors is not None and ht.actor not in actors:
+        hint = ids.did_you_mean(ht.actor, actors)
+        out.append((("actor",), f"unknown actor '{ht.actor}'{hint}; actors: {', '.join(sorted(actors))}", "vocabulary"))
+    if (ht.category is None) == (ht.unresolved is None):
+        out.append(
+            (
+                (),
+                "a harm type needs 'category' (a vocabulary id) or, for a category the vocabulary lacks, "
+                "'unresolved' with the text as written; not both and not neither",
+                "harm-type",
+            )
+        )
+    elif cats is not None and ht.category is not None and ht.category not in cats:
+        hint = ids.did_you_mean(ht.category, cats)
+        out.append(
+            (
+                ("category",),
+                f"unknown harm category '{ht.category}'{hint}; categories: {', '.join(sorted(cats))}",
+                "vocabulary",
+            )
+        )
+    return out
+
+
 def date_of(value: str | None) -> _dt.date | None:
     try:
         return _dt.date.fromisoformat(value) if value else None
