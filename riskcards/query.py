@@ -16,7 +16,8 @@ Opening the index
     meta(conn) -> dict                              the build's metadata (schema version, build time, source commit...)
 
 Questions
-    Query(model=, scenario=, category=, via_crosswalk=, taxonomy=, harm_type=, text=, status=, min_severity=, limit=)
+    Query(model=, scenario=, category=, via_crosswalk=, taxonomy=, harm_type=, text=, status=, min_severity=, limit=,
+          assessed_on=)
     find_cards(conn, query) -> list[dict]           cards matching every given filter (shape below)
     query_result(conn, query) -> dict               {"query": {...}, "count": n, "cards": [...]} (the CLI's JSON)
     card(conn, id_or_alias) -> dict                 one card, everything resolved (raises UnknownId)
@@ -25,6 +26,9 @@ Questions
     taxonomies(conn) -> list[dict]                  taxonomies with category and card counts
     taxonomy_tree(conn, id) -> dict                 a taxonomy and its categories in tree order, with card counts
     models(conn) -> list[dict]                      models with example and verdict counts
+    assessments(conn, model=None) -> list[dict]     assessments (of a model) with their counts
+    assessed_cards(conn, model=, cards=, assessment=, in_scope=) -> list[dict]
+                                                    where cards were assessed, with the assessors' result
     scenarios(conn) -> list[dict]                   scenarios with card counts by severity
     crosswalk(conn, a, b) -> dict                   relations between the categories of taxonomies a and b
     stats(conn) -> dict                             counts of everything
@@ -44,6 +48,9 @@ Result shape of ``find_cards`` (one dict per card; keys marked * appear only wit
                      "expected": [{"guard", "target", "verdict", "categories"}],
                      "results":  [{"guard", "guard_config", "target", "label", "categories",
                                    "input_status", "run_at"}]}]},
+     "assessed"*:  [{"assessment", "title", "status", "model", "model_version", "scenario", "access_date",
+                     "in_scope", "excluded_reason", "elicited", "severity", "attempts", "minutes",
+                     "actions_plausible", "prompts", "answered"}],          # --assessed-on M: its assessments
      "text"*:      {"score",                                            # bm25: lower is better; --text orders by it
                     "in": ["card" | "example:<id>", ...],                # where it matched, best first
                     "snippet"}}                                          # of the best hit, matches in [brackets]
@@ -199,6 +206,7 @@ class Query:
         "status",
         "min_severity",
         "limit",
+        "assessed_on",
     )
     __slots__ = FIELDS
 
@@ -214,10 +222,11 @@ class Query:
         status=None,
         min_severity=None,
         limit=None,
+        assessed_on=None,
     ) -> None:
         self.model, self.scenario, self.category, self.via_crosswalk = model, scenario, category, via_crosswalk
         self.taxonomy, self.harm_type, self.text, self.status = taxonomy, harm_type, text, status
-        self.min_severity, self.limit = min_severity, limit
+        self.min_severity, self.limit, self.assessed_on = min_severity, limit, assessed_on
 
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS if getattr(self, f) not in (None, False)}
@@ -233,6 +242,8 @@ def _check(conn, q: Query) -> str | None:
         if row is None:
             raise UnknownId("model", q.model, _col(conn, "SELECT id FROM models"), "; `riskcards models` lists them")
         kind = row[0]
+    if q.assessed_on:
+        _known(conn, "model", q.assessed_on, "SELECT id FROM models", "; `riskcards models` lists them")
     if q.scenario:
         _known(conn, "scenario", q.scenario, "SELECT id FROM scenarios", "; `riskcards scenarios` lists them")
     if q.category:
@@ -361,6 +372,12 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
                 "(c.id IN (SELECT card_id FROM guard_results WHERE model_id = :model) "
                 "OR c.id IN (SELECT card_id FROM expectations WHERE guard_id = :model))"
             )
+    if q.assessed_on:
+        params["assessed_on"] = q.assessed_on
+        where.append(
+            "c.id IN (SELECT ac.card_id FROM assessment_cards ac JOIN assessments a ON a.id = ac.assessment_id "
+            "WHERE a.model_id = :assessed_on AND ac.in_scope = 1)"
+        )
     sql = ""
     if ctes:
         sql = "WITH " + ",".join(c.strip().removeprefix("WITH ") for c in ctes) + "\n"
@@ -401,7 +418,67 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         _add_snippets(conn, text, by_id)
     if q.model:
         _add_model(conn, q.model, model_kind, by_id)
+    if q.assessed_on:
+        for item in by_id.values():
+            item["assessed"] = []
+        for a in assessed_cards(conn, model=q.assessed_on, cards=list(by_id), in_scope=True):
+            by_id[a["card"]]["assessed"].append(a)
     return out
+
+
+_ASSESSED = """SELECT ac.card_id, ac.assessment_id, a.title, a.status, a.model_id, a.model_version, a.scenario_id,
+       a.access_date, ac.in_scope, ac.excluded_reason, ac.elicited, ac.severity, ac.attempts, ac.minutes,
+       ac.actions_plausible, ac.prompts, ac.answered
+FROM assessment_cards ac JOIN assessments a ON a.id = ac.assessment_id WHERE {where}
+ORDER BY a.access_date DESC, a.id, ac.position"""
+
+
+def assessed_cards(conn: sqlite3.Connection, *, model=None, cards=None, assessment=None, in_scope=None) -> list[dict]:
+    """Where cards were assessed and with what result: one dict per (assessment, card), newest access first.
+
+    ``elicited`` is the assessors' judgement (yes, partly, no, not-tested) or None when not judged yet;
+    an excluded card has ``in_scope`` False and its ``excluded_reason``."""
+    where, params = ["1"], {}
+    if model is not None:
+        where.append("a.model_id = :model")
+        params["model"] = model
+    if assessment is not None:
+        where.append("a.id = :assessment")
+        params["assessment"] = assessment
+    if cards is not None:
+        where.append("ac.card_id IN (SELECT value FROM json_each(:cards))")
+        params["cards"] = _ids_param(cards)
+    if in_scope is not None:
+        where.append("ac.in_scope = :in_scope")
+        params["in_scope"] = int(bool(in_scope))
+    return [
+        {
+            "card": r["card_id"],
+            "assessment": r["assessment_id"],
+            "title": r["title"],
+            "status": r["status"],
+            "model": r["model_id"],
+            "model_version": r["model_version"],
+            "scenario": r["scenario_id"],
+            "access_date": r["access_date"],
+            "in_scope": bool(r["in_scope"]),
+            "excluded_reason": r["excluded_reason"],
+            "elicited": r["elicited"],
+            "severity": r["severity"],
+            "attempts": r["attempts"],
+            "minutes": r["minutes"],
+            "actions_plausible": r["actions_plausible"],
+            "prompts": r["prompts"],
+            "answered": r["answered"],
+        }
+        for r in conn.execute(_ASSESSED.replace("{where}", " AND ".join(where)), params)
+    ]
+
+
+def assessments(conn: sqlite3.Connection, model=None) -> list[dict]:
+    """Every assessment (of ``model``), newest access first, with its counts."""
+    sql = "SELECT * FROM assessments" + (" WHERE model_id = ?" if model else "") + " ORDER BY access_date DESC, id"
+    return [dict(r) for r in conn.execute(sql, (model,) if model else ())]
 
 
 _TEXT_ROWS = """
@@ -708,6 +785,9 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
         ids,
         lambda r: {k: r[k] for k in ("title", "url", "doi", "note") if r[k] is not None},
     )
+    assessed: dict[str, list] = {}
+    for a in assessed_cards(conn, cards=None if ids is None else list(ids)):
+        assessed.setdefault(a["card"], []).append(a)
     out = []
     for r in rows:
         cid = r["id"]
@@ -741,6 +821,7 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
             "license": r["license"],
             "changelog": _loads(r["changelog"]),
             "max_severity": r["max_severity"],
+            "assessments": assessed.get(cid, []),
             "path": r["path"],
         }
         out.append(item)

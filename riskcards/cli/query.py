@@ -209,6 +209,8 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
         columns += ["inferred", "matched categories"] if csv else ["matched categories"]
     if q.model:
         columns.append("examples and guard outcomes" if not csv else "model examples")
+    if q.assessed_on:
+        columns.append("assessed (elicited)")
     if q.text:
         columns.append("text match")
     if csv:
@@ -236,6 +238,8 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
             )
         if q.model:
             row.append(_outcomes(c["model"]))
+        if q.assessed_on:
+            row.append("; ".join(_assessed(a) for a in c["assessed"]))
         if q.text:
             t = c["text"]
             row.append(f"{t['in'][0]}: {t['snippet']}" if t["in"] else "")
@@ -260,6 +264,16 @@ def _outcomes(m: dict) -> str:
         )
         parts.append(f"{ex['example_id']}: expected {exp or '-'}; recorded {got or '-'}")
     return " | ".join(parts)
+
+
+def _assessed(a: dict) -> str:
+    """One assessment of a card, in a few words: 'pharmacy-bot 2025-06-01: elicited yes (high here)'."""
+    if not a["in_scope"]:
+        return f"{a['assessment']}: excluded ({a['excluded_reason']})"
+    result = f"elicited {a['elicited']}" if a["elicited"] else "not judged yet"
+    if a["severity"]:
+        result += f" ({a['severity']} here)"
+    return f"{a['assessment']} {a['access_date']}: {result}, {a['answered']}/{a['prompts']} prompts answered"
 
 
 def do_show(card_id: str, *, db=None, root=None, fmt="text") -> None:
@@ -355,6 +369,13 @@ def render_card(c: dict) -> str:
                     + (f" {', '.join(r['categories'])}" if r["categories"] else "")
                     + f" ({r['run_at']}, input {r['input_status']})"
                 )
+        lines.append("")
+    if c.get("assessments"):
+        lines.append("Assessments (riskcards assess report ID)")
+        for a in c["assessments"]:
+            lines.append(
+                f"  - {_assessed(a)}; model {a['model']}" + (f" {a['model_version']}" if a["model_version"] else "")
+            )
         lines.append("")
     if c["references"]:
         lines.append("References")
@@ -544,6 +565,7 @@ _VALUE_OPTIONS = {
         "-q": "text",
         "--status": "status",
         "--min-severity": "min_severity",
+        "--assessed-on": "assessed_on",
         "--format": "fmt",
         "-f": "fmt",
         "--limit": "limit",
@@ -729,6 +751,14 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         typer.Option("--text", "-q", help="Full-text search over card and example text (FTS5 syntax allowed)."),
     ]
     St = Annotated[Status | None, typer.Option("--status", help="draft, reviewed or deprecated.")]
+    AssessedOn = Annotated[
+        str | None,
+        typer.Option(
+            "--assessed-on",
+            help="Cards assessed on this model (assessments/), with the assessors' result.",
+            autocompletion=_completer("model"),
+        ),
+    ]
     MinSev = Annotated[
         Sev | None,
         typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest)."),
@@ -776,6 +806,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         text: Text = None,
         status: St = None,
         min_severity: MinSev = None,
+        assessed_on: AssessedOn = None,
         fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")] = "table",
         limit: Annotated[int | None, typer.Option("--limit", help="At most this many cards.")] = None,
         db: Db = None,
@@ -797,6 +828,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
             text=text,
             status=_v(status),
             min_severity=_v(min_severity),
+            assessed_on=assessed_on,
         )
 
     @app.command("show")

@@ -11,7 +11,7 @@ process that imports it stays fast.
                             and the indexer's code), count_<table> (the row count each table was written with)
     CARD_FINGERPRINTS     the table of one fingerprint per card (path + sha1 of its data as read)
     DEFAULT_DB            <root>/build/riskcards.db
-    SOURCE_DIRS           the folders whose files the index is built from
+    SOURCE_DIRS           the folders whose files the index is built from (and assessments/<id>/{., findings, log})
     source_fingerprint()  a cheap summary (count, mtimes, sizes) of those files: stored at build time
     is_stale()            True when the index is missing, unreadable, of another schema version, or built from
                           other source files
@@ -27,6 +27,9 @@ SCHEMA_VERSION = 3
 META_TABLE = "meta"
 CARD_FINGERPRINTS = "card_fingerprints"
 SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks")
+ASSESSMENTS_DIR = "assessments"
+ASSESSMENT_SUBDIRS = ("", "findings", "log")
+"""assessments/<id>/{assessment.yaml, findings/*.yaml, log/*.jsonl}: one level deeper than SOURCE_DIRS."""
 SOURCE_SUFFIXES = (".yaml", ".yml", ".jsonl")
 DEFAULT_DB = ("build", "riskcards.db")
 
@@ -40,7 +43,15 @@ def source_fingerprint(root: Path | str) -> str:
 
     Any added, removed, renamed or edited file (and any change of a folder) changes it."""
     count = newest = total = size = 0
-    for sub in SOURCE_DIRS:
+    folders = list(SOURCE_DIRS)
+    try:
+        with os.scandir(os.path.join(root, ASSESSMENTS_DIR)) as it:
+            ids = sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
+        folders.append(ASSESSMENTS_DIR)
+        folders += [os.path.join(ASSESSMENTS_DIR, i, sub) for i in ids for sub in ASSESSMENT_SUBDIRS]
+    except OSError:
+        pass
+    for sub in folders:
         folder = os.path.join(root, sub)
         try:
             st = os.stat(folder)

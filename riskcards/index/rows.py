@@ -161,6 +161,67 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                 rows["harm_type_terms"].append((group, t.id, t.name, t.description, t.synonym_of))
 
 
+def assessment_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
+    """Rows of the assessments (kb.assessments, read and checked by validation) and their cards."""
+    for f in getattr(kb, "assessments", ()):
+        a = f.assessment
+        if a is None:
+            continue
+        itf = a.scope.interface
+        host = "local" if itf.transport == "local-transformers" else None
+        if itf.base_url:
+            host = itf.base_url.split("://", 1)[-1].split("/", 1)[0]
+        judged = [c for c in a.selection.cards if c in f.findings]
+        elicited = [c for c in judged if f.findings[c].elicited in ("yes", "partly")]
+        rows["assessments"].append(
+            (
+                a.id,
+                a.title,
+                a.status,
+                a.created,
+                a.scope.use_case,
+                a.scope.scenario,
+                a.scope.model,
+                a.scope.model_version,
+                a.scope.access_date,
+                itf.transport,
+                host,
+                a.selection.kb_commit,
+                len(a.selection.cards),
+                len(judged),
+                len(elicited),
+                sum(len(es) for es in f.logs.values()),
+                a.conclusions,
+                f.shown,
+            )
+        )
+        for pos, cid in enumerate(a.selection.cards):
+            fd = f.findings.get(cid)
+            exchanges = [e for e in f.logs.get(cid, ()) if e.kind == "exchange"]
+            rows["assessment_cards"].append(
+                (
+                    a.id,
+                    cid,
+                    pos,
+                    1,
+                    None,
+                    fd.elicited if fd else None,
+                    fd.attempts if fd else None,
+                    fd.minutes if fd else None,
+                    fd.severity if fd else None,
+                    fd.actions_plausible if fd else None,
+                    len(exchanges),
+                    sum(1 for e in exchanges if e.output is not None),
+                    len(fd.publishable) if fd else 0,
+                    f.finding_paths.get(cid),
+                )
+            )
+        for pos, ex in enumerate(a.selection.excluded, len(a.selection.cards)):
+            rows["assessment_cards"].append(
+                (a.id, ex.card, pos, 0, ex.reason, None, None, None, None, None, 0, 0, 0, None)
+            )
+
+
 _SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
 
 
@@ -355,4 +416,7 @@ def fingerprints(kb: KnowledgeBase, results: list[GuardResult]) -> tuple[str, di
     for r in results:
         ref.update(orjson.dumps(r.model_dump(mode="json")) + b"\n")
         cards.setdefault(r.example.card, "verdicts only")
+    assessed = empty_rows()
+    assessment_rows(kb, assessed)
+    ref.update(orjson.dumps([assessed["assessments"], assessed["assessment_cards"]]))
     return ref.hexdigest(), cards

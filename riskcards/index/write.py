@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .contract import META_TABLE, SCHEMA_VERSION
-from .rows import card_rows, empty_rows, fingerprints, reference_rows, result_rows
+from .rows import assessment_rows, card_rows, empty_rows, fingerprints, reference_rows, result_rows
 from .schema import TABLES, VIEWS
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ def _write_all(
     rows = empty_rows()
     reference_rows(kb, rows)
     card_rows(kb, kb.cards.values(), rows)
+    assessment_rows(kb, rows)
     result_rows(kb, results, rows)
     rows["card_fingerprints"] = list(card_fps.items())
     db = sqlite_utils.Database(tmp)

@@ -184,7 +184,8 @@ def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
     """Assessment records, findings and logs (assessments/<id>/), checked against the knowledge base."""
     from ..assess.records import load_all
 
-    return load_all(root, kb)[1]
+    kb.assessments, problems = load_all(root, kb)
+    return problems
 
 
 def _record(files: Files, rec: Loaded) -> tuple[Any, list[Problem]]:
