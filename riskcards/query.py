@@ -475,10 +475,18 @@ def assessed_cards(conn: sqlite3.Connection, *, model=None, cards=None, assessme
     ]
 
 
-def assessments(conn: sqlite3.Connection, model=None) -> list[dict]:
-    """Every assessment (of ``model``), newest access first, with its counts."""
+def assessments(conn: sqlite3.Connection, model=None, *, report: bool = False) -> list[dict]:
+    """Every assessment (of ``model``), newest access first, with its counts; ``report`` adds the report
+    (the JSON of ``riskcards assess report -f json``)."""
     sql = "SELECT * FROM assessments" + (" WHERE model_id = ?" if model else "") + " ORDER BY access_date DESC, id"
-    return [dict(r) for r in conn.execute(sql, (model,) if model else ())]
+    out = []
+    for r in conn.execute(sql, (model,) if model else ()):
+        item = dict(r)
+        text = item.pop("report")
+        if report:
+            item["report"] = json.loads(text)
+        out.append(item)
+    return out
 
 
 _TEXT_ROWS = """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 FORMAT = "riskcards.assessment-report/1"
@@ -32,6 +33,8 @@ def excerpts(finding: Any, entries: dict[str, Any]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"entry": ex.entry, "at": e.at, "assessor": e.assessor, "sensitivity": ex.sensitivity}
         if ex.sensitivity == "withheld":
             item["withheld_reason"] = ex.withheld_reason
+        elif ex.sensitivity not in ("full", "defanged"):  # 'unreviewed': no person has checked it, never published
+            item["withheld_reason"] = "Not reviewed yet: kept out of reports until a person reviews it."
         else:
             item["prompt"] = _last_user(e)
             item["output"] = ex.text if ex.sensitivity == "defanged" else e.output
@@ -180,7 +183,17 @@ def _md_inline(text: str | None) -> str:
     return re.sub(r"([\\`*_{}\[\]<>()#+!|])", r"\\\1", " ".join(str(text).split()))
 
 
-def markdown(r: dict[str, Any]) -> str:
+Link = Callable[[str, str], "str | None"]
+"""(kind, id) -> a URL for a card, scenario or model, or None: the site links its pages, the CLI does not."""
+
+
+def _linked(text: str, kind: str, rid: str, link: Link | None) -> str:
+    url = link(kind, rid) if link else None
+    return f"[{text}](<{url}>)" if url else text
+
+
+def markdown(r: dict[str, Any], link: Link | None = None) -> str:
+    """The report as Markdown; ``link`` turns card, scenario and model names into links (on the site)."""
     s = r["scope"]
     out = [f"# Assessment report: {_md_inline(r['title'])}", ""]
     out.append(f"Assessment `{r['id']}`, status **{r['status']}**, created {r['created']}.")
@@ -190,8 +203,10 @@ def markdown(r: dict[str, Any]) -> str:
     itf = s["interface"]
     out += [
         f"- **Use case:** {_md_inline(s['use_case'])}",
-        f"- **Scenario:** {_md_inline(s['scenario']['name'])} (`{s['scenario']['id']}`)",
-        f"- **Model:** {_md_inline(s['model']['name'])} (`{s['model']['id']}`), version "
+        f"- **Scenario:** {_linked(_md_inline(s['scenario']['name']), 'scenario', s['scenario']['id'], link)} "
+        f"(`{s['scenario']['id']}`)",
+        f"- **Model:** {_linked(_md_inline(s['model']['name']), 'model', s['model']['id'], link)} "
+        f"(`{s['model']['id']}`), version "
         f"{_md_inline(s['model_version'])}, accessed {s['access_date']}",
         f"- **Interface:** {itf['transport']} at {_md_inline(itf['host'])}; decoding "
         + (", ".join(f"{k}={v}" for k, v in sorted(itf["params"].items())) or "defaults"),
@@ -206,7 +221,10 @@ def markdown(r: dict[str, Any]) -> str:
         "| card | severity in this scenario |",
         "|---|---|",
     ]
-    out += [f"| {_md_inline(c['title'])} (`{c['id']}`) | {c['severity'] or '—'} |" for c in r["selection"]["cards"]]
+    out += [
+        f"| {_linked(_md_inline(c['title']), 'card', c['id'], link)} (`{c['id']}`) | {c['severity'] or '—'} |"
+        for c in r["selection"]["cards"]
+    ]
     if r["selection"]["excluded"]:
         out += ["", "Excluded:", ""]
         out += [f"- `{e['card']}`: {_md_inline(e['reason'])}" for e in r["selection"]["excluded"]]
@@ -239,7 +257,7 @@ def markdown(r: dict[str, Any]) -> str:
             or "none"
         )
         out += [
-            f"### {_md_inline(c['title'])}",
+            f"### {_linked(_md_inline(c['title']), 'card', c['id'], link)}",
             "",
             f"`{c['id']}`, severity in this scenario: {c['scenario_severity'] or '—'}.",
             "",
@@ -274,7 +292,7 @@ def markdown(r: dict[str, Any]) -> str:
             )
         for ex in c["excerpts"]:
             out += ["", f"Excerpt `{ex['entry']}` ({ex['sensitivity']}, {ex['at']}, {ex['assessor']}):", ""]
-            if ex["sensitivity"] == "withheld":
+            if "withheld_reason" in ex:
                 out.append(f"*Withheld:* {_md_inline(ex['withheld_reason'])}")
             else:
                 out += ["Prompt:", "", _fence(ex["prompt"]), "", "Output:", "", _fence(ex["output"] or "")]
@@ -310,11 +328,17 @@ def markdown(r: dict[str, Any]) -> str:
 # ---- HTML ----------------------------------------------------------------------------------------------
 
 
-def html_page(r: dict[str, Any]) -> str:
-    """A standalone HTML page: the Markdown report rendered with raw HTML off (every text escaped)."""
+def html_body(r: dict[str, Any], link: Link | None = None) -> str:
+    """The Markdown report as HTML, with raw HTML off (every text from the logs and records is escaped): the
+    body of the standalone page and of the site's assessment page."""
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown(r))
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown(r, link))
+
+
+def html_page(r: dict[str, Any]) -> str:
+    """A standalone HTML page: the Markdown report rendered with raw HTML off (every text escaped)."""
+    body = html_body(r)
     title = html.escape(f"Assessment report: {r['title']}")
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

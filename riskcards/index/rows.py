@@ -162,7 +162,10 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
 
 
 def assessment_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
-    """Rows of the assessments (kb.assessments, read and checked by validation) and their cards."""
+    """Rows of the assessments (kb.assessments, read and checked by validation) and their cards, with each
+    assessment's report (``riskcards.assess.report.data``: the one source of report content)."""
+    from ..assess import report
+
     for f in getattr(kb, "assessments", ()):
         a = f.assessment
         if a is None:
@@ -192,6 +195,7 @@ def assessment_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                 len(elicited),
                 sum(len(es) for es in f.logs.values()),
                 a.conclusions,
+                _j(report.data(kb, f)),
                 f.shown,
             )
         )

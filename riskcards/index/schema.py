@@ -487,6 +487,12 @@ TABLES: tuple[TableSpec, ...] = (
             ("elicited_count", "int", "Cards whose behaviour was elicited ('yes' or 'partly')."),
             ("log_entries", "int", "Lines in the assessment's logs."),
             ("conclusions", "text", "Overall conclusions."),
+            (
+                "report",
+                "text",
+                "The assessment report (JSON, format riskcards.assessment-report/1): what `riskcards assess report` "
+                "and the site show, with log text only where an assessor marked it publishable.",
+            ),
             ("path", "text", "Source file (assessment.yaml)."),
         ),
         pk="id",

@@ -469,6 +469,7 @@ class SiteBuilder:
         self.crosswalk_pages()
         self.scenario_pages()
         self.model_pages()
+        self.assessment_pages()
         self.coverage_page()
         self.downloads_page()
         fragments = self.home_fragments()
@@ -579,6 +580,7 @@ class SiteBuilder:
             (2, "placements", "Taxonomy placements"),
             (2, "scenarios", "Scenarios and severity"),
             (2, "examples", "Examples"),
+            (2, "assessments", "Assessments"),
             (2, "mitigations", "Mitigations"),
             (2, "evaluation", "How to measure it"),
             (2, "references", "References"),
@@ -601,6 +603,7 @@ class SiteBuilder:
             examples=examples,
             mitigations=mitigations,
             evaluations=evaluations,
+            assessed=c.get("assessments", []),
         )
 
     def _example(self, c: dict, ex: dict) -> dict:
@@ -889,6 +892,41 @@ class SiteBuilder:
                 url=safe.safe_url(rec.get("url")),
                 notes_html=safe.markdown(rec.get("notes")),
                 edit_path=rec.get("path"),
+                assessed=self.assessed_on.get(m["id"], []),
+            )
+
+    @cached_property
+    def assessed_on(self) -> dict[str, list[dict]]:
+        """Model id -> where cards were assessed on it and with what result (the card's title joined in)."""
+        out: dict[str, list[dict]] = defaultdict(list)
+        for a in q.assessed_cards(self.conn):
+            card = self.card_by_id.get(a["card"])
+            out[a["model"]].append({**a, "card_title": card["title"] if card else a["card"]})
+        return out
+
+    def assessment_pages(self) -> None:
+        """The assessments section: an index, and a page per assessment that is its report, drawn by the report
+        builder (``riskcards.assess.report``) from the report stored in the index, with names linked to pages."""
+        from ..assess import report
+
+        items = q.assessments(self.conn, report=True)
+        self.add("assessments/index.md", "assessments_index.html.j2", "Assessments", assessments=items)
+        folders = {"card": "cards", "scenario": "scenarios", "model": "models"}
+        for a in items:
+            path = f"assessments/{a['id']}.md"
+
+            def link(kind: str, rid: str, path: str = path) -> str | None:
+                known = {"card": self.card_by_id, "scenario": self.scenario_by_id, "model": self.model_by_id}[kind]
+                return self.r.link(path, f"{folders[kind]}/{rid}.md") if rid in known else None
+
+            body = Markup(report.html_body(a["report"], link))
+            self.add(
+                path,
+                "assessment.html.j2",
+                f"Assessment report: {a['title']}",
+                description=a["use_case"],
+                edit_path=a["path"],
+                body=body,
             )
 
     def _model_rows(self, path: str, rows: list[dict]) -> Markup:
