@@ -109,9 +109,18 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
     return named, commit
 
 
-def changed_files(root: Path, base: str, head: str | None = None, *, renames: bool = True) -> list[Change]:
-    """Record files changed between ``base`` and ``head`` (default: the work tree, untracked files included).
-    With ``renames=False`` a renamed file is a deletion and an addition (git pairs near-identical files)."""
+def is_log_path(rel: str) -> bool:
+    """Whether a root-relative path is an assessment log (assessments/<id>/log/<card-id>.jsonl): append-only."""
+    parts = rel.split("/")
+    return len(parts) == 4 and parts[0] == "assessments" and parts[2] == "log" and parts[3].endswith(".jsonl")
+
+
+def changed_files(
+    root: Path, base: str, head: str | None = None, *, renames: bool = True, keep=is_record_path
+) -> list[Change]:
+    """Record files (or the files ``keep`` accepts) changed between ``base`` and ``head`` (default: the work
+    tree, untracked files included). With ``renames=False`` a renamed file is a deletion and an addition (git
+    pairs near-identical files)."""
     rng = [base] if head is None else [base, head]
     proc = _git(
         root, "diff", "--name-status", "-z", "--find-renames" if renames else "--no-renames", "--relative", *rng, "--"
@@ -126,16 +135,16 @@ def changed_files(root: Path, base: str, head: str | None = None, *, renames: bo
             i += 3
             if status == "C":
                 out.append(Change("A", new))
-            elif is_record_path(old) and is_record_path(new):
+            elif keep(old) and keep(new):
                 out.append(Change("R", new, old))
-            elif is_record_path(new):
+            elif keep(new):
                 out.append(Change("A", new))
-            elif is_record_path(old):
+            elif keep(old):
                 out.append(Change("D", old, old))
             continue
         path = fields[i + 1]
         i += 2
-        if not is_record_path(path):
+        if not keep(path):
             continue
         if status == "A":
             out.append(Change("A", path))
@@ -146,7 +155,7 @@ def changed_files(root: Path, base: str, head: str | None = None, *, renames: bo
     if head is None:
         proc = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
         for path in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-            if path and is_record_path(path):
+            if path and keep(path):
                 out.append(Change("A", path))
     return sorted(set(out), key=lambda c: (c.path, c.status))
 

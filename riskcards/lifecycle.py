@@ -139,8 +139,9 @@ def validate_changed(root: Path, base: str | None = None) -> Result:
     named, commit = gitbase.resolve_base(root, base)
     changes = gitbase.changed_files(root, commit)
     result = validate(root)
+    logs = _check_logs(root, named, commit)
     if not changes:
-        return Result(kb=result.kb, problems=[], checked=0)
+        return Result(kb=result.kb, problems=logs, checked=len(logs))
     run = _Run(root=root, kb=result.kb, named=named, changes=changes)
     _read_sides(run, commit)
 
@@ -161,7 +162,53 @@ def validate_changed(root: Path, base: str | None = None) -> Result:
         for rec, found in elsewhere.items():
             if deps.get(rec, set()) & touched:
                 run.problems.extend(found)
-    return Result(kb=result.kb, problems=sorted(set(run.problems)), checked=len(changes))
+    return Result(kb=result.kb, problems=sorted(set(run.problems + logs)), checked=len(changes))
+
+
+def _check_logs(root: Path, named: str, commit: str) -> list[Problem]:
+    """Assessment logs are append-only: every complete line a log had at the base is still there, unchanged
+    and in its place (a last line without a newline is a cut-off write that the next writer removes)."""
+    import json
+
+    changes = gitbase.changed_files(root, commit, keep=gitbase.is_log_path, renames=False)
+    olds = gitbase.read_at(root, commit, [c.old_path for c in changes if c.old_path])
+    out: list[Problem] = []
+    for c in changes:
+        old = olds.get(c.old_path or "")
+        if old is None:
+            continue  # a new log
+        shown = display_path(root / c.path, root)
+        if c.status == "D":
+            out.append(
+                Problem(
+                    shown, 1, 1, f"log {shown} was removed since {named}; logs are append-only: restore it", "lifecycle"
+                )
+            )
+            continue
+        try:
+            new = (root / c.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            new = ""
+        before = old.split("\n")[:-1]  # complete lines only
+        after = new.split("\n")
+        for i, line in enumerate(before):
+            if i < len(after) and after[i] == line and (i < len(after) - 1):
+                continue
+            try:
+                eid = json.loads(line).get("id")
+            except (ValueError, AttributeError):
+                eid = None
+            what = f"log line {i + 1}" + (f" (entry {eid})" if isinstance(eid, str) else "")
+            if i < len(after) - 1 or (i < len(after) and after[i]):
+                msg = (
+                    f"{what} was changed since {named}; logs are append-only: "
+                    "restore the line as it was (add a note entry to correct it)"
+                )
+            else:
+                msg = f"{what} was removed since {named}; logs are append-only: restore it"
+            out.append(Problem(shown, i + 1, 1, msg, "lifecycle"))
+            break
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -817,9 +817,10 @@ Elicited = Literal["yes", "partly", "no", "not-tested"]
 class TargetInterface(Record):
     """How the model under assessment is reached, in the style of guards.yaml; never a secret."""
 
-    transport: Literal["openai-chat", "openai-completions", "local-transformers"] = Field(
-        description="How requests reach the model: 'openai-chat' or 'openai-completions' (vLLM, llama.cpp's server, "
-        "Ollama, OpenAI) or 'local-transformers' (a local model folder)."
+    transport: Literal["openai-chat", "openai-completions", "local-transformers", "python"] = Field(
+        description="How requests reach the model, one of the guard transports: 'openai-chat' or "
+        "'openai-completions' (vLLM, llama.cpp's server, Ollama, OpenAI), 'local-transformers' (a local model "
+        "folder) or 'python' (a function in this process, named by 'entry')."
     )
     base_url: Annotated[str, Field(pattern=r"^https?://[^\s@/?#]+(?:/[^\s?#@]*)?$", max_length=500)] | None = Field(
         None,
@@ -828,6 +829,11 @@ class TargetInterface(Record):
     )
     model_name: Text | None = Field(None, description="The model name the server is asked for (default: the model id).")
     model_path: Text | None = Field(None, description="For local-transformers: the local model folder.")
+    entry: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", max_length=200)] | None = Field(
+        None,
+        description="For python: 'module:function', a function taking the conversation (a list of {role, content}) "
+        "and returning the answer as text; a function with the attribute 'test_double = True' is a test double.",
+    )
     api_key_env: EnvName | None = Field(
         None, description="The NAME of the environment variable that holds the API key; keys never go in files."
     )

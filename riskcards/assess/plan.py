@@ -16,7 +16,7 @@ from .. import ids
 from . import RECORD, assessments_root
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../../schema/assessment.schema.json"
-TRANSPORTS = ("openai-chat", "openai-completions", "local-transformers")
+TRANSPORTS = ("openai-chat", "openai-completions", "local-transformers", "python")
 
 
 class PlanError(Exception):
@@ -37,6 +37,7 @@ class Plan:
     base_url: str | None = "http://localhost:8000/v1"
     model_name: str | None = None
     model_path: str | None = None
+    entry: str | None = None
     api_key_env: str | None = None
     system_prompt: str | None = None
     model_version: str | None = None
@@ -96,6 +97,8 @@ def record_text(plan: Plan, cards: list[dict], below: list[dict], *, today: str,
         lines.append(f"    base_url: {_q(plan.base_url or 'http://localhost:8000/v1')}")
     if plan.model_path:
         lines.append(f"    model_path: {_q(plan.model_path)}")
+    if plan.entry:
+        lines.append(f"    entry: {_q(plan.entry)}")
     if plan.model_name:
         lines.append(f"    model_name: {_q(plan.model_name)}")
     if plan.api_key_env:
@@ -155,6 +158,8 @@ def write(root: Path, conn, plan: Plan, *, force: bool = False, today: str | Non
 
     if plan.transport not in TRANSPORTS:
         raise PlanError(f"transport {plan.transport!r} is not known; write one of: {', '.join(TRANSPORTS)}")
+    if plan.transport == "python" and not plan.entry:
+        raise PlanError("transport 'python' needs --entry module:function (a function taking the conversation)")
     if plan.transport == "local-transformers" and not plan.model_path:
         raise PlanError("transport 'local-transformers' needs --model-path (a local model folder)")
     known = {m["id"]: m for m in models(conn)}

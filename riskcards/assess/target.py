@@ -1,7 +1,8 @@
 """The model under assessment, reached through the guard transports (the one place requests leave).
 
-This is a small seam: ``open_target`` turns the assessment's ``scope.interface`` into one of the transports
-in ``riskcards/guards/transports/`` (OpenAI-compatible chat or completions, local transformers) and
+This is a small seam: ``open_target`` turns the assessment's ``scope.interface`` into a ``TransportConfig``
+and opens it through the transport registry (``riskcards/guards/transports/``: OpenAI-compatible chat or
+completions, local transformers, an in-process python function), as guards are opened, and
 ``Target.send`` puts a conversation to it. Keys come only from the environment variable that
 ``api_key_env`` names. A server that announces itself as a test double is remembered (``test_double``), so
 its output is marked ``stub`` and refused for a knowledge base's assessments/.
@@ -9,7 +10,6 @@ its output is marked ``stub`` and refused for a knowledge base's assessments/.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,45 +108,36 @@ def open_target(
     backoff: float = 0.5,
     transport: Any = None,
 ) -> Target:
-    """The target of an assessment, with its transport open. Raises TransportError when it cannot be opened."""
+    """The target of an assessment, opened through the transport registry (``riskcards.guards.transports``)
+    from its interface, as a guard is from guards.yaml. A relative ``model_path`` is taken from ``base`` (the
+    assessment's folder). Raises TransportError when it cannot be opened (missing field, key, package, entry)."""
+    from ..guards import transports
+
     itf = assessment.scope.interface
     model_name = itf.model_name or assessment.scope.model
     params = dict(itf.params)
     params.setdefault("max_tokens", 512)
-    revision = assessment.scope.model_version
-    host: str | None = None
-    if transport is None:
-        if itf.transport.startswith("openai-"):
-            from ..guards.transports import openai_http
-
-            cls = openai_http.ChatTransport if itf.transport == "openai-chat" else openai_http.CompletionsTransport
-            key = None
-            if itf.api_key_env:
-                key = os.environ.get(itf.api_key_env)
-                if not key:
-                    raise TransportError(f"the target needs an API key: set the environment variable {itf.api_key_env}")
-            url = base_url or itf.base_url
-            if not url:
-                raise TransportError("the interface has no base_url; set scope.interface.base_url or pass --base-url")
-            transport = cls(
-                url,
-                api_key=key,
-                api_key_env=itf.api_key_env,
-                timeout=timeout or itf.timeout,
-                retries=itf.retries if retries is None else retries,
-                backoff=backoff,
-                concurrency=concurrency or itf.concurrency,
-            )
-            transport._headers["User-Agent"] = "riskcards-assess"
-        else:
-            from ..guards.transports.transformers_local import TransformersTransport
-
-            path = Path(itf.model_path or "")
-            transport = TransformersTransport(path if path.is_absolute() else base / path, logprobs=None)
-            revision = revision or transport.revision
     url = base_url or itf.base_url
-    if itf.transport.startswith("openai-") and url:
-        host = urlsplit(url).netloc
-    elif itf.transport == "local-transformers":
-        host = "local"
+    path = Path(itf.model_path) if itf.model_path else None
+    if path is not None and not path.is_absolute():
+        path = Path(base) / path
+    config = transports.TransportConfig(
+        itf.transport,
+        base_url=url,
+        model_path=path,
+        api_key_env=itf.api_key_env,
+        timeout=timeout or itf.timeout,
+        retries=itf.retries if retries is None else retries,
+        backoff=backoff,
+        concurrency=concurrency or itf.concurrency,
+        logprobs=None,
+        entry=itf.entry,
+    )
+    if transport is None:
+        transport = transports.open_transport(config)
+        headers = getattr(transport, "_headers", None)
+        if isinstance(headers, dict):
+            headers["User-Agent"] = "riskcards-assess"
+    revision = assessment.scope.model_version or getattr(transport, "revision", None)
+    host = urlsplit(url).netloc if itf.transport.startswith("openai-") and url else "local"
     return Target(transport, itf.transport, assessment.scope.model, model_name, host, revision, params)

@@ -67,12 +67,15 @@ def new(
     title: Annotated[str | None, typer.Option(help="A short name of the assessment.")] = None,
     use_case: Annotated[str | None, typer.Option("--use-case", help="What the deployment does, for whom.")] = None,
     assessor: Annotated[list[str] | None, typer.Option("--assessor", "-a", help="Assessor handle, repeatable.")] = None,
-    transport: Annotated[str, typer.Option(help="openai-chat, openai-completions or local-transformers.")] = (
-        "openai-chat"
-    ),
+    transport: Annotated[
+        str, typer.Option(help="openai-chat, openai-completions, local-transformers or python.")
+    ] = "openai-chat",
     base_url: Annotated[str | None, typer.Option("--base-url", help="The target's API base URL.")] = None,
     model_name: Annotated[str | None, typer.Option("--model-name", help="The name the server serves.")] = None,
     model_path: Annotated[str | None, typer.Option("--model-path", help="local-transformers: model folder.")] = None,
+    entry: Annotated[
+        str | None, typer.Option("--entry", help="python: module:function taking the conversation.")
+    ] = None,
     api_key_env: Annotated[
         str | None, typer.Option("--api-key-env", help="NAME of the environment variable holding the key.")
     ] = None,
@@ -126,6 +129,7 @@ def new(
         base_url=base_url,
         model_name=model_name,
         model_path=model_path,
+        entry=entry,
         api_key_env=api_key_env,
         system_prompt=system_prompt,
         min_severity=min_severity,

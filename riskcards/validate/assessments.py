@@ -150,6 +150,12 @@ def check(root: Path, f: Any, kb: Any, texts: dict[str, str]) -> list[Problem]:
             ("scope", "interface", "transport"),
             "transport 'local-transformers' needs 'model_path' (a local model folder)",
         )
+    if itf.transport == "python" and not itf.entry:
+        add(
+            shown,
+            ("scope", "interface", "transport"),
+            "transport 'python' needs 'entry' ('module:function', a function taking the conversation)",
+        )
     if a.status == "complete":
         missing = [c for c in a.selection.cards if c not in f.findings]
         if missing:

@@ -32,6 +32,7 @@ def _entry(spec: str) -> Any:
 
     class Loader:
         name = spec
+        test_double = bool(getattr(fn, "test_double", False))  # a function may announce itself as a test double
 
         @staticmethod
         def load() -> tuple[Any, str | None, str | None]:
@@ -43,8 +44,11 @@ def _entry(spec: str) -> Any:
 @register
 class PythonTransport(TransportBase):
     name = "python"
-    modes = ("python",)
-    description = "In-process: a guard adapter's own classifier (e.g. the offline profanity check), or 'entry'."
+    modes = ("python", "chat")
+    description = (
+        "In-process: a guard adapter's own classifier (e.g. the offline profanity check), or 'entry' "
+        "('module:function'; in chat mode it gets the conversation, e.g. an assessment's target)."
+    )
 
     def __init__(self, adapter: Any, *, test_double: bool = False) -> None:
         try:
@@ -66,7 +70,7 @@ class PythonTransport(TransportBase):
             if not config.entry:
                 raise TransportError("the python transport runs a guard adapter's classifier or an 'entry'")
             source = _entry(config.entry)
-        return cls(source, test_double=config.test_double)
+        return cls(source, test_double=config.test_double or bool(getattr(source, "test_double", False)))
 
     @classmethod
     def revision_of(cls, config: TransportConfig, *, source: Any = None) -> str | None:
@@ -79,5 +83,13 @@ class PythonTransport(TransportBase):
         started = time.perf_counter()
         with self._lock:
             self.attempts += 1
-            raw = self._classify(request.prompt or "")
+            if request.mode == "chat":  # a target: the function gets the conversation and answers in text
+                try:
+                    raw = self._classify([dict(m) for m in request.messages])
+                except Exception as exc:  # noqa: BLE001 - the entry's own failure is this request's failure
+                    raise TransportError(f"the python entry raised {type(exc).__name__}: {exc}"[:300]) from None
+                if not isinstance(raw, str):
+                    raise TransportError(f"the python entry returned {type(raw).__name__}, not text")
+            else:
+                raw = self._classify(request.prompt or "")
         return Exchange(raw=raw, test_double=self.test_double, latency_ms=(time.perf_counter() - started) * 1000)
