@@ -7,8 +7,9 @@
 
 Each sets up (or refreshes) the virtual environment in .venv when pyproject.toml has changed since
 the last install, then runs the `riskcards` command or the gates and pytest inside it. The gates are
-`ruff check .` and `ruff format --check .` (the configuration is in pyproject.toml); `test` runs pytest
-only when every gate passes, so CI (.ci/run runs `python3 make.py test`) fails on a lint or format error.
+`ruff check .`, `ruff format --check .` and `mypy` (the configuration is in pyproject.toml); `test` runs
+pytest only when every gate passes, so CI (.ci/run runs `python3 make.py test`) fails on a lint, format or
+type error.
 Extra arguments are passed on to pytest or riskcards: `python3 make.py test -k validate`,
 `python3 make.py build --no-site`.
 """
@@ -30,6 +31,7 @@ EXTRAS = {"build": "[datasette]", "test": "[test,profanity]", "lint": "[test,pro
 GATES = [
     ["ruff", "check", "."],
     ["ruff", "format", "--check", "."],
+    ["mypy"],  # over riskcards/, configured in pyproject.toml ([tool.mypy], exceptions listed per module)
 ]
 
 

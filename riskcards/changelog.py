@@ -117,9 +117,10 @@ def section(root: Path, since: str | None = None, until: str = "HEAD", heading: 
     if since is None:
         since_commit = gitbase.empty_tree(root)
     else:
-        since_commit = gitbase.commit_of(root, since)
-        if since_commit is None:
+        found = gitbase.commit_of(root, since)
+        if found is None:
             raise GitError(f"{since!r} is not a commit in this repository")
+        since_commit = found
     date = gitbase.commit_date(root, until_commit)
     if heading is None:
         heading = f"{until} ({date})" if until in gitbase.tags(root) else f"Unreleased ({date})"

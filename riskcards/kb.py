@@ -55,7 +55,8 @@ class KnowledgeBase:
     def guard_codes(self) -> dict[str, dict[str, Category]]:
         """Guard id -> the categories of its taxonomy by code."""
         return self._memo(
-            "guard_codes", lambda: {gid: self.codes(m.guard.taxonomy) for gid, m in self.guards().items()}
+            "guard_codes",
+            lambda: {gid: self.codes(m.guard.taxonomy) for gid, m in self.guards().items() if m.guard is not None},
         )
 
     def _memo(self, name: str, make):

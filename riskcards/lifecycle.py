@@ -592,15 +592,17 @@ def _check_removed_in_use(run: _Run) -> None:
         head_names |= _provided("harm-types", kb.vocab)
     gone_by_change = []
     for c in candidates:
+        if c.old_path is None:  # not a candidate (narrows the type)
+            continue
         before = run.base[c.old_path]
         gone = _provided(before.kind, before.record) - head_names
         gone_taxonomies = {n[1] for n in gone if n[0] == "taxonomy"}
-        gone_by_change.append((c, {n for n in gone if not (n[0] == "code" and n[1] in gone_taxonomies)}))
-    wanted = set().union(*(g for _, g in gone_by_change))
+        gone_by_change.append((c, c.old_path, {n for n in gone if not (n[0] == "code" and n[1] in gone_taxonomies)}))
+    wanted = set().union(*(g for _, _, g in gone_by_change))
     if not wanted:
         return
     uses = _uses(kb, wanted)
-    for c, gone in gone_by_change:
+    for c, old_path, gone in gone_by_change:
         after = run.head.get(c.path) if c.status != "D" else None
         for name in sorted(gone):
             places = [(s, p) for s, p in uses.get(name, []) if s != run.shown(c.path)]
@@ -613,7 +615,7 @@ def _check_removed_in_use(run: _Run) -> None:
                 "keep it, or change those records in the same change"
             )
             if after is None or after.data is None:
-                run.at_deleted(c.old_path, message, "removed-in-use")
+                run.at_deleted(old_path, message, "removed-in-use")
             else:
                 key = {"code": "categories", "actor": "actors", "harm-category": "categories"}.get(name[0], "id")
                 run.at(c.path, (key,), message, "removed-in-use", key=True)

@@ -452,7 +452,9 @@ def _find_tag(text: str) -> tuple[int, int, str] | None:
         for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             tag = getattr(event, "tag", None)
             if tag and tag != "!" and tag not in _CORE_TAGS:
-                return event.start_mark.line + 1, event.start_mark.column + 1, tag.replace("tag:yaml.org,2002:", "!!")
+                mark = event.start_mark  # PyYAML's parser always sets it
+                line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                return line, col, tag.replace("tag:yaml.org,2002:", "!!")
     except yaml.YAMLError:
         return None
     return None

@@ -81,7 +81,7 @@ class Locator:
 
 def _special_number(node: yaml.Node) -> bool:
     """A plain scalar YAML reads as not-a-number or infinity (for locating such a key)."""
-    return not node.style and str(node.value).lower().lstrip("+-") in (".nan", ".inf")
+    return not getattr(node, "style", None) and str(node.value).lower().lstrip("+-") in (".nan", ".inf")
 
 
 def find_duplicate_key(text: str) -> tuple[int, int, str] | None:

@@ -33,7 +33,7 @@ Text = Annotated[str, Field(min_length=1)]
 Line = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\n]*$")]
 
 Relation = Literal["exact", "broader", "narrower", "related"]
-Severity = Literal[terms.SEVERITIES]  # type: ignore[valid-type] - one definition, in riskcards/terms.py
+Severity = Literal[terms.SEVERITIES]  # type: ignore[valid-type]  # one definition, in riskcards/terms.py
 SEVERITY_ORDER = terms.SEVERITY_RANK
 Likelihood = Literal["rare", "possible", "likely"]
 Impact = Literal["minor", "moderate", "serious", "severe"]

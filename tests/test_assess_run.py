@@ -100,6 +100,12 @@ BROKEN = [
     ("    - confident-wrong-dosage-advice", "    - confident-wrong-dosage", "unknown card 'confident-wrong-dosage'"),
     ("status: planned", "status: complete", "status 'complete' but 3 card(s) in scope have no finding"),
     ("  model: llama-3.1-8b-instruct", "  model: llama-guard-3-8b", "an assessment is of a language model"),
+    # found by mypy: this check called its reporter with a keyword it did not take (a TypeError, not a message)
+    (
+        "handling:",
+        "budgets: {eating-disorder-promotion: {minutes: 5}}\nhandling:",
+        "a budget for 'eating-disorder-promotion', which is not in scope",
+    ),
 ]
 
 

@@ -88,7 +88,8 @@ def read_log(path: Path, shown: str) -> tuple[list[tuple[int, LogEntry]], list[P
 
     A last line without a newline is the remains of a write that was cut off (a killed process): it is
     ignored, and the next writer cuts it away."""
-    entries, problems = [], []
+    entries: list = []
+    problems: list[Problem] = []
     if not path.is_file():
         return entries, problems
     text = path.read_text(encoding="utf-8", errors="replace")

@@ -9,6 +9,10 @@ import importlib
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time: `riskcards query` starts fast
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 # Command modules, in help order. Each defines register(app).
 MODULES = ["core", "build", "query", "importers", "guard", "assess", "contrib"]
 
@@ -41,7 +45,7 @@ def _make_app() -> None:
     _register(_app)
 
 
-def _declare_global_options() -> None:
+def _declare_global_options() -> "Callable[..., None]":
     """Give ``_global_options`` its typer declarations (typer is imported only when the app is built)."""
     from pathlib import Path
     from typing import Annotated
@@ -101,8 +105,8 @@ def _plain_help_types() -> None:
             label = original(self, ctx)
             return plain(label[1:-1]) if label and label.startswith("<") and label.endswith(">") else label
 
-        cls.display_type_rich = display_type_rich
-        cls._riskcards_plain = True
+        setattr(cls, "display_type_rich", display_type_rich)  # noqa: B010 - patching typer's class
+        setattr(cls, "_riskcards_plain", True)  # noqa: B010
 
 
 def _register(app) -> None:

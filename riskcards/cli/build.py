@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -151,7 +151,7 @@ def build(
     finally:
         conn.close()
     print(f"2/3 exported {', '.join(written)} ({time.perf_counter() - t1:.2f} s)")
-    if no_site:
+    if no_site or config_file is None:
         return
     t2 = time.perf_counter()
     site_dir = (out or root / "public").resolve()
@@ -215,7 +215,7 @@ def site(
         try:
             # MkDocs warns on every dirty build and strict mode makes that fatal: a dirty preview runs with strict off
             # (the riskcards plugin still fails on broken links in generated pages). Never publish a dirty build.
-            extra = {"strict": False} if dirty else {}
+            extra: dict[str, Any] = {"strict": False} if dirty else {}
             mkdocs_serve(
                 config_file=str(config_file),
                 dev_addr=dev_addr,

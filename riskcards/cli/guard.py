@@ -368,14 +368,14 @@ def list_(
         return
     root = root or find_root()
     configs = _configs(root, config)
-    rows = []
+    listed: list[dict[str, object]] = []
     for gid, cfg in configs.items():
         e = cfg.entry
         recorded = len(store.read_file(store.result_path(root / "checks", gid)))
         key = (
             "-" if not e.api_key_env else f"${e.api_key_env} ({'set' if os.environ.get(e.api_key_env) else 'NOT SET'})"
         )
-        rows.append(
+        listed.append(
             {
                 "id": gid,
                 "adapter": e.adapter,
@@ -388,7 +388,7 @@ def list_(
             }
         )
     if fmt is Fmt.json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps(listed, indent=2))
         return
     from .query import _table  # a drawn table on a terminal, plain columns in a pipe or file
 
@@ -396,7 +396,7 @@ def list_(
         ["guard", "adapter", "model", "transport", "endpoint", "api key", "recorded"],
         [
             [r["id"], r["adapter"], r["model_name"], r["transport"], r["endpoint"], r["api_key"], r["recorded"]]
-            for r in rows
+            for r in listed
         ],
     )
 

@@ -16,6 +16,10 @@ from ..paths import shown
 from ..terms import QUERY_FORMATS as FORMATS
 from ..terms import SEVERITIES, SHOW_FORMATS, STATUSES
 
+TYPE_CHECKING = False  # typing is not imported at run time: this module is on the fast path
+if TYPE_CHECKING:
+    from typing import Any
+
 LISTINGS = {"taxonomies": 0, "taxonomy": 1, "models": 0, "scenarios": 0, "crosswalk": 2, "stats": 0}
 """The read-only listing commands and how many positional arguments each takes."""
 FAST_COMMANDS = ("query", "show", *LISTINGS)
@@ -396,6 +400,7 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
     from .. import query as Q
 
     conn = open_index(db, root)
+    data: Any  # a list of rows, or a mapping for the taxonomy tree, a crosswalk and the stats
     try:
         if what == "taxonomies":
             data = Q.taxonomies(conn)

@@ -63,9 +63,9 @@ def problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
             if problem is not None:
                 out.append(problem)
             elif result is not None and kb.cards:
-                why = stale_reason(kb, result)
-                if why:
-                    out.append(Problem(shown_, lineno, 1, f"stale: {why}{hint}", "guard-stale"))
+                stale = stale_reason(kb, result)
+                if stale:
+                    out.append(Problem(shown_, lineno, 1, f"stale: {stale}{hint}", "guard-stale"))
     return out
 
 

@@ -155,9 +155,22 @@ class TransportError(Exception):
 class Transport(Protocol):
     """Sends one request; returns the exact raw output. Implementations live in riskcards/guards/transports/."""
 
-    name: str  # "openai-chat" | "openai-completions" | "openai-moderation" | "local-transformers" | "python"
+    @property
+    def name(self) -> str:
+        """The transport's registered name: "openai-chat", "openai-completions", "local-transformers"..."""
+        ...
+
+    runtime: str | None  # runtime versions, recorded with each result
 
     def send(self, request: Request, *, model: str, params: Mapping[str, Any]) -> Exchange: ...
+
+    def probe(self) -> dict[str, Any]:
+        """Reach the model once before a run: served model ids, test-double flag, runtime."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values this transport sends that must never be stored (its API key)."""
+        ...
 
     def describe(self) -> dict[str, Any]:
         """Where requests go (no secrets): endpoint, served model, runtime, test-double flag."""

@@ -169,8 +169,9 @@ def guard_meta(cfg: GuardConfig, kb: KnowledgeBase | None = None, *, revision: s
         revision = transports.get(e.transport).revision_of(cfg.transport_config(), source=adapter)
     template_id, template_sha = adapter.template(settings)
     taxonomy = adapter.taxonomy
-    if kb is not None and e.model in getattr(kb, "models", {}) and kb.models[e.model].guard is not None:
-        taxonomy = kb.models[e.model].guard.taxonomy
+    info = kb.models[e.model].guard if kb is not None and e.model in getattr(kb, "models", {}) else None
+    if info is not None:
+        taxonomy = info.taxonomy
     return GuardMeta(
         id=cfg.id,
         adapter=adapter.name,
@@ -440,7 +441,7 @@ def _finished(done: queue.SimpleQueue[Finished | None], running: int) -> Iterato
 
 def _drain(done: queue.SimpleQueue[Finished | None]) -> list[tuple[str, Outcome]]:
     """What finished before an interruption (requests still in flight are dropped and sent again on resume)."""
-    out = []
+    out: list[tuple[str, Outcome]] = []
     while True:
         try:
             item = done.get_nowait()

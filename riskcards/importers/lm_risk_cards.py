@@ -410,7 +410,7 @@ def _parse_md(card: LegacyCard, text: str) -> None:
             current, cur_lines, start = None, [], i
             sections.setdefault("title", (i, [(i, re.sub(r"^#+\s*", "", line))]))
             continue
-        if fld:
+        if fld and m:
             close()
             current, start = fld, i
             cur_lines = [(i, m.group("rest"))]
@@ -1410,7 +1410,7 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
             flush_pending()
             _examples_from_text(card, item, yaml_plain=True)
             continue
-        node: _Node = item
+        node = item
         om = _OUTPUT_KEY_RE.match(node.first)
         if om:
             out = _output_value(card, node, om.group("rest") or "")
@@ -1441,7 +1441,8 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
         if inline_out is not None:
             outputs.append(_scalar(card, inline_out[1], inline_out[2], inline_out[0]))
         for c in out_children:
-            outputs.append(_output_value(card, c, _OUTPUT_KEY_RE.match(c.first).group("rest") or ""))
+            key = _OUTPUT_KEY_RE.match(c.first)
+            outputs.append(_output_value(card, c, (key.group("rest") if key else "") or ""))
         for c in plain_children:
             outputs.append(_unbold(card, _node_text(card, c), c.line))
         if not outputs and prompt and "**" in prompt:
@@ -1452,24 +1453,24 @@ def _yaml_examples(card: LegacyCard, ln: int, rest: str, body: list[tuple[int, s
                 continue
             pending_prompt = (prompt, node.line, raw)
             continue
-        outputs = [o for o in outputs if o]
-        if len(outputs) > 1:
+        texts = [o for o in outputs if o]
+        if len(texts) > 1:
             card.problem(
-                "multiple_outputs", node.line, f"{len(outputs)} outputs for one prompt; joined them with blank lines"
+                "multiple_texts", node.line, f"{len(texts)} texts for one prompt; joined them with blank lines"
             )
         if prompt is None:
             card.keep(
                 "Prompts and output",
-                "\n\n".join(outputs),
+                "\n\n".join(texts),
                 node.line,
                 "example_without_prompt",
                 "an output with no prompt is kept as unmapped",
             )
             continue
-        if not outputs:
+        if not texts:
             pending_prompt = (prompt, node.line, raw)
             continue
-        _add_example(card, prompt, "\n\n".join(outputs), node.line, raw)
+        _add_example(card, prompt, "\n\n".join(texts), node.line, raw)
     flush_pending()
     del pending
     _statements(card, comments)
@@ -1498,8 +1499,8 @@ def _output_value(card: LegacyCard, node: _Node, rest: str) -> str | None:
     if rest:
         return _unbold(card, _scalar(card, rest, node.cont, node.line), node.line)
     if node.children:
-        texts = [_unbold(card, _node_text(card, c), c.line) for c in node.children]
-        texts = [t for t in texts if t]
+        found = [_unbold(card, _node_text(card, c), c.line) for c in node.children]
+        texts = [t for t in found if t]
         if len(texts) > 1:
             card.problem(
                 "multiple_outputs", node.line, f"an output list with {len(texts)} items; joined them with blank lines"

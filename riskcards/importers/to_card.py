@@ -170,7 +170,7 @@ def to_card_data(
     if card.categorisation:
         data["placements"] = [{"ref": f"{c.scheme}:{c.code}"} for c in card.categorisation]
 
-    examples = []
+    examples: list[dict] = []
     source = f"lm_risk_cards card '{card.stem}'"
     for ex in card.examples:
         prov: dict[str, Any] = {"kind": "observed", "model": "unknown"}

@@ -826,7 +826,7 @@ class SiteBuilder:
             deps = frozenset(c["id"] for c in found)
             if self.reuse(f"scenarios/{s['id']}.md", deps):
                 continue
-            by_sev = {sev: [] for sev in SEVERITIES}
+            by_sev: dict[str, list[dict]] = {sev: [] for sev in SEVERITIES}
             for c in found:
                 by_sev[c["scenario"]["severity"]].append(
                     {**c, "rationale_html": safe.inline_markdown(c["scenario"]["rationale"])}

@@ -25,8 +25,8 @@ def check(root: Path, f: Any, kb: Any, texts: dict[str, str]) -> list[Problem]:
     a = f.assessment
     shown = f.shown
 
-    def add(where: str, path: tuple, message: str, check: str = "assessment") -> None:
-        problems.append(_at(where, texts.get(where, ""), path, message, check))
+    def add(where: str, path: tuple, message: str, check: str = "assessment", *, key: bool = False) -> None:
+        problems.append(_at(where, texts.get(where, ""), path, message, check, key=key))
 
     # Logs: unique ids, marks that point at exchanges, no test-double output in a knowledge base.
     seen: dict[str, str] = {}

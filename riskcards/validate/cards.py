@@ -154,8 +154,9 @@ def check(kb: KnowledgeBase, card: Card, shown: str, files: Files, add) -> None:
                 )
             elif exp.categories:
                 for k, code in enumerate(exp.categories):
-                    if code not in codes:
-                        taxonomy = guards[exp.guard].guard.taxonomy
+                    info = guards[exp.guard].guard
+                    if code not in codes and info is not None:
+                        taxonomy = info.taxonomy
                         add(
                             files.at(
                                 shown,

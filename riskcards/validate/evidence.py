@@ -106,7 +106,7 @@ def _severity(card: Card, at: At, add) -> None:
                 )
             )
             continue
-        if link.likelihood is None:
+        if link.likelihood is None or link.impact is None:
             continue
         derived = SEVERITY_RUBRIC[(link.likelihood, link.impact)]
         if link.severity is not None and link.severity != derived:
@@ -198,7 +198,7 @@ def _complete(kb: KnowledgeBase, card: Card, at: At, add) -> None:
             )
 
 
-def _causal_codes(card: Card, at: At | None = None, add=None) -> dict[str, list[int]]:
+def _causal_codes(card: Card, at: At | None = None, add: Callable[[Any], None] | None = None) -> dict[str, list[int]]:
     """Positions of the card's MIT causal placements by factor; reports codes that are a factor, not a level."""
     found: dict[str, list[int]] = {f: [] for f in CAUSAL_FACTORS}
     for i, pl in enumerate(card.placements or []):
@@ -209,7 +209,7 @@ def _causal_codes(card: Card, at: At | None = None, add=None) -> dict[str, list[
             factor = code.partition(".")[0]
             if factor in found and "." in code:
                 found[factor].append(i)
-            elif add is not None:
+            elif add is not None and at is not None:
                 add(
                     at(
                         ("placements", i, "ref"),

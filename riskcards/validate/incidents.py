@@ -195,7 +195,10 @@ def check_expectation_reach(kb: KnowledgeBase, card: Card, shown: str, files, ad
         for j, exp in enumerate(ex.expected or []):
             if exp is None or not exp.categories or exp.guard not in guards:
                 continue
-            taxonomy = guards[exp.guard].guard.taxonomy
+            info = guards[exp.guard].guard
+            if info is None:  # guards() holds only models with guard info
+                continue
+            taxonomy = info.taxonomy
             reach = reachable_codes(kb, card, taxonomy)
             known = kb.codes(taxonomy)
             for k, code in enumerate(exp.categories):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -109,7 +110,7 @@ def _describe(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def schema_message(err: dict, model: type[BaseModel], data: Any, path: tuple) -> tuple[str, bool]:
+def schema_message(err: Mapping[str, Any], model: type[BaseModel], data: Any, path: tuple) -> tuple[str, bool]:
     """An actionable message for one pydantic error; the flag says whether to point at the key."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -181,7 +182,7 @@ def _adapter(model: type[BaseModel], name: str, item: bool = False) -> TypeAdapt
     key = (model, name, item)
     if key not in _ADAPTERS:
         info = model.model_fields[name]
-        ann = info.annotation
+        ann: Any = info.annotation
         if item:
             ann = typing.get_args(ann)[0]
             _ADAPTERS[key] = TypeAdapter(ann)

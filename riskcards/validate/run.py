@@ -47,7 +47,7 @@ OTHER_FILES: dict[str, OtherFiles] = {".jsonl": checks.guard_results}
 (from the folder it owns, e.g. checks/*.jsonl); a file of that kind named on the command line is answered
 by it instead of being parsed as YAML."""
 
-_TABLES = {
+_TABLES: dict[type, str] = {
     Card: "cards",
     Taxonomy: "taxonomies",
     Crosswalk: "crosswalks",
@@ -146,9 +146,10 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
         else:
             rec = files.loaded[shown] = next(fresh)  # before _record, which may locate a problem in it
             obj, own = _record(files, rec)
-            if cache is not None and digests[shown] is not None:
+            digest = digests.get(shown)
+            if cache is not None and digest is not None:
                 rec.text = rec._data = None  # both come back on demand (from the file, from the payload)
-                cache.entries[shown] = (digests[shown], rec, obj, own)
+                cache.entries[shown] = (digest, rec, obj, own)
         problems.extend(rec.problems)
         problems.extend(own)
         if obj is not None:
@@ -205,13 +206,13 @@ def _record(files: Files, rec: Loaded) -> tuple[Any, list[Problem]]:
         own = schema_problems(files, rec, model, exc)
         if model is HarmTypeVocabulary or not isinstance(rec.data, dict):
             return None, own
-        obj = salvage(model, rec.data)
+        obj: Any = salvage(model, rec.data)
         return (None if obj.id is None else obj), own
 
 
 def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Problem]) -> None:
     """File name = id, unique ids, and the records into the knowledge base."""
-    targets = {
+    targets: dict[type, dict[str, Any]] = {
         Card: kb.cards,
         Taxonomy: kb.taxonomies,
         Crosswalk: kb.crosswalks,
@@ -219,7 +220,7 @@ def _collect(kb: KnowledgeBase, typed: dict, files: Files, problems: list[Proble
         Model: kb.models,
         Incident: kb.incidents,
     }
-    kind_names = {
+    kind_names: dict[type, str] = {
         Card: "card",
         Taxonomy: "taxonomy",
         Crosswalk: "crosswalk",

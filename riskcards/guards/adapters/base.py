@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ..hashing import canonical_json, sha256_text
-from ..protocol import Exchange, FormatError, GuardInput, Request, Verdict
+from ..protocol import Exchange, FormatError, GuardInput, Mode, Request, Verdict
 
 # Special tokens that can trail a decoded output when skip_special_tokens was off.
 TRAILING_SPECIALS = ("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>", "</s>", "<eos>", "<end_of_turn>", "<|end_of_text|>")
@@ -36,7 +36,7 @@ class Adapter:
     name: ClassVar[str]
     family: ClassVar[str]
     taxonomy: ClassVar[str]  # taxonomy id of the native codes
-    modes: ClassVar[tuple[str, ...]]  # request modes the formatter supports, default first
+    modes: ClassVar[tuple[Mode, ...]]  # request modes the formatter supports, default first
     codes: ClassVar[tuple[str, ...]] = ()  # every native code this family can emit
     names: ClassVar[Mapping[str, str]] = {}  # code -> name as the prompt writes it
     default_params: ClassVar[Mapping[str, Any]] = {}
@@ -98,7 +98,7 @@ class Adapter:
             why = "; ".join(f"{v.extra.get('policy', '?')}: {v.parse_error}" for v in errors)
             return Verdict("error", (), scores, raw, why, {})
         cats = tuple(c for v in verdicts for c in v.categories)
-        label = "unsafe" if any(v.label == "unsafe" for v in verdicts) else "safe"
+        label: Literal["safe", "unsafe"] = "unsafe" if any(v.label == "unsafe" for v in verdicts) else "safe"
         return Verdict(label, cats, scores, raw, None, {})
 
 
@@ -141,10 +141,12 @@ def two_level_logprob(logprobs: Any, yes: str, no: str) -> float | None:
     and the completions shape (``{"tokens": [...], "top_logprobs": [{token: logprob}, ...]}``)."""
     import math
 
-    positions: list[dict[str, float]] = []
+    positions: list[dict[str, float | None]] = []
     if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
         for pos in logprobs["content"]:
-            cand = {c.get("token", ""): c.get("logprob") for c in pos.get("top_logprobs") or [] if isinstance(c, dict)}
+            cand: dict[str, float | None] = {
+                c.get("token", ""): c.get("logprob") for c in pos.get("top_logprobs") or [] if isinstance(c, dict)
+            }
             if pos.get("token") is not None:
                 cand.setdefault(pos["token"], pos.get("logprob"))
             positions.append(cand)

@@ -43,10 +43,10 @@ def parse_granite(raw: str, risk: str, *, logprobs=None, polarity: str = "yes-is
     text = strip_specials(raw).strip()
     extra: dict = {"policy": risk}
     if "<score>" in text or "</score>" in text:
-        scores = _SCORE.findall(text)
-        if len(scores) != 1:
-            return Verdict.error(raw, f"expected exactly one <score>...</score>, found {len(scores)}", **extra)
-        word = scores[0].strip().lower()
+        found = _SCORE.findall(text)
+        if len(found) != 1:
+            return Verdict.error(raw, f"expected exactly one <score>...</score>, found {len(found)}", **extra)
+        word = found[0].strip().lower()
         rest = _SCORE.sub("", re.sub(r"<think>.*?</think>", "", text, flags=re.DOTALL)).strip()
         if rest:
             return Verdict.error(raw, f"unexpected text outside <think> and <score>: {rest[:40]!r}", **extra)
@@ -62,7 +62,7 @@ def parse_granite(raw: str, risk: str, *, logprobs=None, polarity: str = "yes-is
     if word not in ("yes", "no"):
         return Verdict.error(raw, f"expected 'Yes' or 'No', got {word[:40]!r}", **extra)
     present = (word == "yes") if polarity == "yes-is-risk" else (word == "no")
-    scores = {}
+    scores: dict[str, float] = {}
     p = two_level_logprob(logprobs, "Yes", "No") if logprobs is not None else None
     if p is not None:
         scores[risk] = round(p if polarity == "yes-is-risk" else 1 - p, 6)

@@ -12,6 +12,7 @@ is P(offensive) printed with 6 decimals; the verdict is unsafe when it reaches t
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from ..protocol import Exchange, GuardInput, Request, Verdict
 from . import register
@@ -27,7 +28,7 @@ def parse_probability(raw: str, threshold: float = 0.5) -> Verdict:
         return Verdict.error(raw, f"expected a probability, got {raw.strip()[:40]!r}")
     if not math.isfinite(p) or not 0.0 <= p <= 1.0:
         return Verdict.error(raw, f"probability {raw.strip()!r} is outside [0, 1]")
-    label = "unsafe" if p >= threshold else "safe"
+    label: Literal["safe", "unsafe"] = "unsafe" if p >= threshold else "safe"
     return Verdict(label, (CODE,) if label == "unsafe" else (), {CODE: p}, raw, None, {"context": "none"})
 
 

@@ -261,7 +261,8 @@ class HTTPTransport(TransportBase):
         self.test_double = self.test_double or headers.get(TEST_DOUBLE_HEADER) is not None
         if status == 200:
             try:
-                self.served = [m.get("id") for m in json.loads(payload).get("data", []) if isinstance(m, dict)]
+                data = json.loads(payload).get("data", [])
+                self.served = [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id") is not None]
             except (ValueError, AttributeError):
                 self.served = []
         elif status in (401, 403):
