@@ -160,9 +160,9 @@ def report(tmp: Path, entries: int, runs: int = 5) -> None:
             first.setdefault(c, []).append(e.id)
         (folder / "log" / f"{c}.jsonl").write_text("".join(lines), encoding="utf-8")
         reps = first[c][:3]
-        pub = "".join(f"  - entry: {r}\n    sensitivity: full\n" for r in reps)
+        pub = "".join(f'  - entry: "{r}"\n    sensitivity: full\n' for r in reps)
         (folder / "findings" / f"{c}.yaml").write_text(
-            f"card: {c}\nelicited: partly\nrepresentative: [{', '.join(reps)}]\nseverity: medium\n"
+            f"card: {c}\nelicited: partly\nrepresentative: {json.dumps(reps)}\nseverity: medium\n"
             f"assessors: [bench]\npublishable:\n{pub}",
             encoding="utf-8",
         )

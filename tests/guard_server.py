@@ -32,14 +32,12 @@ Run standalone for benchmarks: ``python tests/guard_server.py --latency 0.05`` p
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from fault_server import FaultServer, Handler
 
 MODERATION_KEYS = (
     "harassment",
@@ -59,16 +57,7 @@ MODERATION_KEYS = (
 IMAGE_KEYS = {"self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "violence", "violence/graphic"}
 
 
-@dataclass
-class Fault:
-    kind: str
-    times: int = 1
-    match: str | None = None
-    retry_after: str = "1"
-    delay: float = 2.0
-
-
-class GuardServer:
+class GuardServer(FaultServer):
     """Start with ``start()`` (or as a context manager); ``url`` is the /v1 base URL."""
 
     def __init__(
@@ -76,69 +65,25 @@ class GuardServer:
         model: str = "meta-llama/Llama-Guard-3-8B",
         *,
         style: str = "vllm-lg3",
-        latency: float = 0.0,
-        api_key: str | None = None,
-        rules: list[tuple[str, str]] | None = None,
-        port: int = 0,
         moderation_model: str = "omni-moderation-2024-09-26",
-        record: bool = True,
+        **kw: Any,
     ) -> None:
-        self.model = model
-        self.moderation_model = moderation_model
         self.style = style
-        self.latency = latency
-        self.api_key = api_key
-        self.rules: list[tuple[str, str]] = list(rules or [])
-        self.faults: list[Fault] = []
-        self.requests: list[dict[str, Any]] = []
-        self.record = record
-        self.count = 0
-        self.by_path: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self.moderation_model = moderation_model
+        super().__init__(model, **kw)
 
-    # ---- control --------------------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> GuardServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> GuardServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def inject(self, kind: str, times: int = 1, match: str | None = None, **kw: Any) -> None:
-        self.faults.append(Fault(kind, times, match, **kw))
-
-    def posts(self, path: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["method"] == "POST" and (path is None or r["path"] == path)]
-
-    # ---- behaviour ------------------------------------------------------------------------------------
-
-    def take_fault(self, text: str) -> Fault | None:
-        with self._lock:
-            for f in self.faults:
-                if f.times > 0 and (f.match is None or f.match in text):
-                    f.times -= 1
-                    return f
-        return None
+    def models_list(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": self.model,
+                "object": "model",
+                "created": 0,
+                "owned_by": "vllm",
+                "root": self.model,
+                "parent": None,
+                "max_model_len": 8192,
+            }
+        ]
 
     def verdict_for(self, text: str) -> str:
         for needle, raw in self.rules:
@@ -176,218 +121,125 @@ def _logprob_positions(raw: str, p_unsafe: float) -> list[tuple[str, dict[str, f
     return out
 
 
-def _handler(server: GuardServer):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "vllm-test-double/0"
-        disable_nagle_algorithm = True  # like uvicorn: no 40 ms Nagle / delayed-ACK stall between header and body
+class GuardHandler(Handler):
+    server_version = "vllm-test-double/0"
 
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
+    def _openai_error(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+        self._send(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
 
-        # ---- helpers ------------------------------------------------------------------------------
-
-        def _send(self, status: int, body: bytes | str | dict, headers: dict[str, str] | None = None) -> None:
-            data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("X-RiskCards-Test-Double", "1")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
-                self.flush_headers()
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        def _vllm_error(self, status: int, message: str, kind: str) -> None:
-            self._send(status, {"object": "error", "message": message, "type": kind, "param": None, "code": status})
-
-        def _openai_error(self, status: int, message: str, kind: str, code: str | None = None) -> None:
-            self._send(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
-
-        def _note(self, body: Any) -> None:
-            with server._lock:
-                server.count += 1
-                server.by_path[self.path] = server.by_path.get(self.path, 0) + 1
-                if server.record:
-                    server.requests.append(
+    def do_POST(self) -> None:
+        server = self.server_
+        body = self.read_body()
+        if body is None:
+            return
+        text = judged_text(self.path, body)
+        fault = server.take_fault(text)
+        if fault is not None:
+            if self.common_fault(fault):
+                return
+            if fault.kind == "400":
+                return self._vllm_error(400, "This model's maximum context length is 8192 tokens.", "BadRequestError")
+            elif fault.kind == "401-echo":  # a server that quotes the request's credentials back
+                auth = self.headers.get("Authorization", "")
+                return self._openai_error(401, f"Invalid header Authorization: {auth}", "invalid_request_error")
+            elif fault.kind == "no-choices":
+                return self._send(200, {"id": "cmpl-1", "object": "chat.completion", "choices": []})
+            elif fault.kind == "no-results":
+                return self._send(200, {"id": "modr-1", "model": server.moderation_model})
+        if self.path == "/v1/moderations":
+            return self._moderation(body, text)
+        if self.path not in ("/v1/chat/completions", "/v1/completions"):
+            return self._send(404, {"detail": "Not Found"})
+        if body.get("model") != server.model:
+            return self._vllm_error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
+        if self.path == "/v1/chat/completions":
+            roles = [m.get("role") for m in body.get("messages") or []]
+            if any(r != ("user" if i % 2 == 0 else "assistant") for i, r in enumerate(roles)):
+                return self._vllm_error(
+                    400, "Conversation roles must alternate user/assistant/user/assistant/...", "BadRequestError"
+                )
+        raw, finish = server.verdict_for(text), "stop"
+        if fault is not None and fault.kind == "truncated":
+            raw, finish = "unsafe", "length"
+        elif fault is not None and fault.kind == "chatty":
+            raw = "Sorry, that cannot be assessed."
+        if server.style == "vllm-lg3" and self.path == "/v1/chat/completions" and not raw.startswith("{"):
+            raw = "\n\n" + raw
+        p_unsafe = 0.97 if raw.strip().lower().startswith(("unsafe", "yes")) else 0.02
+        usage = {"prompt_tokens": len(text.split()), "completion_tokens": 3, "total_tokens": len(text.split()) + 3}
+        if self.path == "/v1/chat/completions":
+            logprobs = None
+            if body.get("logprobs"):
+                logprobs = {
+                    "content": [
                         {
-                            "method": self.command,
-                            "path": self.path,
-                            "body": body,
-                            "t": time.monotonic(),
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "token": t,
+                            "logprob": c[max(c, key=c.get)] if t not in c else c[t],
+                            "bytes": None,
+                            "top_logprobs": [{"token": k, "logprob": v, "bytes": None} for k, v in c.items()],
                         }
-                    )
-
-        # ---- routes -------------------------------------------------------------------------------
-
-        def do_GET(self) -> None:
-            if self.path == "/_stats":  # the test's own bookkeeping is not counted as a request
-                return self._send(200, {"requests": server.count, "by_path": server.by_path})
-            self._note(None)
-            if self.path == "/v1/models":
-                data = [
-                    {
-                        "id": server.model,
-                        "object": "model",
-                        "created": 0,
-                        "owned_by": "vllm",
-                        "root": server.model,
-                        "parent": None,
-                        "max_model_len": 8192,
-                    }
-                ]
-                self._send(200, {"object": "list", "data": data})
-            elif self.path == "/version":
-                self._send(200, {"version": "0.0.0+test-double"})
-            else:
-                self._send(404, {"detail": "Not Found"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw_body = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw_body or b"{}")
-            except ValueError:
-                self._note(raw_body.decode("utf-8", "replace"))
-                return self._vllm_error(400, "invalid JSON body", "BadRequestError")
-            self._note(body)
-            if server.latency:
-                time.sleep(server.latency)
-            text = judged_text(self.path, body)
-            fault = server.take_fault(text)
-            if fault is not None:
-                if fault.kind == "drop":
-                    self.close_connection = True
-                    return
-                if fault.kind == "timeout":
-                    time.sleep(fault.delay)
-                elif fault.kind in ("500", "503"):
-                    return self._vllm_error(int(fault.kind), "Internal server error (injected)", "InternalServerError")
-                elif fault.kind == "429":
-                    return self._send(
-                        429,
-                        {
-                            "object": "error",
-                            "message": "Too many requests",
-                            "type": "RateLimitError",
-                            "param": None,
-                            "code": 429,
-                        },
-                        {"Retry-After": fault.retry_after},
-                    )
-                elif fault.kind == "400":
-                    return self._vllm_error(
-                        400, "This model's maximum context length is 8192 tokens.", "BadRequestError"
-                    )
-                elif fault.kind == "401-echo":  # a server that quotes the request's credentials back
-                    auth = self.headers.get("Authorization", "")
-                    return self._openai_error(401, f"Invalid header Authorization: {auth}", "invalid_request_error")
-                elif fault.kind == "no-choices":
-                    return self._send(200, {"id": "cmpl-1", "object": "chat.completion", "choices": []})
-                elif fault.kind == "no-results":
-                    return self._send(200, {"id": "modr-1", "model": server.moderation_model})
-                elif fault.kind == "malformed":
-                    return self._send(
-                        200, b'{"id": "cmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess'
-                    )
-            if self.path == "/v1/moderations":
-                return self._moderation(body, text)
-            if self.path not in ("/v1/chat/completions", "/v1/completions"):
-                return self._send(404, {"detail": "Not Found"})
-            if body.get("model") != server.model:
-                return self._vllm_error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
-            if self.path == "/v1/chat/completions":
-                roles = [m.get("role") for m in body.get("messages") or []]
-                if any(r != ("user" if i % 2 == 0 else "assistant") for i, r in enumerate(roles)):
-                    return self._vllm_error(
-                        400, "Conversation roles must alternate user/assistant/user/assistant/...", "BadRequestError"
-                    )
-            raw, finish = server.verdict_for(text), "stop"
-            if fault is not None and fault.kind == "truncated":
-                raw, finish = "unsafe", "length"
-            elif fault is not None and fault.kind == "chatty":
-                raw = "Sorry, that cannot be assessed."
-            if server.style == "vllm-lg3" and self.path == "/v1/chat/completions" and not raw.startswith("{"):
-                raw = "\n\n" + raw
-            p_unsafe = 0.97 if raw.strip().lower().startswith(("unsafe", "yes")) else 0.02
-            usage = {"prompt_tokens": len(text.split()), "completion_tokens": 3, "total_tokens": len(text.split()) + 3}
-            if self.path == "/v1/chat/completions":
-                logprobs = None
-                if body.get("logprobs"):
-                    logprobs = {
-                        "content": [
-                            {
-                                "token": t,
-                                "logprob": c[max(c, key=c.get)] if t not in c else c[t],
-                                "bytes": None,
-                                "top_logprobs": [{"token": k, "logprob": v, "bytes": None} for k, v in c.items()],
-                            }
-                            for t, c in _logprob_positions(raw, p_unsafe)
-                        ]
-                    }
-                choice = {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": raw, "tool_calls": []},
-                    "logprobs": logprobs,
-                    "finish_reason": finish,
-                    "stop_reason": None,
+                        for t, c in _logprob_positions(raw, p_unsafe)
+                    ]
                 }
-                self._send(
-                    200,
-                    {
-                        "id": f"chatcmpl-{server.count}",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": server.model,
-                        "choices": [choice],
-                        "usage": usage,
-                    },
-                )
-            else:
-                logprobs = None
-                if body.get("logprobs"):
-                    pos = _logprob_positions(raw, p_unsafe)
-                    logprobs = {
-                        "tokens": [t for t, _ in pos],
-                        "token_logprobs": [c.get(t, -0.01) for t, c in pos],
-                        "top_logprobs": [c for _, c in pos],
-                        "text_offset": [0] * len(pos),
-                    }
-                choice = {"index": 0, "text": raw, "logprobs": logprobs, "finish_reason": finish, "stop_reason": None}
-                self._send(
-                    200,
-                    {
-                        "id": f"cmpl-{server.count}",
-                        "object": "text_completion",
-                        "created": int(time.time()),
-                        "model": server.model,
-                        "choices": [choice],
-                        "usage": usage,
-                    },
-                )
-
-        def _moderation(self, body: dict[str, Any], text: str) -> None:
-            if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
-                return self._openai_error(
-                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-                )
-            flagged_keys = [k for needle, k in server.rules if needle in text and k in MODERATION_KEYS]
-            cats = {k: k in flagged_keys for k in MODERATION_KEYS}
-            scores = {k: (0.9731 if k in flagged_keys else 0.0012) for k in MODERATION_KEYS}
-            applied = {k: (["text", "image"] if k in IMAGE_KEYS else ["text"]) for k in MODERATION_KEYS}
-            result = {
-                "flagged": bool(flagged_keys),
-                "categories": cats,
-                "category_scores": scores,
-                "category_applied_input_types": applied,
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": raw, "tool_calls": []},
+                "logprobs": logprobs,
+                "finish_reason": finish,
+                "stop_reason": None,
             }
-            self._send(200, {"id": f"modr-{server.count}", "model": server.moderation_model, "results": [result]})
+            self._send(
+                200,
+                {
+                    "id": f"chatcmpl-{server.count}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": server.model,
+                    "choices": [choice],
+                    "usage": usage,
+                },
+            )
+        else:
+            logprobs = None
+            if body.get("logprobs"):
+                pos = _logprob_positions(raw, p_unsafe)
+                logprobs = {
+                    "tokens": [t for t, _ in pos],
+                    "token_logprobs": [c.get(t, -0.01) for t, c in pos],
+                    "top_logprobs": [c for _, c in pos],
+                    "text_offset": [0] * len(pos),
+                }
+            choice = {"index": 0, "text": raw, "logprobs": logprobs, "finish_reason": finish, "stop_reason": None}
+            self._send(
+                200,
+                {
+                    "id": f"cmpl-{server.count}",
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": server.model,
+                    "choices": [choice],
+                    "usage": usage,
+                },
+            )
 
-    return Handler
+    def _moderation(self, body: dict[str, Any], text: str) -> None:
+        server = self.server_
+        if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
+            return self._openai_error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        flagged_keys = [k for needle, k in server.rules if needle in text and k in MODERATION_KEYS]
+        cats = {k: k in flagged_keys for k in MODERATION_KEYS}
+        scores = {k: (0.9731 if k in flagged_keys else 0.0012) for k in MODERATION_KEYS}
+        applied = {k: (["text", "image"] if k in IMAGE_KEYS else ["text"]) for k in MODERATION_KEYS}
+        result = {
+            "flagged": bool(flagged_keys),
+            "categories": cats,
+            "category_scores": scores,
+            "category_applied_input_types": applied,
+        }
+        self._send(200, {"id": f"modr-{server.count}", "model": server.moderation_model, "results": [result]})
+
+
+GuardServer.handler = GuardHandler
 
 
 def main() -> None:
@@ -402,8 +254,7 @@ def main() -> None:
     rules = [(r.split("=", 1)[0], r.split("=", 1)[1].replace("\\n", "\n")) for r in args.rule]
     srv = GuardServer(args.model, latency=args.latency, rules=rules, port=args.port, record=False)
     print(srv.url, flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        srv._httpd.serve_forever(poll_interval=0.05)
+    srv.serve()
 
 
 if __name__ == "__main__":

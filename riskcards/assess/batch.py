@@ -8,20 +8,20 @@
   retries) is retried on the next run. Each answer is appended and flushed as it arrives, so a killed
   run loses at most the requests in flight.
 * **Sharding.** ``shard=(i, n)`` keeps the jobs whose key falls in bucket i of n (as the guard runner does).
-* **Concurrency.** Worker threads send; only the calling thread writes the logs.
+* **Concurrency.** Worker threads send (``riskcards.guards.runner.start_workers``, shared with the guard
+  runner); only the calling thread writes the logs, flushed after each batch of finished requests.
 * **Test doubles** are refused for a knowledge base's assessments/ (before sending, and at write time).
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..guards.hashing import example_messages
-from ..guards.runner import in_shard
+from ..guards.runner import drain, finished, in_shard, start_workers
 from . import in_knowledge_base
 from .log import LogWriter, batch_key, make_entry, now
 from .target import RefusedError, Target, TransportError, refuse_test_double
@@ -105,38 +105,18 @@ def run(
     if pending:
         summary.test_double = refuse_test_double(folder.dir, target, target.probe())
     stop = stop or threading.Event()
-    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-    for key in pending:
-        todo.put(key)
-    done: queue.SimpleQueue[tuple[str, Any, str] | None] = queue.SimpleQueue()
 
-    def worker() -> None:
+    def send(key: str) -> tuple[Any, str]:
+        at = now()
         try:
-            while not stop.is_set():
-                try:
-                    key = todo.get_nowait()
-                except queue.Empty:
-                    return
-                at = now()
-                try:
-                    done.put((key, target.send(pending[key][0].as_messages()), at))
-                except TransportError as exc:
-                    done.put((key, exc, at))
-                except BaseException as exc:  # a bug: stop and report it
-                    done.put((key, exc, at))
-                    return
-        finally:
-            done.put(None)
+            return target.send(pending[key][0].as_messages()), at
+        except TransportError as exc:  # failed for good after retries: logged, retried on the next run
+            return exc, at
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(min(max(1, concurrency), len(pending)))]
-    for t in workers:
-        t.start()
+    done, running = start_workers(send, pending, concurrency, stop, "assess")
     rec = target.record()
 
     def record(writer: LogWriter, key: str, result: Any, at: str) -> None:
-        if isinstance(result, BaseException) and not isinstance(result, TransportError):
-            stop.set()
-            raise result
         test_double = target.test_double or bool(getattr(result, "test_double", False))
         if test_double:
             summary.test_double = True
@@ -173,34 +153,20 @@ def run(
         if progress:
             progress(len(pending[key]))
 
-    running = len(workers)
     with LogWriter(folder.dir) as writer:
         try:
-            while running:
-                try:
-                    item = done.get(timeout=0.5)
-                except queue.Empty:
-                    continue
-                while True:
-                    if item is None:
-                        running -= 1
-                    else:
-                        record(writer, *item)
-                    try:
-                        item = done.get_nowait()
-                    except queue.Empty:
-                        break
+            for finished_now in finished(done, running):
+                for key, value in finished_now:
+                    if isinstance(value, BaseException):  # a bug in a worker: stop and report it
+                        stop.set()
+                        raise value
+                    record(writer, key, *value)
                 writer.flush()
         except KeyboardInterrupt:
             summary.interrupted = True
             stop.set()
-            while True:
-                try:
-                    item = done.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None and not isinstance(item[1], BaseException | TransportError):
-                    record(writer, *item)
+            for key, value in drain(done):
+                record(writer, key, *value)
             writer.flush()
         finally:
             stop.set()

@@ -132,18 +132,23 @@ class Session:
             self.send(line, writer)
         spent = round(self.minutes(), 2)
         writer.write(
-            make_entry(
-                kind="note",
-                assessor=self.assessor,
-                card=self.card.id,
-                mode="interactive",
-                conversation=self.conversation,
-                minutes=spent,
-                note=f"probing session ended: {self.exchanges} prompts, {self.marks} marked",
+            self._entry(
+                "note", minutes=spent, note=f"probing session ended: {self.exchanges} prompts, {self.marks} marked"
             )
         )
         self.write(f"Session ended: {self.exchanges} prompts in {spent:.1f} minutes, {self.marks} marked.\n")
         return {"started": True, "exchanges": self.exchanges, "minutes": spent}
+
+    def _entry(self, kind: str, **fields: Any) -> Any:
+        """A log entry of this session (assessor, card, interactive mode, the conversation so far)."""
+        return make_entry(
+            kind=kind,
+            assessor=self.assessor,
+            card=self.card.id,
+            mode="interactive",
+            conversation=self.conversation,
+            **fields,
+        )
 
     def command(self, cmd: str, arg: str, writer: LogWriter) -> None:
         if cmd == "new":
@@ -153,33 +158,14 @@ class Session:
             if self.last_exchange is None:
                 self.write("Nothing to mark yet: send a prompt first.\n")
                 return
-            writer.write(
-                make_entry(
-                    kind="mark",
-                    assessor=self.assessor,
-                    card=self.card.id,
-                    mode="interactive",
-                    conversation=self.conversation,
-                    marks=self.last_exchange,
-                    note=arg or None,
-                )
-            )
+            writer.write(self._entry("mark", marks=self.last_exchange, note=arg or None))
             self.marks += 1
             self.write(f"marked {self.last_exchange} as a finding\n")
         elif cmd == "note":
             if not arg:
                 self.write("usage: /note TEXT\n")
                 return
-            writer.write(
-                make_entry(
-                    kind="note",
-                    assessor=self.assessor,
-                    card=self.card.id,
-                    mode="interactive",
-                    conversation=self.conversation,
-                    note=arg,
-                )
-            )
+            writer.write(self._entry("note", note=arg))
             self.write("noted\n")
         elif cmd == "examples":
             self.show_examples()

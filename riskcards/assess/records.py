@@ -38,6 +38,8 @@ class Folder:
     logs: dict[str, list[LogEntry]] = field(default_factory=dict)
     log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
     """card -> entry id -> line number, for locating problems."""
+    problems: list[Problem] = field(default_factory=list)
+    """Every problem found when it was read (with the checks against the knowledge base it was read with)."""
 
     @property
     def id(self) -> str:
@@ -99,6 +101,11 @@ def read_log(path: Path, shown: str) -> tuple[list[tuple[int, LogEntry]], list[P
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        try:  # the common case in one step (parsing and validating together: ~2x faster over 10,000 lines)
+            entries.append((lineno, LogEntry.model_validate_json(line)))
+            continue
+        except ValueError:
+            pass  # read it again below for a located message
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -122,6 +129,7 @@ def load(root: Path, folder: Path, kb: Any = None, *, logs: bool = True) -> tupl
     problems: list[Problem] = []
     if not rec_path.is_file():
         problems.append(Problem(out.shown, 1, 1, "no assessment record; start one with `riskcards assess new`", "file"))
+        out.problems = problems
         return out, problems
     out.assessment, text, own = _yaml_record(rec_path, root, Assessment, "assessment")
     problems += own
@@ -170,7 +178,8 @@ def load(root: Path, folder: Path, kb: Any = None, *, logs: bool = True) -> tupl
     from ..validate.assessments import check
 
     problems += check(root, out, kb, texts)
-    return out, sorted(set(problems))
+    out.problems = sorted(set(problems))
+    return out, out.problems
 
 
 def load_all(root: Path, kb: Any = None, *, logs: bool = True) -> tuple[list[Folder], list[Problem]]:

@@ -49,7 +49,9 @@ def _folder(root: Path, ref: str, kb=None, *, strict: bool = True):
         from ..ids import did_you_mean
 
         _fail(f"no assessment '{ref}' (no {d}/assessment.yaml){did_you_mean(str(ref), known)}")
-    f, problems = records.load(root, d, kb)
+    # validation (``_kb``) already read and checked every assessment of the knowledge base: reuse it
+    same = [x for x in getattr(kb, "assessments", ()) if x.dir.resolve() == d.resolve()]
+    f, problems = (same[0], same[0].problems) if same else records.load(root, d, kb)
     if problems and (strict or f.assessment is None):
         for p in problems:
             typer.echo(p.text(), err=True)

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import store
 from .hashing import cache_key, canonical_json, example_messages, input_sha256, runnable
@@ -384,17 +384,21 @@ def _check_server(guard: Guard, meta: GuardMeta, out_dir: Path, *, into_checks: 
     return test_double
 
 
-Finished = tuple[str, Outcome | BaseException]  # (cache key, outcome) from a worker; an exception is a bug
+Finished = tuple[str, Any]  # (key, what the call returned, or the exception it raised: a bug)
 
 
-def _start_workers(
-    guard: Guard, pending: dict[str, list[Job]], concurrency: int, stop: threading.Event
+def start_workers(
+    call: Callable[[str], Any], keys: Iterable[str], concurrency: int, stop: threading.Event, name: str = "worker"
 ) -> tuple[queue.SimpleQueue[Finished | None], int]:
-    """Step 3: worker threads take cache keys from one queue and put outcomes on another (None when a worker
-    ends). Returns the outcome queue and the number of workers."""
+    """Worker threads take keys from one queue and put ``(key, call(key))`` on another (None when a worker
+    ends). An exception from ``call`` is a bug, not a failed request: it is put as the result and ends that
+    worker. Shared by the guard runner and the assessment's batch run. Returns the queue and the number of
+    workers."""
     todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-    for key in pending:
+    n_keys = 0
+    for key in keys:
         todo.put(key)
+        n_keys += 1
     done: queue.SimpleQueue[Finished | None] = queue.SimpleQueue()
 
     def worker() -> None:
@@ -405,22 +409,22 @@ def _start_workers(
                 except queue.Empty:
                     return
                 try:
-                    done.put((key, guard.classify(pending[key][0].input)))
-                except BaseException as exc:  # a bug, not a guard failure: stop and report it
+                    done.put((key, call(key)))
+                except BaseException as exc:  # a bug: stop and report it
                     done.put((key, exc))
                     return
         finally:
             done.put(None)
 
-    n = min(max(1, concurrency), len(pending))
+    n = min(max(1, concurrency), n_keys)
     for i in range(n):
-        threading.Thread(target=worker, name=f"guard-{i}", daemon=True).start()
+        threading.Thread(target=worker, name=f"{name}-{i}", daemon=True).start()
     return done, n
 
 
-def _finished(done: queue.SimpleQueue[Finished | None], running: int) -> Iterator[list[Finished]]:
-    """Step 4: batches of finished outcomes (everything that finished meanwhile), until every worker ended.
-    Waits in short slices so that Ctrl-C stays responsive."""
+def finished(done: queue.SimpleQueue[Finished | None], running: int) -> Iterator[list[Finished]]:
+    """Batches of finished results (everything that finished meanwhile), until every worker ended. Waits in
+    short slices so that Ctrl-C stays responsive."""
     while running:
         try:
             item = done.get(timeout=0.5)
@@ -439,16 +443,17 @@ def _finished(done: queue.SimpleQueue[Finished | None], running: int) -> Iterato
         yield batch
 
 
-def _drain(done: queue.SimpleQueue[Finished | None]) -> list[tuple[str, Outcome]]:
-    """What finished before an interruption (requests still in flight are dropped and sent again on resume)."""
-    out: list[tuple[str, Outcome]] = []
+def drain(done: queue.SimpleQueue[Finished | None]) -> list[Finished]:
+    """What finished before an interruption, bugs left out (requests still in flight are dropped and sent
+    again on resume)."""
+    out: list[Finished] = []
     while True:
         try:
             item = done.get_nowait()
         except queue.Empty:
             return out
-        if item is not None and isinstance(item[1], Outcome):
-            out.append((item[0], item[1]))
+        if item is not None and not isinstance(item[1], BaseException):
+            out.append(item)
 
 
 class _Writer:
@@ -523,9 +528,12 @@ def run(
         out.flush()
         if progress and summary.cached:
             progress(summary.cached, None)
-        done, running = _start_workers(guard, work.pending, concurrency, stop)
+        pending = work.pending
+        done, running = start_workers(
+            lambda key: guard.classify(pending[key][0].input), pending, concurrency, stop, "guard"
+        )
         try:
-            for batch in _finished(done, running):
+            for batch in finished(done, running):
                 for key, outcome in batch:
                     if isinstance(outcome, BaseException):
                         stop.set()
@@ -535,7 +543,7 @@ def run(
         except KeyboardInterrupt:
             summary.interrupted = True
             stop.set()
-            for key, outcome in _drain(done):
+            for key, outcome in drain(done):
                 for job in work.pending[key]:
                     out.write(make_result(job, meta, outcome, host=host, runtime=runtime), flush=False)
                     summary.written += 1
