@@ -16,6 +16,12 @@ The plugin instance lives as long as ``mkdocs serve``: it keeps what validation 
 unchanged file (``riskcards.validate.RecordCache``), and the index is updated in place when only cards
 changed, so a rebuild after one edit re-reads one file.
 
+Previews of a broken knowledge base: under ``mkdocs serve`` (``riskcards site --serve``) a knowledge base with
+problems, or generated pages with broken links, does not fail the rebuild (MkDocs' server would then hold
+every request until a build succeeds, and the browser hangs). The site becomes one page, served for every
+path, that lists the located ``path:line:col: message`` problems; it reloads itself when the next build
+succeeds. ``mkdocs build`` and ``riskcards build`` still fail.
+
 Incremental builds: under ``mkdocs serve --dirty`` (or ``mkdocs build --dirty``) a generated page whose
 content did not change since the previous build is not rendered again. Never publish a dirty build;
 ``riskcards build`` always builds clean.
@@ -23,12 +29,14 @@ content did not change since the previous build is not rendered again. Never pub
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import logging
 import os
 import posixpath
+import shutil
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -78,12 +86,15 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         self._listings: dict[str, list[str]] = {}
         self._bytecode = _MemoryBytecodeCache()
         self._records = None  # riskcards.validate.RecordCache, kept across `mkdocs serve` rebuilds
+        self.serving = False
+        self.broken: str | None = None  # under serve: why this build shows the problem page instead of the site
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this instance across `mkdocs serve` rebuilds, with its page hashes.
         self.dirty = dirty
+        self.serving = command == "serve"
 
     def on_config(self, config):
         here = Path(config.config_file_path or ".").resolve().parent
@@ -128,6 +139,41 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         )
 
     def on_files(self, files: Files, *, config) -> Files:
+        self.broken = None
+        try:
+            return self._files(files, config)
+        except PluginError as exc:
+            if not self.serving:
+                raise
+            return self._problem_site(files, config, str(exc))
+
+    def _problem_site(self, files: Files, config, why: str) -> Files:
+        """Under serve: no pages, only the problem page written by on_post_build (and every earlier page gone,
+        so no stale page is served, and the next good build generates every page again)."""
+        log.info(f"riskcards: serving a page that lists the problems instead of the site:\n{why}")
+        self.broken = why
+        self.site = None
+        self._hashes = {}
+        with contextlib.suppress(OSError):
+            self.cache.unlink()
+        config.nav = None  # the configured navigation names pages that are not built now
+        return Files([f for f in files if not f.is_documentation_page()])
+
+    def on_post_build(self, *, config) -> None:
+        if self.broken is None:
+            return
+        site_dir = Path(config.site_dir)
+        if self.dirty:  # a dirty build keeps the files of earlier builds: none of them may be served now
+            for child in site_dir.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        page = problem_page(self.broken).encode("utf-8")
+        for name in ("index.html", "404.html"):  # MkDocs' server answers every unknown path with 404.html
+            (site_dir / name).write_bytes(page)
+
+    def _files(self, files: Files, config) -> Files:
         from .. import index, query
         from . import pages
 
@@ -307,6 +353,39 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             os.replace(tmp, self.cache)
         except OSError as exc:  # the cache only speeds up --dirty builds
             log.debug(f"riskcards: could not write {self.cache}: {exc}")
+
+
+_RELOAD = """
+(function () {
+  // Ask MkDocs' live-reload endpoint for the current build, then wait for a newer one and reload.
+  var epoch = null;
+  function poll() {
+    fetch("/livereload/" + (epoch === null ? 0 : epoch) + "/0", {cache: "no-store"})
+      .then(function (r) { return r.text(); })
+      .then(function (t) {
+        var e = parseInt(t, 10);
+        if (epoch === null) { epoch = e; poll(); } else if (e > epoch) { location.reload(); } else { poll(); }
+      })
+      .catch(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+"""
+
+
+def problem_page(why: str) -> str:
+    """A self-contained HTML page listing the problems (escaped), reloading itself after the next build."""
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>RiskCards: the knowledge base has problems</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
+        "pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem;border-left:4px solid #c62828}</style>"
+        "</head><body><h1>The knowledge base has problems</h1>\n<p>The site is not built while they remain. "
+        "Fix them and save: this page reloads when the site builds again (<code>riskcards validate</code> "
+        'lists them too).</p>\n<pre id="riskcards-problems">'
+        f"{html.escape(why, quote=True)}</pre>\n<script>{_RELOAD}</script>\n</body></html>\n"
+    )
 
 
 class _MemoryBytecodeCache:
