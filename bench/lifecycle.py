@@ -29,7 +29,7 @@ sys.path.insert(0, str(BENCH.parent))
 from timing import best  # noqa: E402
 
 from riskcards import gitbase  # noqa: E402
-from riskcards.lifecycle import validate_changed  # noqa: E402
+from riskcards.change_rules import validate_changed  # noqa: E402
 from riskcards.validate import validate  # noqa: E402
 
 ENV = {

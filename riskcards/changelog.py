@@ -22,7 +22,6 @@ from pathlib import Path
 
 from . import gitbase
 from .gitbase import GitError
-from .load import KIND_DIRS, parse_yaml
 from .paths import write_atomic
 
 __all__ = ["GitError", "Section", "section", "render", "render_all", "write_section", "write_all"]
@@ -66,20 +65,6 @@ class Section:
     @property
     def empty(self) -> bool:
         return not (self.added or self.renamed or self.deprecated or self.changed or self.removed or self.other)
-
-
-def _kind(rel: str) -> str | None:
-    return KIND_DIRS.get(rel.rpartition("/")[0])
-
-
-def _load(text: str | None) -> dict | None:
-    if text is None:
-        return None
-    try:
-        data = parse_yaml(text)
-    except Exception:  # noqa: BLE001 - an unreadable record at a ref is skipped, not fatal
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _s(data: dict | None, key: str) -> str | None:
@@ -134,9 +119,9 @@ def section(root: Path, since: str | None = None, until: str = "HEAD", heading: 
     deleted_cards: dict[str, dict] = {}
     added_cards: list[dict] = []
     for c in changes:
-        before = _load(before_texts.get(c.old_path)) if c.old_path else None
-        after = _load(after_texts.get(c.path)) if c.status != "D" else None
-        kind = _kind(c.path)
+        before = gitbase.parse_record(before_texts.get(c.old_path)) if c.old_path else None
+        after = gitbase.parse_record(after_texts.get(c.path)) if c.status != "D" else None
+        kind = gitbase.record_kind(c.path)
         if kind == "card":
             if after is None and before is not None:
                 deleted_cards[_s(before, "id") or Path(c.path).stem] = before

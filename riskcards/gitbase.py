@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import KIND_DIRS
+from .load import KIND_DIRS, parse_yaml
 
 DEFAULT_BASES = ("origin/main", "main", "origin/master", "master")
 
@@ -43,6 +43,23 @@ def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True)
     if check and proc.returncode != 0:
         raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
     return proc
+
+
+def record_kind(rel: str) -> str | None:
+    """The record kind of a root-relative path by its folder ('card' for cards/x.yaml), or None."""
+    return KIND_DIRS.get(rel.rpartition("/")[0])
+
+
+def parse_record(text: str | None) -> dict | None:
+    """A record's text at a ref as a mapping; None when it is absent, unreadable or not a mapping. (A broken
+    file is reported by validate; the rules and the changelog that compare refs skip it.)"""
+    if text is None:
+        return None
+    try:
+        data = parse_yaml(text)
+    except Exception:  # noqa: BLE001 - any parse failure means "no record here"
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def is_record_path(rel: str) -> bool:
@@ -174,11 +191,12 @@ def read_at(root: Path, ref: str, paths: list[str]) -> dict[str, str | None]:
         nl = data.index(b"\n", pos)
         header = data[pos:nl].decode("utf-8", "replace").split()
         pos = nl + 1
-        if len(header) == 3 and header[1] == "blob":
+        if len(header) == 3:  # "<sha> <type> <size>", then the object and a newline
             size = int(header[2])
-            out[p] = data[pos : pos + size].decode("utf-8", "replace")
-            pos += size + 1  # the blob is followed by a newline
-        else:  # "<ref:path> missing" (or not a blob)
+            blob = header[1] == "blob"
+            out[p] = data[pos : pos + size].decode("utf-8", "replace") if blob else None  # a folder is no file
+            pos += size + 1
+        else:  # "<ref:path> missing"
             out[p] = None
     return out
 

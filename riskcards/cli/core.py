@@ -53,14 +53,14 @@ def validate(
         typer.echo(f"error: {root} is not a knowledge base (no cards/ folder); use --root", err=True)
         raise typer.Exit(2)
     if changed or base:
-        from ..lifecycle import GitError, validate_changed
+        from ..change_rules import GitError, validate_changed
 
         try:
             result = validate_changed(root, base)
         except GitError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        if paths:  # only these files: their own problems, and the lifecycle problems the change gives them
+        if paths:  # only these files: their own problems, and the change-rule problems the change gives them
             result = _only(root, paths, result, run(root, [Path(p) for p in paths]))
     else:
         result = run(root, [Path(p) for p in paths] if paths else None)

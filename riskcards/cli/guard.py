@@ -344,11 +344,7 @@ def list_(
             }
             for n in transports.names()
         ]
-        if fmt is Fmt.json:
-            typer.echo(json.dumps(trows, indent=2))
-        else:
-            for r in trows:
-                typer.echo(f"{r['transport']:<20} {'/'.join(r['modes']):<18} {r['description']}")
+        _print_registry(trows, fmt, "{transport:<20} {modes:<18} {description}")
         return
     if adapters_:
         rows = [
@@ -360,11 +356,7 @@ def list_(
             }
             for n in adapters.names()
         ]
-        if fmt is Fmt.json:
-            typer.echo(json.dumps(rows, indent=2))
-        else:
-            for r in rows:
-                typer.echo(f"{r['adapter']:<18} {r['taxonomy']:<28} {'/'.join(r['modes']):<18} {r['description']}")
+        _print_registry(rows, fmt, "{adapter:<18} {taxonomy:<28} {modes:<18} {description}")
         return
     root = root or find_root()
     configs = _configs(root, config)
@@ -500,6 +492,15 @@ def coverage(
             console.print(
                 f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False
             )
+
+
+def _print_registry(rows: list[dict], fmt, line: str) -> None:
+    """A registry listing (adapters, transports): JSON, or one line per entry (modes joined with '/')."""
+    if fmt is Fmt.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        typer.echo(line.format(**{**r, "modes": "/".join(r["modes"])}))
 
 
 def _endpoint(cfg) -> str:

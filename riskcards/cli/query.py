@@ -779,6 +779,15 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         """An option's value: an Enum member's value, a default given as a plain string, or None."""
         return e.value if isinstance(e, Enum) else e
 
+    filter_names = (
+        *("model", "scenario", "category", "via_crosswalk", "taxonomy"),
+        *("harm_type", "text", "status", "min_severity"),
+    )
+
+    def _filters(options: dict) -> dict:
+        """The query filters among a command's options (`query` and `export` share them)."""
+        return {name: _v(options[name]) for name in filter_names}
+
     @app.command("index")
     def index_cmd(
         db: Db = None,
@@ -818,23 +827,8 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         root: Root = None,
     ) -> None:
         """Find cards: every given filter must hold. Unknown ids and codes are errors with the nearest matches."""
-        _run(
-            do_query,
-            db=db,
-            root=root,
-            fmt=_v(fmt),
-            limit=limit,
-            model=model,
-            scenario=scenario,
-            category=category,
-            via_crosswalk=via_crosswalk,
-            taxonomy=taxonomy,
-            harm_type=harm_type,
-            text=text,
-            status=_v(status),
-            min_severity=_v(min_severity),
-            assessed_on=assessed_on,
-        )
+        filters = _filters(locals())
+        _run(do_query, db=db, root=root, fmt=_v(fmt), limit=limit, assessed_on=assessed_on, **filters)
 
     @app.command("show")
     def show_cmd(
@@ -915,19 +909,4 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         root: Root = None,
     ) -> None:
         """Export the whole knowledge base, or the cards a query finds (same filters as `query`)."""
-        _run(
-            do_export,
-            fmt=_v(fmt),
-            out=out,
-            db=db,
-            root=root,
-            model=model,
-            scenario=scenario,
-            category=category,
-            via_crosswalk=via_crosswalk,
-            taxonomy=taxonomy,
-            harm_type=harm_type,
-            text=text,
-            status=_v(status),
-            min_severity=_v(min_severity),
-        )
+        _run(do_export, fmt=_v(fmt), out=out, db=db, root=root, **_filters(locals()))

@@ -327,7 +327,8 @@ def result_rows(
 ) -> None:
     """guard_results rows (of the cards in ``only``, or all), with whether each verdict's input is still the
     example as it is today. A row's id is its position in ``results``."""
-    hasher = _hasher()
+    from ..guards.hashing import current_input_sha256
+
     examples = {(c.id, e.id): e for c in kb.cards.values() if only is None or c.id in only for e in c.examples}
     for i, r in enumerate(results, 1):
         if only is not None and r.example.card not in only:
@@ -335,11 +336,9 @@ def result_rows(
         ex = examples.get((r.example.card, r.example.example))
         if ex is None:
             status = "missing"
-        elif hasher is None:
-            status = "unchecked"
         else:
             try:
-                now = hasher(ex, r.example.target)
+                now = current_input_sha256(ex, r.example.target)
             except Exception:  # a hook failure must not fail the index; the record stays, unchecked
                 now = ""
             status = (
@@ -382,15 +381,6 @@ def result_rows(
                 r.run.latency_ms,
             )
         )
-
-
-def _hasher():
-    """The guard helper's input hash (riskcards.guards.hashing.current_input_sha256), or None if not there."""
-    try:
-        from ..guards.hashing import current_input_sha256
-    except ImportError:
-        return None
-    return current_input_sha256
 
 
 def _code_fingerprint() -> str:

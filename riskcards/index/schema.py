@@ -440,7 +440,7 @@ TABLES: tuple[TableSpec, ...] = (
                 "text",
                 "'current' (input matches the example today), 'changed' (the example was edited since), "
                 "'missing' (the example, or its prompt/response, no "
-                "longer exists) or 'unchecked' (no hashing available).",
+                "longer exists) or 'unchecked' (the input could not be hashed).",
             ),
             ("guard_config_id", "text", "The guard configuration id."),
             ("adapter", "text", "The adapter name."),

@@ -7,9 +7,7 @@ transports are separate (riskcards/guards/transports/). ``get(name)`` returns an
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ... import registry
 from .base import Adapter
 
 REGISTRY: dict[str, type[Adapter]] = {}
@@ -18,34 +16,13 @@ _loaded = False
 
 def register(cls: type[Adapter]) -> type[Adapter]:
     """Class decorator: make the adapter available under ``cls.name``."""
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"two adapters are named {cls.name!r}")
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_") and info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+    return registry.add(__name__, cls, plural="adapters")
 
 
 def names() -> list[str]:
-    _load_all()
-    return sorted(REGISTRY)
+    return registry.names(__name__)
 
 
 def get(name: str) -> Adapter:
     """The adapter registered as ``name``. Raises KeyError with the known names."""
-    _load_all()
-    if name not in REGISTRY:
-        from ...ids import did_you_mean
-
-        raise KeyError(
-            f"no guard adapter named {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(sorted(REGISTRY))}"
-        )
-    return REGISTRY[name]()
+    return registry.lookup(__name__, name, noun="guard adapter")()

@@ -19,13 +19,12 @@ answers are never written into a knowledge base's checks/ (``riskcards.guards.st
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ... import registry
 from .base import TransportBase
 
 REGISTRY: dict[str, type[TransportBase]] = {}
@@ -55,37 +54,16 @@ class TransportConfig:
 
 def register(cls: type[TransportBase]) -> type[TransportBase]:
     """Class decorator: make the transport available under ``cls.name``."""
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"two transports are named {cls.name!r}")
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_") and info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+    return registry.add(__name__, cls, plural="transports")
 
 
 def names() -> list[str]:
-    _load_all()
-    return sorted(REGISTRY)
+    return registry.names(__name__)
 
 
 def get(name: str) -> type[TransportBase]:
     """The transport class registered as ``name``. Raises KeyError with the known names."""
-    _load_all()
-    if name not in REGISTRY:
-        from ...ids import did_you_mean
-
-        raise KeyError(
-            f"no transport named {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(sorted(REGISTRY))}"
-        )
-    return REGISTRY[name]
+    return registry.lookup(__name__, name, noun="transport")
 
 
 def missing_fields(config: TransportConfig) -> list[str]:

@@ -7,7 +7,7 @@ problems reported are:
   untracked);
 * cross-record problems in unchanged files that depend on a changed record (a card placed in a taxonomy
   whose file changed, a card superseded by a card that changed, an alias shared with a changed card ...);
-* the lifecycle rules, which compare each changed record with its text at the base:
+* the change rules, which compare each changed record with its text at the base:
 
   - a card whose content changed (anything but ``version`` and ``changelog``) has a higher ``version``
     than at the base, and a ``changelog`` entry for that version; the changelog is append-only;
@@ -33,7 +33,6 @@ from typing import Any
 from . import gitbase, ids
 from .gitbase import Change, GitError
 from .kb import KnowledgeBase
-from .load import KIND_DIRS, parse_yaml
 from .locate import Locator
 from .problems import Problem, display_path
 from .validate import Result, validate
@@ -216,20 +215,6 @@ def _check_logs(root: Path, named: str, commit: str) -> list[Problem]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _kind(rel: str) -> str | None:
-    return KIND_DIRS.get(rel.rpartition("/")[0])
-
-
-def _parse(text: str | None) -> dict | None:
-    if text is None:
-        return None
-    try:
-        data = parse_yaml(text)
-    except Exception:  # noqa: BLE001 - a broken file is reported by validate; no rule applies to it here
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _typed(kind: str | None, data: dict | None) -> Any:
     from pydantic import ValidationError
 
@@ -247,8 +232,8 @@ def _read_sides(run: _Run, commit: str) -> None:
     base_paths = [c.old_path for c in run.changes if c.old_path]
     texts = gitbase.read_at(run.root, commit, base_paths)
     for rel in base_paths:
-        data = _parse(texts.get(rel))
-        run.base[rel] = _Side(rel, _kind(rel), texts.get(rel), data, _typed(_kind(rel), data))
+        data, kind = gitbase.parse_record(texts.get(rel)), gitbase.record_kind(rel)
+        run.base[rel] = _Side(rel, kind, texts.get(rel), data, _typed(kind, data))
     for c in run.changes:
         if c.status == "D":
             continue
@@ -256,8 +241,8 @@ def _read_sides(run: _Run, commit: str) -> None:
             text = (run.root / c.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = None
-        data = _parse(text)
-        run.head[c.path] = _Side(c.path, _kind(c.path), text, data, _typed(_kind(c.path), data))
+        data, kind = gitbase.parse_record(text), gitbase.record_kind(c.path)
+        run.head[c.path] = _Side(c.path, kind, text, data, _typed(kind, data))
 
 
 # --------------------------------------------------------------------------------------------------
