@@ -211,7 +211,7 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
         ]
     if path.is_dir():
         return None, [Problem(shown, 1, 1, "is a directory, not a record file; records are single .yaml files", "file")]
-    raw, problem = _read_regular(path, shown)
+    raw, problem = read_regular(path, shown)
     if raw is None:
         return None, [problem] if problem else []
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -239,10 +239,12 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
-def _read_regular(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
-    """The bytes of a regular file of at most MAX_BYTES. Anything else (a FIFO, a device such as /dev/zero, a
-    socket) is refused without reading, and the file is opened without blocking, so nothing can hang or
-    read without end."""
+def read_regular(
+    path: Path, shown: str, *, max_bytes: int = MAX_BYTES, what: str = "a record", plain: str = "a plain .yaml file"
+) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a regular file of at most ``max_bytes``. Anything else (a FIFO, a device such as /dev/zero,
+    a socket) is refused without reading, and the file is opened without blocking, so nothing can hang or
+    read without end. ``what`` and ``plain`` name the file in the messages."""
 
     def refuse(message: str, check: str = "file") -> tuple[None, Problem]:
         return None, Problem(shown, 1, 1, message, check)
@@ -254,11 +256,10 @@ def _read_regular(path: Path, shown: str) -> tuple[bytes | None, Problem | None]
     except OSError as exc:
         return refuse(f"cannot read the file: {exc.strerror}")
     if not stat.S_ISREG(st.st_mode):
-        return refuse("is not a regular file (a FIFO, device or socket); a record is a plain .yaml file")
-    if st.st_size > MAX_BYTES:
+        return refuse(f"is not a regular file (a FIFO, device or socket); {what} is {plain}")
+    if st.st_size > max_bytes:
         return refuse(
-            f"file is {st.st_size / 1e6:.1f} MB; a record may be at "
-            f"most {MAX_BYTES / 1e6:.0f} MB, so split it or trim it"
+            f"file is {st.st_size / 1e6:.1f} MB; {what} may be at most {max_bytes / 1e6:.0f} MB, so split it or trim it"
         )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -267,15 +268,15 @@ def _read_regular(path: Path, shown: str) -> tuple[bytes | None, Problem | None]
     try:
         st = os.fstat(fd)  # the file opened, which may not be the one stat() saw
         if not stat.S_ISREG(st.st_mode):
-            return refuse("is not a regular file (a FIFO, device or socket); a record is a plain .yaml file")
+            return refuse(f"is not a regular file (a FIFO, device or socket); {what} is {plain}")
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read(MAX_BYTES + 1)
+            raw = fh.read(max_bytes + 1)
     except OSError as exc:
         return refuse(f"cannot read the file: {exc.strerror}")
     finally:
         os.close(fd)
-    if len(raw) > MAX_BYTES:
-        return refuse(f"file is over {MAX_BYTES / 1e6:.0f} MB; a record may be at most that, so split it or trim it")
+    if len(raw) > max_bytes:
+        return refuse(f"file is over {max_bytes / 1e6:.0f} MB; {what} may be at most that, so split it or trim it")
     return raw, None
 
 

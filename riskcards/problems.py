@@ -108,13 +108,17 @@ def hidden_count(problem: Problem) -> int:
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:
-    """A path as the user should see it: relative to the root (or cwd) when it lies below it."""
+    """A path as the user should see it: relative to the root (or cwd) when it lies below it. A symbolic link
+    is shown where it is, not where it points (a link to /dev/zero in checks/ is checks/x.jsonl)."""
     p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    here = p.parent.resolve() / p.name  # resolve the folders, not the file itself
     for base in (root, Path.cwd()):
         if base is None:
             continue
         try:
-            return p.resolve().relative_to(base.resolve()).as_posix() if p.is_absolute() else p.as_posix()
+            return here.relative_to(base.resolve()).as_posix()
         except ValueError:
             continue
     return p.as_posix()

@@ -169,3 +169,92 @@ LEGITIMATE = {
     "license": "MIT OR (Apache-2.0 AND BSD-3-Clause)",
     "url": "HTTPS://EXAMPLE.COM/",
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# Guard results: hostile lines in checks/*.jsonl
+# --------------------------------------------------------------------------------------------------
+
+SECRETS = (  # shaped like real keys and tokens, none of them real
+    "sk-" + "A1b2C3d4E5f6G7h8J9k0" * 2,
+    "hf_" + "Zq9Xw8Vu7Ts6Rr5Qp4On",
+    "ghp_" + "0123456789abcdefABCDEF0123",
+    "AKIA" + "ABCDEFGHIJKLMNOP",
+    "Bearer " + "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+)
+
+
+def guard_result() -> dict:
+    """One valid guard result record (the first of the project's committed checks)."""
+    line = (REPO / "checks" / "profanity-check.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    import json
+
+    return json.loads(line)
+
+
+def checks_corpus() -> Iterator[tuple[str, bytes, str | None]]:
+    """(name, hostile line as bytes without its newline, secret it holds or None). Each goes into a results
+    file after one valid line, so its problem belongs on line 2."""
+    import json
+
+    rec = guard_result()
+
+    def with_(path: tuple, value) -> bytes:
+        data = copy.deepcopy(rec)
+        _set(data, path, value)
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+    valid = json.dumps(rec).encode()
+    for i, ch in enumerate(CONTROLS):
+        esc = json.dumps(ch)[1:-1]
+        raw = "raw" if ch < " " else "rawjson"  # JSON forbids raw C0 in strings; DEL and C1 are valid JSON text
+        yield f"checks-ctl-{raw}-{i}", valid.replace(b'"raw": "', b'"raw": "' + ch.encode("utf-8"), 1), None
+        yield f"checks-ctl-key-{i}", with_(("verdict", f"x{ch}y"), 1), None
+        yield f"checks-ctl-id-{i}", with_(("example", "card"), f"a{ch}b"), None
+        yield f"checks-ctl-esc-{i}", valid.replace(b'"host": "', f'"host": "{esc}'.encode(), 1), None
+    for i, br in enumerate(BREAKS):
+        yield f"checks-forge-{i}", with_(("example", "card"), f"x{br}{FORGED}"), None
+        yield f"checks-forge-key-{i}", with_(("run", f"k{br}{FORGED}"), 1), None
+        yield f"checks-forge-raw-{i}", valid + br.encode("utf-8") + FORGED.encode(), None
+    bad_json = [
+        b"{",
+        b"[",
+        b"}",
+        b"null",
+        b"[]",
+        b"{}",
+        b"7",
+        b'"just a string"',
+        b"{'single': 'quotes'}",
+        b'{"schema": NaN}',
+        b'{"schema": Infinity}',
+        valid[: len(valid) // 2],
+        valid + b"}",
+        valid + b" trailing",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b"1" * 5000,
+        b"1e99999",
+        b'{"schema": ' + b"9" * 5000 + b"}",
+        b"\xef\xbb\xbf" + valid,
+        b"\xff\xfe" + valid,
+        valid.replace(b'"safe"', b'"s\xc3"', 1),
+        valid.replace(b'"vm"', b'"v\x00m"', 1),
+        b"\x00" * 100,
+        valid.replace(b'"schema": "riskcards.guard-result/1"', b'"schema": "riskcards.guard-result/999"', 1),
+        with_(("run", "source"), "test-double"),
+        with_(("verdict", "label"), "maybe"),
+        with_(("example", "input_sha256"), "sha256:" + "z" * 64),
+        with_(("run", "latency_ms"), float("nan")),
+    ]
+    for i, line in enumerate(bad_json):
+        yield f"checks-badjson-{i}", line, None
+    for i, size in enumerate((1_100_000, 3_000_000)):
+        yield f"checks-huge-{i}", with_(("raw",), "x" * size), None
+    yield "checks-huge-bare", b"y" * 2_000_000, None
+    for i, secret in enumerate(SECRETS):
+        yield f"checks-secret-value-{i}", with_(("raw",), f"HTTP 401: header Authorization: {secret} refused"), secret
+        yield f"checks-secret-error-{i}", with_(("run", "error"), f"api_key={secret}"), secret
+        yield f"checks-secret-key-{i}", with_(("verdict", "extra", secret), "x"), secret
+        yield f"checks-secret-badjson-{i}", f'{{"raw": "{secret}", '.encode(), secret
+        yield f"checks-secret-card-{i}", with_(("example", "card"), secret), secret

@@ -355,3 +355,152 @@ def test_date_hint_reads_plainly():
     from riskcards import ids
 
     assert "written" not in ids.DATE_HINT
+
+
+# A URL in every record kind that has one (and the base URLs of guards.yaml and an assessment's interface).
+URL_PLACES = {
+    "card reference": ("cards/confident-wrong-dosage-advice.yaml", r"^(\s+url: ).*$"),
+    "taxonomy": ("taxonomies/profanity-check.yaml", r"^(url: ).*$"),
+    "crosswalk reference": ("taxonomies/crosswalks/aegis-1.0--mlcommons-ailuminate-v1.0.yaml", r"^(\s+url: ).*$"),
+    "model": ("models/llama-guard-3-8b.yaml", r"^(url: ).*$"),
+    "model fact source": ("models/llama-guard-3-8b.yaml", r"^(      url: ).*$"),
+    "incident source": ("incidents/air-canada-bereavement-chatbot.yaml", r"^(  - url: ).*$"),
+    "assessment interface": ("assessments/golden/assessment.yaml", r"^(\s+base_url: ).*$"),
+    "guards.yaml": ("guards.yaml", r"^(    base_url: ).*$"),
+}
+BAD_HOSTS = ["http://[", "http://[::1", "http://a]b", "https://[zz]/", "http://user@[::1/", "http://example.org:99999/"]
+
+
+@pytest.fixture(scope="module")
+def url_kb(tmp_path_factory) -> Path:
+    from assess_kit import CARDS, kb, write_fixture
+
+    root = kb(tmp_path_factory.mktemp("urls"), (*CARDS, "eating-disorder-promotion"))
+    write_fixture(root)
+    shutil.copy(REPO / "guards.yaml", root / "guards.yaml")
+    assert validate(root).problems == []
+    return root
+
+
+def _plant(root: Path, url: str) -> dict[str, tuple[str, int]]:
+    """The URL written into every place; place -> (file, line)."""
+    where = {}
+    for place, (rel, pattern) in URL_PLACES.items():
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        m = re.search(pattern, text, flags=re.M)
+        assert m, place
+        path.write_text(f"{text[: m.start()]}{m.group(1)}{json.dumps(url)}{text[m.end() :]}", encoding="utf-8")
+        where[place] = (rel, text[: m.start()].count("\n") + 1)
+    return where
+
+
+@pytest.mark.parametrize("url", BAD_HOSTS)
+def test_malformed_hosts_are_located_in_every_record_kind_with_urls(url_kb, tmp_path, url):
+    from riskcards.guards.config import ConfigError, load_config
+
+    root = tmp_path / "kb"
+    shutil.copytree(url_kb, root)
+    where = _plant(root, url)
+    result = validate(root)  # no traceback from urllib
+    _assert_well_formed(result.problems, result.checked)
+    with pytest.raises(ConfigError) as exc:
+        load_config(root / "guards.yaml", root)
+    found = {(p.path, p.line) for p in [*result.problems, *exc.value.problems]}
+    for place, (rel, line) in where.items():
+        assert (rel, line) in found, f"{place}: {url!r} at {rel}:{line} not reported"
+
+
+def test_malformed_hosts_give_located_errors_on_the_command_line(url_kb, tmp_path):
+    root = tmp_path / "kb"
+    shutil.copytree(url_kb, root)
+    _plant(root, "http://[::1")
+    for args in (("validate",), ("guard", "list")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "riskcards", *args, "--root", str(root)], capture_output=True, text=True, timeout=120
+        )
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and "Traceback" not in out, out
+        assert re.search(r"(?m)^\S+\.yaml:\d+:\d+: (URL|base_url) has a malformed host", out), out
+
+
+def test_the_shipped_bibliography_has_well_formed_urls():
+    from riskcards import bibliography
+    from riskcards.validate import url_problem
+
+    bad = {k: w["url"] for k, w in bibliography.works().items() if w.get("url") and url_problem(w["url"])}
+    assert bad == {}
+
+
+@pytest.mark.parametrize("url", BAD_HOSTS)
+def test_a_transport_refuses_a_malformed_base_url_with_its_own_error(url):
+    """`--base-url` on the command line reaches the transport without the config checks."""
+    from riskcards.guards.protocol import TransportError
+    from riskcards.guards.transports.openai_http import ChatTransport
+
+    with pytest.raises(TransportError, match="is not an http"):
+        ChatTransport(url)
+
+
+# Guard runs: hostile lines in checks/*.jsonl (control characters, forged lines, bad JSON, huge lines,
+# secrets) and hostile files there (a FIFO, a device, a directory, a sparse giant).
+NO_PROBLEM_NEEDED = ("checks-ctl-esc-", "checks-ctl-rawjson-")  # valid JSON text, escaped whenever echoed
+
+
+@pytest.fixture(scope="module")
+def checks_root(tmp_path_factory) -> tuple[Path, dict[str, str | None]]:
+    from hostile_corpus import checks_corpus, guard_result
+
+    card = guard_result()["example"]["card"]
+    root = make_kb(tmp_path_factory.mktemp("checks") / "kb", cards=(card,))
+    (root / "checks").mkdir()
+    valid = json.dumps(guard_result()).encode()
+    files: dict[str, str | None] = {}
+    for name, line, secret in checks_corpus():
+        (root / "checks" / f"{name}.jsonl").write_bytes(valid + b"\n" + line + b"\n")
+        files[f"checks/{name}.jsonl"] = secret
+    os.mkfifo(root / "checks" / "fifo.jsonl")
+    (root / "checks" / "zero.jsonl").symlink_to("/dev/zero")
+    (root / "checks" / "folder.jsonl").mkdir()
+    with (root / "checks" / "sparse.jsonl").open("wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # 300 MB of nothing, without writing it
+    for name in ("fifo", "zero", "folder", "sparse"):
+        files[f"checks/{name}.jsonl"] = None
+    return root, files
+
+
+def test_checks_corpus_covers_every_family(checks_root):
+    _root, files = checks_root
+    families = {re.sub(r"-\d+$", "", Path(f).stem) for f in files}
+    for family in ("checks-ctl-raw", "checks-forge", "checks-badjson", "checks-huge", "checks-secret-value"):
+        assert family in families, family
+    assert len(files) >= 300
+
+
+def test_hostile_guard_results_are_located_never_a_traceback_and_never_echo_a_secret(checks_root):
+    root, files = checks_root
+    outputs = {}
+    for fmt in ("text", "json", "github"):
+        proc = _run(root, "--format", fmt, timeout=600)  # a FIFO or /dev/zero would hang or exhaust memory
+        assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        outputs[fmt] = proc.stdout
+    for line in outputs["text"].splitlines()[:-1]:
+        assert LINE.match(line), f"not one located line: {line!r}"
+    for line in outputs["github"].splitlines():
+        assert line.startswith("::error file=") and not RAW_CONTROL.search(line), line
+    assert not RAW_CONTROL.search(outputs["json"])
+    data = json.loads(outputs["json"])
+    assert not [p for p in data["problems"] if p["path"] == "cards/forged.yaml"]
+    lines = {(p["path"], p["line"]) for p in data["problems"]}
+    for shown, secret in files.items():
+        stem = Path(shown).stem
+        if stem in ("fifo", "zero", "folder", "sparse"):
+            assert (shown, 1) in lines, shown
+        elif not stem.startswith(NO_PROBLEM_NEEDED):
+            # a raw line break ends the line early: the forged text is then line 3, a problem of its own
+            extra = {(shown, 3)} if stem.startswith("checks-forge-raw") else set()
+            assert {(shown, 2), *extra} & lines, shown
+        if secret is not None:
+            for fmt, out in outputs.items():
+                assert secret not in out and secret.split()[-1] not in out, (fmt, shown)

@@ -162,3 +162,21 @@ def test_parallel_loading_gives_the_same_result(broken_root, monkeypatch):
     parallel = validate(broken_root)
     assert [p.text() for p in parallel.problems] == [p.text() for p in serial.problems]
     assert parallel.kb.cards.keys() == serial.kb.cards.keys()
+
+
+def test_list_items_are_named_by_what_they_are_not_by_index(tmp_path):
+    """A message about a list item says which item: a string by its value, a mapping by its id, else list[i]
+    (it used to say "'0' is longer than 80 characters")."""
+    from index_kb import make_index_kb
+
+    root = make_index_kb(tmp_path / "kb", cards={}, results=False)
+    text = (REPO / "cards" / "confident-wrong-dosage-advice.yaml").read_text(encoding="utf-8")
+    text = text.replace("\ntitle:", "\naliases:\n  - " + "x" * 90 + "\n  - Bad_Alias\n  - 7\ntitle:", 1)
+    (root / "cards" / "confident-wrong-dosage-advice.yaml").write_text(text, encoding="utf-8")
+    msgs = {p.line: p.message for p in validate(root).problems if p.check == "schema"}
+    lines = text.splitlines()
+    by_text = {lines[n - 1].strip(): m for n, m in msgs.items()}
+    assert by_text["- " + "x" * 90] == f"aliases item '{'x' * 57}...' is longer than 80 characters; shorten it"
+    assert by_text["- Bad_Alias"].startswith("'Bad_Alias' is not valid for an item of 'aliases': write a lower-case")
+    assert by_text["- 7"].startswith("aliases[2] must be a string")
+    assert not [m for m in msgs.values() if re.match(r"'\d+'", m)]  # no item named by a bare index

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..problems import Problem, display_path
 from . import store
 from .hashing import current_input_sha256
-from .secrets import find
+from .secrets import find, scrub
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
@@ -49,16 +49,21 @@ def problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
     hint = "; run `riskcards guard prune` to remove stale verdicts"
     for path in store.result_files(Path(root)):
         shown = display_path(path, root)
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
+        for lineno, line, _problem in store.lines(path, shown):  # unreadable lines: reported by iter_results
+            if line is None:
+                continue
+            data, bad = store.parse_line(line)
+            if bad is None:
                 try:
-                    paths = find(json.loads(line))
-                except ValueError:
-                    paths = []
-                if paths:
-                    where = ", ".join(paths[:3])
-                    why = f"a secret-shaped string at {where}; run `riskcards guard prune` to rewrite the line scrubbed"
-                    out.append(Problem(shown, lineno, 1, why, "guard-secret"))
+                    paths = find(data)
+                except RecursionError:
+                    paths = ["(too deep to search)"] if scrub(line) != line else []
+            else:
+                paths = ["(a line that is not JSON)"] if scrub(line) != line else []
+            if paths:
+                where = scrub(", ".join(paths[:3]))  # a key can be secret-shaped too: never echoed
+                why = f"a secret-shaped string at {where}; run `riskcards guard prune` to rewrite the line scrubbed"
+                out.append(Problem(shown, lineno, 1, why, "guard-secret"))
         for shown_, lineno, result, problem in store.iter_results(Path(root), only=path):
             if problem is not None:
                 out.append(problem)

@@ -230,6 +230,12 @@ def _check_entry(gid: str, e: GuardEntry, loc, shown: str) -> list[Problem]:
         line, col = loc.find(("guards", gid, field))
         out.append(Problem(shown, line, col, message, "guard-config"))
 
+    if isinstance(e.base_url, str):
+        from ..validate.common import endpoint_problem
+
+        if why := endpoint_problem(e.base_url):
+            add("base_url", f"base_url {why}")
+            return out
     try:
         adapter = adapters.get(e.adapter)
     except KeyError as exc:

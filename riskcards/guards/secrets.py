@@ -69,7 +69,8 @@ def scrub_data(data: Any, known: Iterable[str] = ()) -> Any:
 
 
 def find(data: Any) -> list[str]:
-    """The JSON paths of strings in ``data`` that hold something shaped like a secret (values never shown)."""
+    """The JSON paths of strings in ``data`` (values and keys) that hold something shaped like a secret (values
+    never shown; a key that holds one is shown as the mark)."""
     out: list[str] = []
 
     def walk(node: Any, path: str) -> None:
@@ -78,6 +79,9 @@ def find(data: Any) -> list[str]:
                 out.append(path or ".")
         elif isinstance(node, dict):
             for k, v in node.items():
+                if isinstance(k, str) and k and scrub(k) != k:  # a key holding a secret; its path would show it
+                    out.append(f"{path}.{MARK}" if path else MARK)
+                    continue
                 walk(v, f"{path}.{k}" if path else str(k))
         elif isinstance(node, list):
             for i, v in enumerate(node):

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -19,6 +20,63 @@ def result_files(root: Path) -> list[Path]:
     return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
+MAX_FILE_BYTES = 256_000_000  # a results file; ~100,000 verdicts are about 100 MB
+MAX_LINE_BYTES = 1_000_000  # one record; a verdict with the guard's raw answer is a few kB
+
+
+def lines(path: Path, shown: str) -> Iterator[tuple[int, str | None, Problem | None]]:
+    """(line number, text, None) for every non-empty line of a results file, or (line, None, problem) for a
+    line that cannot be read as text: not UTF-8, a NUL, longer than MAX_LINE_BYTES. A file that is not a
+    regular file (a FIFO, a device), or is larger than MAX_FILE_BYTES, is one problem on line 1, refused
+    without reading it (riskcards.load.read_regular), so nothing hangs or reads without end."""
+    from ..load import read_regular
+
+    raw, problem = read_regular(
+        path, shown, max_bytes=MAX_FILE_BYTES, what="a results file", plain="a plain .jsonl file"
+    )
+    if raw is None:
+        if problem is not None:
+            yield 1, None, problem
+        return
+    for lineno, chunk in enumerate(raw.split(b"\n"), 1):
+        if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+        if not chunk.strip():
+            continue
+        if len(chunk) > MAX_LINE_BYTES:
+            why = f"line is {len(chunk) / 1e6:.1f} MB; a guard result is at most {MAX_LINE_BYTES / 1e6:.0f} MB"
+            yield lineno, None, Problem(shown, lineno, 1, why, "guard-result")
+            continue
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            why = f"byte 0x{chunk[exc.start]:02x} is not UTF-8; results files are UTF-8"
+            yield lineno, None, Problem(shown, lineno, exc.start + 1, why, "encoding")
+            continue
+        if "\x00" in text:
+            yield lineno, None, Problem(shown, lineno, text.index("\x00") + 1, "NUL character in the line", "encoding")
+            continue
+        yield lineno, text, None
+
+
+def parse_line(text: str) -> tuple[Any, str | None]:
+    """(JSON value, None), or (None, why it is not JSON); never raises, however deep or large the value."""
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+    except ValueError as exc:  # JSONDecodeError, and integers beyond Python's digit limit
+        return None, f"invalid JSON: {str(exc).splitlines()[0][:200]}"
+
+
+def _schema_error(exc: ValidationError) -> str:
+    """The first schema error as 'where: what' (the path's keys are scrubbed, the value is never shown)."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in err["loc"]) or "the line"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {err['msg']}{more}"
+
+
 def iter_results(
     root: Path, *, only: Path | None = None
 ) -> Iterator[tuple[str, int, GuardResult | None, Problem | None]]:
@@ -26,29 +84,32 @@ def iter_results(
     problem instead."""
     for path in [only] if only is not None else result_files(root):
         shown = display_path(path, root)
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
+        for lineno, line, problem in lines(path, shown):
+            if line is None:
+                yield shown, lineno, None, problem
+                continue
+            data, why = parse_line(line)
+            if why is None:
                 try:
-                    result = GuardResult.model_validate(scrub_data(json.loads(line)))
-                except (json.JSONDecodeError, ValidationError) as exc:
-                    msg = str(exc).splitlines()[0]
-                    yield (
-                        shown,
-                        lineno,
-                        None,
-                        Problem(shown, lineno, 1, f"not a guard result record: {msg}", "guard-result"),
-                    )
-                    continue
-                if result.run.source != "live":
-                    why = (
-                        f"a verdict from a test double (run.source '{result.run.source}'); "
-                        "checks/ holds only live verdicts, remove this line"
-                    )
-                    yield shown, lineno, None, Problem(shown, lineno, 1, why, "guard-result")
-                    continue
-                yield shown, lineno, result, None
+                    result = GuardResult.model_validate(scrub_data(data))
+                except (ValidationError, RecursionError) as exc:
+                    why = _schema_error(exc) if isinstance(exc, ValidationError) else "nested too deeply"
+            if why is not None:
+                yield (
+                    shown,
+                    lineno,
+                    None,
+                    Problem(shown, lineno, 1, f"not a guard result record: {why}", "guard-result"),
+                )
+                continue
+            if result.run.source != "live":
+                why = (
+                    f"a verdict from a test double (run.source '{result.run.source}'); "
+                    "checks/ holds only live verdicts, remove this line"
+                )
+                yield shown, lineno, None, Problem(shown, lineno, 1, why, "guard-result")
+                continue
+            yield shown, lineno, result, None
 
 
 def read_results(root: Path) -> tuple[list[GuardResult], list[Problem]]:

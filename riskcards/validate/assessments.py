@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import ids
 from ..problems import Problem, display_path
-from .common import harm_type_problems
+from .common import endpoint_problem, harm_type_problems
 
 REDACTED = "[redacted:"
 
@@ -144,6 +144,8 @@ def check(root: Path, f: Any, kb: Any, texts: dict[str, str]) -> list[Problem]:
             ("scope", "interface", "transport"),
             f"transport '{itf.transport}' needs 'base_url' (e.g. http://localhost:8000/v1)",
         )
+    if isinstance(itf.base_url, str) and (why := endpoint_problem(itf.base_url)):
+        add(shown, ("scope", "interface", "base_url"), f"base_url {why}", "url")
     if itf.transport == "local-transformers" and not itf.model_path:
         add(
             shown,

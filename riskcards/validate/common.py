@@ -75,8 +75,10 @@ _ESCAPED_NUL = re.compile("%00")
 
 
 @functools.lru_cache(maxsize=4096)
-def url_problem(url: str) -> str | None:
-    """Why a URL is not well formed, or None."""
+def url_problem(url: str, *, any_host: bool = False) -> str | None:
+    """Why a URL is not well formed, or None. Never raises, whatever the text (malformed IPv6 brackets, ports).
+    A public URL needs a host name with a dot (or localhost); ``any_host`` also accepts a single-label host or
+    an IPv6 address, as a server's base URL may have (a container name, ``http://[::1]:8000/v1``)."""
     if _CONTROL.search(url) or _ESCAPED_NUL.search(url):
         return "contains a control character (or an escaped NUL, %00); remove it"
     try:
@@ -86,7 +88,7 @@ def url_problem(url: str) -> str | None:
         return "has a malformed host (square brackets hold an IPv6 address, as in http://[2001:db8::1]/)"
     if parts.scheme not in ("http", "https"):
         return "must start with http:// or https://"
-    if not host or ("." not in host and host != "localhost"):
+    if not host or (not any_host and "." not in host and host != "localhost"):
         return f"has no valid host name ({host or 'empty'})"
     if any(ch in url for ch in ' <>"{}|\\^`'):
         return "contains characters that must be percent-encoded (space, quotes, angle brackets)"
@@ -95,6 +97,11 @@ def url_problem(url: str) -> str | None:
     except ValueError:
         return "has an invalid port"
     return None
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why a server's base URL (guards.yaml, an assessment's interface) is not well formed, or None."""
+    return url_problem(url, any_host=True)
 
 
 def check_ref(kb: KnowledgeBase, ref: str, shown: str, path: tuple, files: Files, add) -> bool:

@@ -110,12 +110,48 @@ def _describe(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+_ITEM_KEYS = ("id", "ref", "scenario", "guard", "code", "entry", "role", "title", "source", "version")
+
+
+def _node(data: Any, path: tuple) -> Any:
+    for part in path:
+        in_map = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_map or in_list):
+            return None
+        data = data[part]
+    return data
+
+
+def _label(data: Any, path: tuple, *, value_shown: bool = False) -> str:
+    """What a message calls the value at ``path``, quoted: a key as 'name'; a list item by what it is, not by its
+    index alone: ``aliases item 'foo'`` (a string item, by its value), ``examples[0] (id 'x')`` (a mapping, by
+    its identifying field), else ``tags[2]``. With ``value_shown`` (the message quotes the value already) a
+    string item is ``an item of 'aliases'``."""
+    if not path:
+        return "the record"
+    last = path[-1]
+    if not isinstance(last, int):
+        return f"'{last}'"
+    parent = path[-2] if len(path) > 1 and not isinstance(path[-2], int) else "item"
+    item = _node(data, path)
+    if isinstance(item, str) and item:
+        return f"an item of '{parent}'" if value_shown else f"{parent} item {_describe(item)}"
+    if isinstance(item, dict):
+        for key in _ITEM_KEYS:
+            value = item.get(key)
+            if isinstance(value, str) and value:
+                return f"{parent}[{last}] ({key} {_describe(value)})"
+    return f"{parent}[{last}]"
+
+
 def schema_message(err: Mapping[str, Any], model: type[BaseModel], data: Any, path: tuple) -> tuple[str, bool]:
     """An actionable message for one pydantic error; the flag says whether to point at the key."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
     name = path[-1] if path else "record"
+    label = _label(data, path)  # the value's name in messages about the value (a key's own name for keys)
     if kind == "missing":
         owner = _model_at(model, path[:-1], data)
         desc = owner.model_fields[name].description if owner and name in owner.model_fields else ""
@@ -132,31 +168,32 @@ def schema_message(err: Mapping[str, Any], model: type[BaseModel], data: Any, pa
         return (
             (
                 f"{_describe(value)} is not allowed for "
-                f"'{name}'{ids.did_you_mean(str(value), options)}; write one of: {', '.join(options)}"
+                f"{_label(data, path, value_shown=True)}{ids.did_you_mean(str(value), options)}; "
+                f"write one of: {', '.join(options)}"
             ),
             False,
         )
     if kind == "string_pattern_mismatch":
         hint = ids.PATTERN_HINTS.get(ctx.get("pattern", ""), f"a string matching {ctx.get('pattern')}")
-        return f"{_describe(value)} is not valid for '{name}': write {hint}", False
+        return f"{_describe(value)} is not valid for {_label(data, path, value_shown=True)}: write {hint}", False
     if kind in _EXPECTED:
         # A whole list or mapping of the wrong shape is pointed at by its key; a scalar by its value.
-        return f"'{name}' must be {_EXPECTED[kind]}, not {_describe(value)}", isinstance(value, (list, dict))
+        return f"{label} must be {_EXPECTED[kind]}, not {_describe(value)}", isinstance(value, (list, dict))
     if kind == "too_short":
         n = ctx.get("min_length", 1)
-        return f"'{name}' needs at least {n} item{'s' * (n != 1)}", False
+        return f"{label} needs at least {n} item{'s' * (n != 1)}", False
     if kind == "string_too_short":
-        return f"'{name}' must not be empty", False
+        return f"{label} must not be empty", False
     if kind == "string_too_long":
-        return f"'{name}' is longer than {ctx.get('max_length')} characters; shorten it", False
+        return f"{label} is longer than {ctx.get('max_length')} characters; shorten it", False
     if kind == "union_tag_invalid":
         return f"'kind' {_describe(ctx.get('tag'))} is not known; write one of: {ctx.get('expected_tags')}", False
     if kind == "union_tag_not_found":
         return (
-            f"'{name}' needs 'kind: illustrative' (written by a contributor) or 'kind: observed' (real model output)",
+            f"{label} needs 'kind: illustrative' (written by a contributor) or 'kind: observed' (real model output)",
             False,
         )
-    return f"'{name}': {err['msg']}", False
+    return f"{label}: {err['msg']}", False
 
 
 def schema_problems(files: Files, rec: Loaded, model: type[BaseModel], exc: ValidationError) -> list[Problem]:

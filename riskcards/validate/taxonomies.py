@@ -5,10 +5,12 @@ from __future__ import annotations
 from .. import ids
 from ..kb import KnowledgeBase
 from ..models import Taxonomy
-from .common import Files
+from .common import Files, url_problem
 
 
 def check(kb: KnowledgeBase, tax: Taxonomy, shown: str, files: Files, add) -> None:
+    if isinstance(tax.url, str) and (why := url_problem(tax.url)):
+        add(files.at(shown, ("url",), f"URL {why}", "url"))
     seen: dict[str, int] = {}
     cats = [c for c in tax.categories or [] if c is not None]
     for i, cat in enumerate(tax.categories or []):

@@ -117,11 +117,15 @@ class HTTPTransport(TransportBase):
         sleep=time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:  # urllib raises ValueError on malformed IPv6 brackets and bad ports
+            parts = urlsplit(self.base_url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host = port = parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not host:
             raise TransportError(f"base_url {base_url!r} is not an http(s) URL")
-        self._scheme, self._host = parts.scheme, parts.hostname
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._scheme, self._host = parts.scheme, host
+        self._port = port or (443 if parts.scheme == "https" else 80)
         self._prefix = parts.path.rstrip("/")
         self.api_key_env = api_key_env
         self.timeout = timeout
