@@ -23,6 +23,27 @@ CODE_HINT = "a category code as the taxonomy writes it (e.g. 'W1.3', 'S10', 'LLM
 REF_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*:[A-Za-z0-9][A-Za-z0-9_./-]*$"
 REF_HINT = "'taxonomy-id:code' (e.g. 'llama-guard-3:S10' or 'weidinger-2021:W1.3')"
 
+# Stable identifiers of categories. Each taxonomy edition is a CURIE prefix whose expansion is the folder of its
+# category pages on the site: 'llama-guard-3:S10' -> <SITE_URL>taxonomies/llama-guard-3/S10 (the page, with the
+# code's case kept). A placement ref is such a CURIE already.
+SITE_URL = "https://riskcards.github.io/riskcards/"
+
+
+def taxonomy_iri_prefix(taxonomy_id: str) -> str:
+    """The expansion of the CURIE prefix ``taxonomy_id``: the folder of its category pages on the site."""
+    return f"{SITE_URL}taxonomies/{taxonomy_id}/"
+
+
+def category_path(code: str) -> str | None:
+    """The path of a category's page below its taxonomy's folder: the code itself, case kept ('S10',
+    'self-harm/intent'); None when the code cannot be a path (a segment '.', '..' or 'index', or an empty
+    segment), and the site then uses a slug (``riskcards.site.pages.slug``)."""
+    parts = code.split("/")
+    if any(p in ("", ".", "..", "index") for p in parts):
+        return None
+    return code
+
+
 # BCP 47 language tag, the common subset: language, optional script, region, variants.
 LANG_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?(?:-[A-Za-z0-9]{5,8})*$"
 LANG_HINT = "a BCP 47 language tag such as 'en', 'de', 'pt-BR' or 'zh-Hant'"

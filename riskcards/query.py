@@ -1183,6 +1183,16 @@ def crosswalk_list(conn: sqlite3.Connection) -> list[dict]:
     return [_record(r, ("references",)) for r in conn.execute("SELECT * FROM crosswalks ORDER BY id")]
 
 
+def crosswalk_rows(conn: sqlite3.Connection, crosswalk_id: str) -> list[dict]:
+    """One crosswalk file's rows as written (source RELATION target), in file order, with category names:
+    {source_ref, source_code, source_name, relation, target_ref, target_code, target_name, rationale}."""
+    sql = """SELECT r.source_ref, s.code AS source_code, s.name AS source_name, r.relation,
+                    r.target_ref, t.code AS target_code, t.name AS target_name, r.rationale
+             FROM crosswalk_relations r JOIN categories s ON s.ref = r.source_ref JOIN categories t ON t.ref = r.target_ref
+             WHERE r.crosswalk_id = ? ORDER BY r.id"""
+    return [dict(r) for r in conn.execute(sql, (crosswalk_id,))]
+
+
 def category_records(conn: sqlite3.Connection, taxonomy_id: str | None = None) -> dict[str, dict]:
     """Categories by ref with all their fields (alt_names and attributes decoded), in file order."""
     sql = (

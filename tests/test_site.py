@@ -103,7 +103,7 @@ def test_card_page_shows_every_field(built):
     for s in card["scenarios"]:
         assert f"rc-sev-{s['severity']}" in html
     # placements link to the category pages, and every link on the page resolves
-    assert 'href="../../taxonomies/llama-guard-3/s6/"' in html
+    assert 'href="../../taxonomies/llama-guard-3/S6/"' in html
     for href in hrefs(html):
         if not href.startswith(("http:", "https:", "mailto:")):
             assert resolves(built, f"cards/{DOSAGE}", href), href
@@ -182,7 +182,7 @@ def test_taxonomy_page_says_which_levels_of_an_incomplete_taxonomy_are_missing(b
 
 def test_category_pages_list_direct_and_crosswalk_cards(built):
     conn = query.connect(built / "build" / "riskcards.db")
-    html = article(page(built, "taxonomies/llama-guard-3/s6"))
+    html = article(page(built, "taxonomies/llama-guard-3/S6"))
     direct = html[html.index('id="placed-here"') : html.index('id="placed-below"')]
     assert f"cards/{DOSAGE}/" in direct
     inferred = None  # a category reached only through a crosswalk
@@ -198,7 +198,7 @@ def test_category_pages_list_direct_and_crosswalk_cards(built):
             break
     assert inferred, "the repo's crosswalks should relate at least one category to a placed card"
     tid, code, cid = inferred
-    html = article(page(built, f"taxonomies/{tid}/{pages.slug(code)}"))
+    html = article(page(built, f"taxonomies/{tid}/{code}"))
     via = html[html.index('id="via-crosswalks"') :]
     assert f"cards/{cid}/" in via and "via crosswalk" in via
 
@@ -470,6 +470,15 @@ def test_urls():
     assert pages.relative_url("riskcards.db", "downloads/") == "../riskcards.db"
     assert pages.relative_url("cards/x/#example-a", "cards/x/") == "./#example-a"
     assert pages.relative_url("taxonomies/t/#cat-s1", "taxonomies/t/s1/") == "../#cat-s1"
+    assert pages.category_paths(["S1", "s1", "self-harm/intent", "W1.3", "index", "a/../b", "x//y"]) == {
+        "S1": "S1",  # the code's case kept: the CURIE llama-guard-3:S1 expands to this page
+        "s1": "s1-2",  # would share S1's folder on a case-insensitive file system
+        "self-harm/intent": "self-harm/intent",
+        "W1.3": "W1.3",
+        "index": "index-2",  # not a path: the taxonomy's own page is index
+        "a/../b": "a--..--b",
+        "x//y": "x----y",
+    }
     assert pages.category_slugs(["S1", "s1", "self-harm/intent", "W1.3"]) == {
         "S1": "s1",
         "s1": "s1-2",
@@ -603,3 +612,52 @@ def test_example_text_stays_out_of_search(built):
     assert docs and not any("headache" in d["text"] or "Fiebersaft" in d["text"] for d in docs)
     assert "My headache is really bad" in page(built, f"cards/{DOSAGE}")
     assert "data-search-exclude" not in page(built, f"cards/{DOSAGE}")  # the theme strips the marker
+
+
+def test_every_category_curie_expands_to_its_page_over_http(built):
+    """A category's CURIE (taxonomy-id:code, the SSSOM export's identifiers) expands to <site>/taxonomies/<id>/<code>
+    with the code's case kept: a real HTTP server over the built site answers it with the category's page, or
+    for a category without cards with a redirect to its row in the taxonomy tree. The old lower-case URLs of
+    category pages lead to the new ones."""
+    import http.server
+    import threading
+    import urllib.request
+    from functools import partial
+
+    from riskcards import ids
+    from riskcards.exporters.sssom import mapping_sets
+
+    conn = query.connect(built / "build" / "riskcards.db")
+    public = built / "public"
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(public))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        with_page = without = 0
+        for t in query.taxonomies(conn):
+            for cat in query.taxonomy_tree(conn, t["id"])["categories"]:
+                iri = ids.taxonomy_iri_prefix(t["id"]) + cat["code"]
+                assert iri.startswith(ids.SITE_URL)
+                url = base + iri.removeprefix(ids.SITE_URL)  # the site's folder, served here
+                with urllib.request.urlopen(url, timeout=30) as resp:  # follows the slash redirect
+                    body = resp.read().decode("utf-8")
+                    assert resp.status == 200 and resp.url.rstrip("/").endswith("/" + cat["code"]), url
+                if "riskcards:redirect" in body:
+                    without += 1
+                    target = re.search(r'url=([^"]+)"', body).group(1)
+                    assert target.startswith("../") and f"#cat-{pages.slug(cat['code'])}" in target, target
+                    tree = (public / "taxonomies" / t["id"] / "index.html").read_text(encoding="utf-8")
+                    assert f'id="cat-{pages.slug(cat["code"])}"' in tree
+                else:
+                    with_page += 1
+                    assert escape(cat["name"]) in body
+        assert with_page and without
+        old = (public / "taxonomies" / "llama-guard-3" / "s6" / "index.html").read_text(encoding="utf-8")
+        assert "riskcards:redirect" in old and 'url=../S6/"' in old
+    finally:
+        httpd.shutdown()
+    # the SSSOM export's curie_map is the same prefix, so its identifiers resolve the same way
+    merged = mapping_sets(conn)["riskcards.sssom.tsv"]
+    assert "#  llama-guard-3: https://riskcards.github.io/riskcards/taxonomies/llama-guard-3/\n" in merged

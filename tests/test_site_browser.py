@@ -47,7 +47,7 @@ KEY_PAGES = {
     "cards": "cards/",
     "taxonomies": "taxonomies/",
     "taxonomy-llama-guard-3": "taxonomies/llama-guard-3/",
-    "category-s6": "taxonomies/llama-guard-3/s6/",
+    "category-s6": "taxonomies/llama-guard-3/S6/",
     "crosswalks": "crosswalks/",
     "scenario": "scenarios/customer-support-bot/",
     "model-guard": "models/llama-guard-3-8b/",

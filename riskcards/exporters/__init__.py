@@ -50,6 +50,7 @@ class Exporter:
     download: str | None = None  # file name of the dump / download (a .zip for multi-file formats); None: none
     order: int = 100  # position in listings (lower first)
     multi_file: bool = False  # renders Rendered.files, written into a folder
+    publish: str | None = None  # a multi-file format's files are also published one by one under this folder
 
 
 _REGISTRY: dict[str, Exporter] = {}
@@ -65,13 +66,14 @@ def register(
     download: str | None = None,
     order: int = 100,
     multi_file: bool = False,
+    publish: str | None = None,
 ):
     """Decorator for a format's render function ``(conn, ids, query) -> Rendered``."""
 
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].render is not fn:
             raise ValueError(f"export format '{name}' is registered twice")
-        _REGISTRY[name] = Exporter(name, help, description or help, unit, fn, download, order, multi_file)
+        _REGISTRY[name] = Exporter(name, help, description or help, unit, fn, download, order, multi_file, publish)
         return fn
 
     return deco
@@ -175,13 +177,38 @@ def write_dumps(conn: sqlite3.Connection, folder: Path, *, newer_than: float | N
             continue
         target = folder / e.download
         out[e.download] = target
-        if newer_than is not None and target.exists() and target.stat().st_mtime >= newer_than:
+        fresh = newer_than is not None and target.exists() and target.stat().st_mtime >= newer_than
+        if fresh and (not e.publish or (folder / e.publish).is_dir()):
             continue
         r = e.render(conn, None, None)
         if r.files is not None:
             write_bytes_atomic(target, zip_bytes(r.files))
+            if e.publish:
+                _publish(folder / e.publish, r.files)
         else:
             write_atomic(target, r.text or "")
+    return out
+
+
+def _publish(folder: Path, files: dict[str, str]) -> None:
+    """The files one by one in ``folder`` (what the site publishes), and nothing else there."""
+    if folder.is_dir():
+        for old in folder.iterdir():
+            if old.is_file() and old.name not in files:
+                old.unlink()
+    for name, text in files.items():
+        write_atomic(folder / name, text)
+
+
+def published(folder: Path) -> dict[str, Path]:
+    """{site path: file} of the files that formats publish one by one (``publish``), as ``write_dumps`` left
+    them in ``folder``."""
+    out: dict[str, Path] = {}
+    for e in formats():
+        if e.publish and (folder / e.publish).is_dir():
+            for p in sorted((folder / e.publish).iterdir()):
+                if p.is_file():
+                    out[f"{e.publish}/{p.name}"] = p
     return out
 
 
@@ -208,6 +235,7 @@ __all__ = [
     "jsonl_records",
     "messages",
     "names",
+    "published",
     "register",
     "render",
     "write_dumps",

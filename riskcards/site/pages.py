@@ -22,12 +22,14 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
 
+from .. import ids
 from .. import query as q
 from . import safe
 from .feed import FeedEntry, atom
@@ -80,6 +82,8 @@ class Site:
     """(card id, example id) -> expected and recorded guard outcomes, for the next incremental build."""
     cards: list[dict] = field(default_factory=list)
     """Every card as the query layer gave it, for the next incremental build."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """Source path of a redirect page (not a generated page) -> the link target it sends to (``redirect_html``)."""
 
     def broken_links(self, known: set[str]) -> list[tuple[str, str]]:
         """(page, target) for every link whose page is neither generated nor in ``known``, or whose anchor is
@@ -145,6 +149,39 @@ def category_slugs(codes: list[str]) -> dict[str, str]:
         used.add(s)
         out[code] = s
     return out
+
+
+def category_paths(codes: list[str]) -> dict[str, str]:
+    """Page paths (below the taxonomy's folder) for the codes of one taxonomy: the code itself, case kept
+    (``riskcards.ids.category_path``: 'S10' -> 'S10', 'self-harm/intent' -> 'self-harm/intent'), so that the
+    category's CURIE expands to its page. A code that cannot be a path, or that differs from an earlier code
+    only in case (the two would share a folder on a case-insensitive file system), gets a slug instead."""
+    out: dict[str, str] = {}
+    used: set[str] = {"index"}  # the taxonomy's own page
+    for code in codes:
+        path = ids.category_path(code)
+        if path is None or path.lower() in used:
+            base = path = slug(code)
+            n = 2
+            while path.lower() in used:
+                path = f"{base}-{n}"
+                n += 1
+        used.add(path.lower())
+        out[code] = path
+    return out
+
+
+REDIRECT_MARK = "<!-- riskcards:redirect -->"
+
+
+def redirect_html(target_url: str) -> str:
+    """A page that sends the browser on to ``target_url`` (relative), for moved and card-less category URLs."""
+    u = html_escape(target_url, quote=True)
+    return (
+        f'<!doctype html>\n{REDIRECT_MARK}\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={u}"><meta name="robots" content="noindex">'
+        f'<title>Redirecting</title></head><body><p>This category is at <a href="{u}">{u}</a>.</p></body></html>\n'
+    )
 
 
 def _anchor(code_slug: str) -> str:
@@ -330,7 +367,31 @@ class SiteBuilder:
 
     @cached_property
     def slugs(self) -> dict[str, dict[str, str]]:
+        """Lower-case slugs of the codes: the anchors of the taxonomy tree, and the category URLs before they kept
+        the code's case (kept working by redirects)."""
         return {tid: category_slugs([c["code"] for c in tree["categories"]]) for tid, tree in self.trees.items()}
+
+    @cached_property
+    def paths(self) -> dict[str, dict[str, str]]:
+        """The category pages' paths below their taxonomy's folder, case kept (``category_paths``)."""
+        return {tid: category_paths([c["code"] for c in tree["categories"]]) for tid, tree in self.trees.items()}
+
+    def redirects(self) -> dict[str, str]:
+        """Source path of a redirect page -> the link target it sends to: each category's own URL (its code,
+        case kept) leads to its row in the taxonomy tree when it has no page of its own, so every category's CURIE
+        resolves; the old lower-case URL of a category page leads to the page."""
+        out: dict[str, str] = {}
+        for tid, tree in self.trees.items():
+            for cat in tree["categories"]:
+                ref, code = cat["ref"], cat["code"]
+                page = self.category_page(ref)
+                own = f"taxonomies/{tid}/{self.paths[tid][code]}.md"
+                old = f"taxonomies/{tid}/{self.slugs[tid][code]}.md"
+                if page is None and own not in self.pages:
+                    out[own] = self.category_target(ref)
+                elif page is not None and old != page and old not in self.pages:
+                    out[old] = page
+        return out
 
     @cached_property
     def category_cards(self) -> dict[str, dict[str, dict]]:
@@ -360,7 +421,7 @@ class SiteBuilder:
         if ref not in self.category_cards:
             return None
         tid, _, code = ref.partition(":")
-        return f"taxonomies/{tid}/{self.slugs[tid][code]}.md"
+        return f"taxonomies/{tid}/{self.paths[tid][code]}.md"
 
     def category_target(self, ref: str) -> str:
         """Where a link to a category goes: its page, or its row in the taxonomy tree."""
@@ -487,6 +548,7 @@ class SiteBuilder:
             cards=self.cards,
             row_cache=self.row_cache,
             outcomes=self._outcome_cache,
+            redirects=self.redirects(),
         )
 
     def card_pages(self) -> None:

@@ -46,7 +46,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from .pages import join_listings, split_listings
+from .pages import join_listings, page_url, split_listings
 
 log = logging.getLogger("mkdocs.plugins.riskcards")
 
@@ -226,11 +226,22 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             if files.get_file_from_path(name) is not None:
                 files.remove(files.get_file_from_path(name))
             files.append(make(config))
+        if self.config.downloads:
+            from ..exporters import published
+
+            for name, path in published(self.db.parent).items():
+                if files.get_file_from_path(name) is not None:
+                    files.remove(files.get_file_from_path(name))
+                files.append(File.generated(config, name, abs_src_path=str(path)))
         files.append(File.generated(config, "feed.xml", content=site.feed))
         files.append(File.generated(config, "downloads/index-schema.md", content=index.schema_markdown()))
 
         known = {f.src_uri for f in files}
         broken = site.broken_links(known)
+        for src, target in site.redirects.items():
+            path, _, anchor = target.partition("#")
+            if path not in site.pages or (anchor and anchor not in site.anchors.get(path, ())):
+                broken.append((src, target))
         if broken:
             lines = "\n".join(f"  {page}: link to '{target}', which does not exist" for page, target in broken[:40])
             raise PluginError(f"{len(broken)} broken internal links in generated pages:\n{lines}")
@@ -325,6 +336,29 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
     def on_post_page(self, output, *, page, config):
         listings = self._listings.pop(page.file.src_uri, None)
         return join_listings(output, listings) if listings else output
+
+    def on_post_build(self, *, config) -> None:
+        """Write the redirect pages (``Site.redirects``): every category's URL with its code's case kept, and the
+        old lower-case URLs. A file already there that is not one of them (a real page; on a case-insensitive
+        file system, the page whose URL differs only in case) is kept."""
+        if self.site is None:
+            return
+        from ..paths import write_atomic
+        from .pages import REDIRECT_MARK, redirect_html, relative_url
+
+        site_dir = Path(config.site_dir)
+        urls = config.use_directory_urls
+        for src, target in self.site.redirects.items():
+            url = page_url(src, urls)
+            dest = site_dir / (url + "index.html" if url.endswith("/") or not url else url)
+            if dest.exists():
+                try:
+                    if REDIRECT_MARK not in dest.read_text(encoding="utf-8", errors="replace")[:200]:
+                        continue
+                except OSError:
+                    continue
+            path, sep, anchor = target.partition("#")
+            write_atomic(dest, redirect_html(relative_url(page_url(path, urls) + sep + anchor, url)))
 
     # -- the page-hash cache for --dirty builds in separate processes --------------------------------
 
