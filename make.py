@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-EXTRAS = {"build": "[datasette]", "test": "[test,profanity]", "lint": "[test,profanity]"}
+EXTRAS = {"build": "[datasette,avid]", "test": "[test,profanity]", "lint": "[test,profanity]"}
 # The style gates, each a command run from the repository root (tools from the `test` extra).
 GATES = [
     ["ruff", "check", "."],

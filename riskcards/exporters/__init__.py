@@ -51,6 +51,15 @@ class Exporter:
     order: int = 100  # position in listings (lower first)
     multi_file: bool = False  # renders Rendered.files, written into a folder
     publish: str | None = None  # a multi-file format's files are also published one by one under this folder
+    requires: str | None = None  # a module the format renders with (an optional install); without it no dump
+
+    def available(self) -> bool:
+        """Whether the module the format needs is installed (``riskcards build`` skips its dump when not)."""
+        if not self.requires:
+            return True
+        import importlib.util
+
+        return importlib.util.find_spec(self.requires) is not None
 
 
 _REGISTRY: dict[str, Exporter] = {}
@@ -67,13 +76,16 @@ def register(
     order: int = 100,
     multi_file: bool = False,
     publish: str | None = None,
+    requires: str | None = None,
 ):
     """Decorator for a format's render function ``(conn, ids, query) -> Rendered``."""
 
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].render is not fn:
             raise ValueError(f"export format '{name}' is registered twice")
-        _REGISTRY[name] = Exporter(name, help, description or help, unit, fn, download, order, multi_file, publish)
+        _REGISTRY[name] = Exporter(
+            name, help, description or help, unit, fn, download, order, multi_file, publish, requires
+        )
         return fn
 
     return deco
@@ -167,13 +179,14 @@ def export(
 
 
 def write_dumps(conn: sqlite3.Connection, folder: Path, *, newer_than: float | None = None) -> dict[str, Path]:
-    """Write the download of every format that has one into ``folder``: {download name: path}.
+    """Write the download of every format that has one (and whose ``requires`` is installed) into ``folder``:
+    {download name: path}.
 
     The one function that writes the dumps, for ``riskcards build`` and the site. With ``newer_than`` (a
     modification time, the database's), a dump already newer than that is kept as it is."""
     out: dict[str, Path] = {}
     for e in formats():
-        if not e.download:
+        if not e.download or not e.available():
             continue
         target = folder / e.download
         out[e.download] = target
@@ -214,7 +227,7 @@ def published(folder: Path) -> dict[str, Path]:
 
 def downloads() -> dict[str, str]:
     """{download name: what it is} for every format that publishes one."""
-    return {e.download: e.description for e in formats() if e.download}
+    return {e.download: e.description for e in formats() if e.download and e.available()}
 
 
 # The documented shapes of the three original formats, kept importable from here.
