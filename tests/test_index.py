@@ -207,12 +207,84 @@ def test_schema_markdown_documents_every_table_and_column():
         assert f"### `{view}`" in md
 
 
-def test_datasette_metadata_covers_every_column():
+def test_datasette_metadata_covers_every_column(built):
     meta = index.datasette_metadata("other")
     tables = meta["databases"]["other"]["tables"]
     for spec in index.TABLES:
         assert set(tables[spec.name]["columns"]) == {c.name for c in spec.columns}
         assert tables[spec.name]["description"]
+    # every column of every view, as SQLite reports the views of a built index, is described
+    conn = sqlite3.connect(built[1])
+    for view in index.VIEWS:
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({view})")]
+        assert columns and list(tables[view]["columns"]) == columns, view
+        assert all(d.strip() for d in tables[view]["columns"].values()) and tables[view]["description"]
+    conn.close()
+    # licence and source of the data, declared for the whole instance and the database
+    for where in (meta, meta["databases"]["other"]):
+        assert where["license"] == "CC-BY-4.0" and where["license_url"].startswith("https://creativecommons.org/")
+        assert where["source"] and where["source_url"].startswith("https://")
+
+
+def test_the_readmes_datasette_command_serves_the_index_and_its_metadata(built):
+    """The command the README gives, run as it is (plus host and port) in a knowledge base whose index was built,
+    with the real `datasette` server on 127.0.0.1, fetched over HTTP."""
+    import re
+    import shlex
+    import shutil
+    import socket
+    import time
+    import urllib.request
+
+    datasette = shutil.which("datasette", path=str(Path(sys.executable).parent))
+    if datasette is None:
+        pytest.skip("datasette is not installed (make.py build installs it)")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = set(re.findall(r"datasette build/riskcards\.db[^`\n#]*", readme))
+    assert commands, "the README gives a datasette command"
+    (command,) = {c.strip() for c in commands}
+    args = shlex.split(command)
+    root, _db = built
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [datasette, *args[1:], "-h", "127.0.0.1", "-p", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str):
+        with urllib.request.urlopen(base + path, timeout=30) as resp:
+            return json.loads(resp.read().decode("utf-8"))
+
+    try:
+        for _ in range(600):  # up to a minute on a loaded machine; a start-up failure ends the wait at once
+            if proc.poll() is not None:
+                raise AssertionError(f"datasette exited: {proc.stdout.read()}")
+            try:
+                get("/-/versions.json")
+                break
+            except OSError:
+                time.sleep(0.1)
+        meta = get("/-/metadata.json")
+        assert meta["license"] == "CC-BY-4.0" and meta["source_url"]
+        cols = meta["databases"]["riskcards"]["tables"]["scenario_risks"]["columns"]
+        assert cols["severity_rank"].startswith("Severity as a number")
+        view = get("/riskcards/scenario_risks.json?_shape=objects")
+        assert view["rows"] and set(view["rows"][0]) == set(cols)
+        assert get("/riskcards/placements_named.json?_shape=array")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
 
 
 # --------------------------------------------------------------------------------------------------

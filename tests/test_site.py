@@ -260,6 +260,15 @@ def test_downloads(built):
         "riskcards.db" in article(page(built, "downloads"))
         and (pub / "downloads" / "index-schema" / "index.html").is_file()
     )
+    # the Datasette metadata (licence, source, column descriptions) is offered beside the database
+    downloads = article(page(built, "downloads"))
+    assert 'href="../riskcards.metadata.json"' in downloads
+    meta = json.loads((pub / "riskcards.metadata.json").read_text(encoding="utf-8"))
+    assert meta["license"] == "CC-BY-4.0" and meta["databases"]["riskcards"]["tables"]["scenario_risks"]["columns"]
+    # the SSSOM sets are published one by one at their mapping_set_id, and as a zip on the downloads page
+    assert 'href="../riskcards-sssom.zip"' in downloads
+    merged = (pub / "sssom" / "riskcards.sssom.tsv").read_text(encoding="utf-8")
+    assert "#mapping_set_id: https://riskcards.github.io/riskcards/sssom/riskcards.sssom.tsv\n" in merged
 
 
 def test_home_page_counts_and_recent_cards(built):

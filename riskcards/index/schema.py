@@ -13,6 +13,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TABLES",
     "VIEWS",
+    "VIEW_COLUMNS",
     "Column",
     "TableSpec",
     "datasette_metadata",
@@ -570,6 +571,58 @@ FROM categories cat""",
 }
 
 
+VIEW_COLUMNS: dict[str, dict[str, str]] = {
+    "placements_named": {
+        "card_id": "The card.",
+        "card_title": "The card's title.",
+        "ref": "The category placed in, 'taxonomy-id:code'.",
+        "taxonomy_id": "The taxonomy.",
+        "taxonomy_name": "The taxonomy's short name.",
+        "code": "The category code within the taxonomy.",
+        "category_name": "The category's name.",
+        "relation": "exact, broader (category covers more), narrower, related.",
+        "rationale": "Why the card sits in this category this way.",
+    },
+    "scenario_risks": {
+        "scenario_id": "The scenario.",
+        "scenario_name": "The scenario's name.",
+        "card_id": "The card.",
+        "card_title": "The card's title.",
+        "status": "The card's status: draft, reviewed or deprecated.",
+        "severity": "Severity of the card's risk in this scenario: low, medium, high or critical.",
+        "severity_rank": "Severity as a number: low 1 ... critical 4.",
+        "rationale": "Why the risk has this likelihood, impact and severity here.",
+    },
+    "example_guard_outcomes": {
+        "card_id": "The card.",
+        "example_id": "The example, unique within the card.",
+        "guard_id": "The guard model the expectation is about.",
+        "target": "What the guard judges: 'prompt' or 'response'.",
+        "expected_verdict": "The verdict the card expects: safe or unsafe.",
+        "expected_categories": "The guard's category codes the card expects" + _JSON + ".",
+        "recorded_verdict": "The recorded verdict: safe, unsafe or error; null when the guard was not run on it.",
+        "recorded_categories": "The category codes the guard returned" + _JSON + "; null when not run.",
+        "input_status": "Whether the recorded verdict's input is the example as it is today: 'current' or 'changed'.",
+        "run_at": "When the recorded verdict was made, ISO 8601 UTC.",
+        "guard_config_id": "The guard configuration that made the recorded verdict.",
+    },
+    "category_card_counts": {
+        "ref": "The category, 'taxonomy-id:code'.",
+        "taxonomy_id": "The taxonomy.",
+        "code": "The category code.",
+        "name": "The category's name.",
+        "level": "Depth in the hierarchy; top level is 1.",
+        "direct_cards": "Placements of cards in exactly this category.",
+        "cards_with_descendants": "Distinct cards placed in this category or any category below it.",
+    },
+}
+"""Every view column's meaning, for the Datasette metadata and the schema page (a test holds it to the views)."""
+
+LICENSE = "CC-BY-4.0"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+SOURCE = "RiskCards knowledge base (cards, taxonomies, crosswalks, scenarios, models and guard verdicts)"
+SOURCE_URL = "https://github.com/riskcards/riskcards"
+
 # --------------------------------------------------------------------------------------------------
 # Datasette metadata and the schema page
 # --------------------------------------------------------------------------------------------------
@@ -595,14 +648,26 @@ def datasette_metadata(db_name: str = "riskcards") -> dict[str, Any]:
             entry["fts_pk"] = "rowid"
         tables[spec.name] = entry
     for name, (desc, _sql) in VIEWS.items():
-        tables[name] = {"description": desc}
+        tables[name] = {"description": desc, "columns": dict(VIEW_COLUMNS[name])}
     return {
         "title": "RiskCards",
         "description": "An open knowledge base of language-model risks: cards, their placements in harm taxonomies, "
-        "examples, deployment scenarios with severities, and guard-model verdicts.",
-        "license": "CC-BY-4.0 (card text); taxonomy codes and names keep their sources' terms",
-        "source": "RiskCards knowledge base",
-        "databases": {db_name: {"tables": tables}},
+        "examples, deployment scenarios with severities, and guard-model verdicts. The card text, crosswalks and "
+        "descriptions are CC-BY-4.0 (a card may name another licence in its 'license' column); taxonomy codes and "
+        "category names are reproduced from their sources for reference and keep their sources' terms.",
+        "license": LICENSE,
+        "license_url": LICENSE_URL,
+        "source": SOURCE,
+        "source_url": SOURCE_URL,
+        "databases": {
+            db_name: {
+                "tables": tables,
+                "license": LICENSE,
+                "license_url": LICENSE_URL,
+                "source": SOURCE,
+                "source_url": SOURCE_URL,
+            }
+        },
     }
 
 
@@ -641,5 +706,7 @@ def schema_markdown() -> str:
         out.append("")
     out += ["## Views", ""]
     for name, (desc, sql) in VIEWS.items():
-        out += [f"### `{name}`", "", desc, "", "```sql", sql, "```", ""]
+        out += [f"### `{name}`", "", desc, "", "| column | meaning |", "|---|---|"]
+        out += [f"| `{c}` | {d.replace('|', '/')} |" for c, d in VIEW_COLUMNS[name].items()]
+        out += ["", "```sql", sql, "```", ""]
     return "\n".join(out)
