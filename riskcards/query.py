@@ -1188,7 +1188,8 @@ def crosswalk_rows(conn: sqlite3.Connection, crosswalk_id: str) -> list[dict]:
     {source_ref, source_code, source_name, relation, target_ref, target_code, target_name, rationale}."""
     sql = """SELECT r.source_ref, s.code AS source_code, s.name AS source_name, r.relation,
                     r.target_ref, t.code AS target_code, t.name AS target_name, r.rationale
-             FROM crosswalk_relations r JOIN categories s ON s.ref = r.source_ref JOIN categories t ON t.ref = r.target_ref
+             FROM crosswalk_relations r JOIN categories s ON s.ref = r.source_ref
+             JOIN categories t ON t.ref = r.target_ref
              WHERE r.crosswalk_id = ? ORDER BY r.id"""
     return [dict(r) for r in conn.execute(sql, (crosswalk_id,))]
 
