@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
+from typing import Any
 
 from .. import ids
 from .. import query as Q
@@ -41,7 +42,7 @@ def _avidtools():
     try:
         with warnings.catch_warnings():  # avidtools' models are written for pydantic 1 (class-based Config)
             warnings.simplefilter("ignore")
-            from avidtools.datamodels import components, enums, vulnerability
+            from avidtools.datamodels import components, enums, vulnerability  # type: ignore[import-untyped]
     except ImportError:
         raise ValueError("the avid format needs avidtools: pip install avidtools") from None
     return components, enums, vulnerability
@@ -64,7 +65,7 @@ def vulnerability(card: dict, taxonomy_version: str):
     sep = [enums.SepEnum[c] for c in sep_codes if c in enums.SepEnum.__members__]
     life = [enums.LifecycleEnum[c] for c in life_codes if c in enums.LifecycleEnum.__members__]
     domains = list(dict.fromkeys(DOMAINS[c[0]] for c in sep_codes if c[:1] in DOMAINS))
-    models = {}
+    models: dict[str, None] = {}
     for ex in card["examples"]:
         prov = ex.get("provenance") or {}
         if prov.get("kind") == "observed" and ex.get("sensitivity") != "unreviewed":
@@ -113,10 +114,10 @@ def vulnerability(card: dict, taxonomy_version: str):
     )
 
 
-def records(conn: sqlite3.Connection, ids_=None) -> tuple[dict[str, object], list[dict]]:
+def records(conn: sqlite3.Connection, ids_=None) -> tuple[dict[str, Any], list[dict]]:
     """({card id: Vulnerability}, [{card, reason}] for the cards left out)."""
     version = _edition(conn, SEP)
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     skipped: list[dict] = []
     for card in Q.cards_full(conn, ids_):
         v = vulnerability(card, version)

@@ -161,6 +161,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
 
     def on_post_build(self, *, config) -> None:
         if self.broken is None:
+            self._write_redirects(config)
             return
         site_dir = Path(config.site_dir)
         if self.dirty:  # a dirty build keeps the files of earlier builds: none of them may be served now
@@ -337,7 +338,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
         listings = self._listings.pop(page.file.src_uri, None)
         return join_listings(output, listings) if listings else output
 
-    def on_post_build(self, *, config) -> None:
+    def _write_redirects(self, config) -> None:
         """Write the redirect pages (``Site.redirects``): every category's URL with its code's case kept, and the
         old lower-case URLs. A file already there that is not one of them (a real page; on a case-insensitive
         file system, the page whose URL differs only in case) is kept."""
