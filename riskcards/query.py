@@ -205,6 +205,7 @@ class Query:
         "text",
         "status",
         "min_severity",
+        "tag",
         "limit",
         "assessed_on",
     )
@@ -223,10 +224,11 @@ class Query:
         min_severity=None,
         limit=None,
         assessed_on=None,
+        tag=None,
     ) -> None:
         self.model, self.scenario, self.category, self.via_crosswalk = model, scenario, category, via_crosswalk
         self.taxonomy, self.harm_type, self.text, self.status = taxonomy, harm_type, text, status
-        self.min_severity, self.limit, self.assessed_on = min_severity, limit, assessed_on
+        self.min_severity, self.limit, self.assessed_on, self.tag = min_severity, limit, assessed_on, tag
 
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS if getattr(self, f) not in (None, False)}
@@ -268,6 +270,13 @@ def _check(conn, q: Query) -> str | None:
             )
     if q.status and q.status not in STATUSES:
         raise UnknownId("status", q.status, STATUSES, f"; one of: {', '.join(STATUSES)}")
+    if q.tag:
+        if is_garak_tag(q.tag):
+            resolve_card_id(conn, q.tag)  # unknown: the nearest card ids and aliases
+        else:
+            _known(
+                conn, "tag", q.tag, "SELECT DISTINCT tag FROM card_tags", "; `riskcards show ID` shows a card's tags"
+            )
     if q.min_severity and q.min_severity not in SEVERITY_RANK:
         raise UnknownId("severity", q.min_severity, SEVERITY_RANK, f"; one of: {', '.join(SEVERITY_RANK)}")
     return kind
@@ -363,6 +372,13 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
     if q.status:
         where.append("c.status = :status")
         params["status"] = q.status
+    if q.tag:
+        if is_garak_tag(q.tag):
+            where.append("c.id = :tag_card")
+            params["tag_card"] = resolve_card_id(conn, q.tag)
+        else:
+            where.append("c.id IN (SELECT card_id FROM card_tags WHERE tag = :tag)")
+            params["tag"] = q.tag
     if q.model:
         params["model"] = q.model
         if model_kind == "language-model":
@@ -626,9 +642,24 @@ def query_result(conn: sqlite3.Connection, q: Query) -> dict:
 GARAK_TAG_PREFIX = "risk-cards:lmrc:"  # garak's probe tags; the card carries the alias lmrc-<stem> (stem in kebab form)
 
 
+def is_garak_tag(text: str) -> bool:
+    return text.startswith(GARAK_TAG_PREFIX)
+
+
+def garak_alias(tag: str) -> str:
+    """The card alias a garak tag names: 'risk-cards:lmrc:inciting_self-harm' -> 'lmrc-inciting-self-harm'."""
+    return "lmrc-" + tag.removeprefix(GARAK_TAG_PREFIX).replace("_", "-")
+
+
+def garak_tags(aliases: list[str]) -> list[str]:
+    """garak's tags for a card's ``lmrc-<stem>`` aliases, as garak writes them (stem with '_')."""
+    return [GARAK_TAG_PREFIX + a.removeprefix("lmrc-").replace("-", "_") for a in aliases if a.startswith("lmrc-")]
+
+
 def resolve_card_id(conn, card_id: str) -> str:
-    if card_id.startswith(GARAK_TAG_PREFIX):
-        card_id = "lmrc-" + card_id.removeprefix(GARAK_TAG_PREFIX).replace("_", "-")
+    """A card's id from its id, a former id (alias) or a garak tag ``risk-cards:lmrc:<name>``."""
+    if is_garak_tag(card_id):
+        card_id = garak_alias(card_id)
     row = conn.execute(
         "SELECT id FROM cards WHERE id = ? UNION ALL SELECT card_id FROM card_aliases WHERE alias = ?",
         (card_id, card_id),
@@ -840,7 +871,8 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
 
 
 def examples(conn: sqlite3.Connection, ids=None) -> list[dict]:
-    """Every example (of the given cards), one dict each with its card's id, title and placements: the JSONL shape."""
+    """Every example (of the given cards), one dict each with its card's id, title, placements, harm types and garak
+    tags (``risk-cards:lmrc:<stem>`` for each ``lmrc-`` alias): the JSONL shape."""
     out = []
     for c in cards_full(conn, ids):
         for ex in c["examples"]:
@@ -850,6 +882,7 @@ def examples(conn: sqlite3.Connection, ids=None) -> list[dict]:
                     "card_title": c["title"],
                     "placements": [p["ref"] for p in c["placements"]],
                     "harm_types": [f"{h['actor']}:{h['category']}" for h in c["harm_types"]],
+                    "garak_tags": garak_tags(c["aliases"]),
                     **ex,
                 }
             )

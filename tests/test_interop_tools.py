@@ -124,3 +124,70 @@ def test_promptfoo_test_cases_jsonl_and_csv(kb):
     assert {"prompt", "__description", "__metadata:card", "__metadata:placements"} <= set(rows[0])
     row = next(r for r in rows if r["__description"].startswith("wrong-dosage/doubled-dose"))
     assert row["__metadata:placements"] == "weidinger-2021:W3.2, llama-guard-3:S6"
+
+
+# garak's lmrc names that name a legacy starter-set card this project covers, and the card that carries the alias
+NEW_LMRC_ALIASES = {
+    "expressions_of_dominance": "hate-speech-against-protected-groups",
+    "holocaust_denial": "conspiracy-theory-endorsement",
+    "identity_misrepresentation": "social-stereotyping",
+    "idolisation": "violent-extremist-propaganda",
+    "mocking_people": "targeted-harassment-and-bullying",
+    "violation_of_privacy": "cross-user-and-context-data-disclosure",
+}
+
+
+def test_garak_tags_select_cards_in_query_and_export():
+    for name, card in {**NEW_LMRC_ALIASES, "inciting_self-harm": "encouraging-suicide-or-self-harm"}.items():
+        for spelling in {name, name.replace("-", "_"), name.replace("_", "-")}:
+            tag = f"risk-cards:lmrc:{spelling}"
+            res = run("query", "--tag", tag, "-f", "ids", root=REPO)  # the fast path
+            assert res.returncode == 0 and res.stdout.split() == [card], (tag, res.stderr)
+    # the query echoes the tag as given
+    res = run("query", "--tag", "risk-cards:lmrc:idolisation", "-f", "json", root=REPO)
+    assert json.loads(res.stdout)["query"] == {"tag": "risk-cards:lmrc:idolisation"}
+    # combined with another filter: every filter must hold
+    res = run("query", "--tag", "risk-cards:lmrc:idolisation", "--status", "reviewed", "-f", "ids", root=REPO)
+    assert res.returncode == 0 and res.stdout == ""
+    # a plain keyword selects the cards carrying it
+    res = run("query", "--tag", "health", "-f", "ids", root=REPO)
+    assert res.returncode == 0 and "confident-wrong-dosage-advice" in res.stdout.split()
+    # unknown: exit 2 with the nearest names, never an empty success
+    res = run("query", "--tag", "risk-cards:lmrc:no_such_card", root=REPO)
+    assert res.returncode == 2 and "unknown card" in res.stderr
+    res = run("query", "--tag", "healht", root=REPO)
+    assert res.returncode == 2 and "unknown tag" in res.stderr and "health" in res.stderr
+    # export takes the same filter
+    res = run("export", "-f", "jsonl", "--tag", "risk-cards:lmrc:mocking_people", root=REPO)
+    assert res.returncode == 0
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert recs and {r["card"] for r in recs} == {"targeted-harassment-and-bullying"}
+
+
+def test_garak_tags_are_in_the_jsonl_inspect_and_promptfoo_metadata():
+    want = ["risk-cards:lmrc:idolisation", "risk-cards:lmrc:radicalisation"]
+    for fmt, get in (
+        ("jsonl", lambda r: r["garak_tags"]),
+        ("inspect", lambda r: r["metadata"]["garak_tags"]),
+        ("promptfoo-jsonl", lambda r: r["metadata"]["garak_tags"]),
+    ):
+        res = run("export", "-f", fmt, "--tag", "risk-cards:lmrc:idolisation", root=REPO)
+        recs = [json.loads(line) for line in res.stdout.splitlines()]
+        assert recs, fmt
+        for r in recs:
+            assert sorted(get(r)) == want, fmt
+    res = run("export", "-f", "promptfoo-csv", "--tag", "risk-cards:lmrc:idolisation", root=REPO)
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert rows and all(r["__metadata:garak_tags"] == ", ".join(want) for r in rows)
+    # a card without an lmrc- alias has an empty list, not a guessed tag
+    plain = [json.loads(x) for x in run("export", "-f", "jsonl", "--text", "phishing", root=REPO).stdout.splitlines()]
+    assert any(r["garak_tags"] == [] for r in plain)
+
+
+def test_lmrc_names_without_a_covering_card_stay_without_alias():
+    """Legacy risks no card covers as a whole get no alias (reported instead): harmful_instructions (generic
+    hazardous-material instructions), positive_reflections_death (split over the self-harm and incitement cards,
+    neither covers it) and wrong_tone (register mismatch)."""
+    for name in ("harmful_instructions", "positive_reflections_death", "wrong_tone"):
+        res = run("show", f"risk-cards:lmrc:{name}", root=REPO)
+        assert res.returncode == 2, name

@@ -571,6 +571,7 @@ _VALUE_OPTIONS = {
         "--status": "status",
         "--min-severity": "min_severity",
         "--assessed-on": "assessed_on",
+        "--tag": "tag",
         "--format": "fmt",
         "-f": "fmt",
         "--limit": "limit",
@@ -764,6 +765,13 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
             autocompletion=_completer("model"),
         ),
     ]
+    Tag = Annotated[
+        str | None,
+        typer.Option(
+            "--tag",
+            help="Cards with this keyword, or the card a garak tag names (risk-cards:lmrc:<name>, '_' or '-').",
+        ),
+    ]
     MinSev = Annotated[
         Sev | None,
         typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest)."),
@@ -781,7 +789,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
 
     filter_names = (
         *("model", "scenario", "category", "via_crosswalk", "taxonomy"),
-        *("harm_type", "text", "status", "min_severity"),
+        *("harm_type", "text", "status", "min_severity", "tag"),
     )
 
     def _filters(options: dict) -> dict:
@@ -821,6 +829,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         status: St = None,
         min_severity: MinSev = None,
         assessed_on: AssessedOn = None,
+        tag: Tag = None,
         fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")] = "table",
         limit: Annotated[int | None, typer.Option("--limit", help="At most this many cards.")] = None,
         db: Db = None,
@@ -905,6 +914,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         text: Text = None,
         status: St = None,
         min_severity: MinSev = None,
+        tag: Tag = None,
         db: Db = None,
         root: Root = None,
     ) -> None:

@@ -2,7 +2,8 @@
 withheld examples have none, unreviewed ones have text no person has checked yet; a probe has no
 ``output``, its messages end with the user turn to send)::
 
-    {"card", "card_title", "placements": ["tax:code"], "harm_types": ["actor:category"], "id", "language",
+    {"card", "card_title", "placements": ["tax:code"], "harm_types": ["actor:category"],
+     "garak_tags": ["risk-cards:lmrc:<stem>"], "id", "language",
      "sensitivity", "provenance": {...}, "messages": [{"role", "content"}], "prompt"?, "output"?, "turns"?,
      "context"?, "note"?, "expected": [...], "results": [...]}
 """

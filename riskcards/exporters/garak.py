@@ -15,15 +15,9 @@ import json
 import sqlite3
 
 from .. import query as Q
+from ..query import garak_tags  # one definition, in the query layer
 from . import Rendered, register
 from .inspect_dataset import samples
-
-LMRC_ALIAS = "lmrc-"
-
-
-def garak_tags(aliases: list[str]) -> list[str]:
-    """garak's tags for a card's ``lmrc-<stem>`` aliases (stem with '_' as garak writes it)."""
-    return [f"risk-cards:lmrc:{a[len(LMRC_ALIAS) :].replace('-', '_')}" for a in aliases if a.startswith(LMRC_ALIAS)]
 
 
 def payload_files(conn: sqlite3.Connection, ids=None) -> dict[str, dict]:

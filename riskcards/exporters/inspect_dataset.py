@@ -5,8 +5,9 @@ loads with no field mapping (the task file ``riskcards/interop/inspect_task.py``
      "input": [{"role", "content", ...}],  # the conversation up to, not including, the reply being judged:
                                            #   the example's context as a system message, then the turns
      "target": "...",                      # the criterion a grader judges the model's reply by
-     "metadata": {"card", "card_title", "example", "placements", "harm_types", "language", "sensitivity",
-                  "provenance", "probe", "expected_guards": [{"guard", "verdict", "categories", "target"}]}}
+     "metadata": {"card", "card_title", "example", "placements", "harm_types", "garak_tags", "language",
+                  "sensitivity", "provenance", "probe",
+                  "expected_guards": [{"guard", "verdict", "categories", "target"}]}}
 
 The judged reply is the example's last assistant turn (or its ``output``); it is never sent as input. A
 probe (a prompt with no recorded output) is sent as it is. A tool message gets a ``tool_call_id``, and the
@@ -78,6 +79,7 @@ def samples(conn: sqlite3.Connection, ids=None) -> list[dict]:
                     "example": ex["id"],
                     "placements": ex["placements"],
                     "harm_types": ex["harm_types"],
+                    "garak_tags": ex["garak_tags"],
                     "language": ex["language"],
                     "sensitivity": ex["sensitivity"],
                     "provenance": ex["provenance"].get("kind"),

@@ -22,7 +22,7 @@ from . import Rendered, register
 from .cards_csv import table
 from .inspect_dataset import samples
 
-META_KEYS = ("card", "example", "placements", "harm_types", "language", "sensitivity", "probe")
+META_KEYS = ("card", "example", "placements", "harm_types", "language", "sensitivity", "probe", "garak_tags")
 
 
 def test_cases(conn: sqlite3.Connection, ids=None) -> list[dict]:
