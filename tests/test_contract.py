@@ -61,3 +61,22 @@ def test_staleness_is_decided_in_one_place():
     assert users == []
     for rel in ("riskcards/cli/query.py", "riskcards/site/plugin.py"):
         assert "ensure_current(" in (REPO / rel).read_text(encoding="utf-8"), rel
+
+
+def test_every_source_folder_the_knowledge_base_reads_makes_the_index_stale(tmp_path):
+    """An edit in any record folder (incidents too) makes the default index stale."""
+    import shutil
+
+    from riskcards import index
+
+    repo = Path(__file__).resolve().parents[1]
+    root = tmp_path / "kb"
+    for sub in ("cards", "taxonomies", "scenarios", "models", "vocab", "incidents"):
+        shutil.copytree(repo / sub, root / sub)
+    shutil.copy(repo / "knowledge-base.yaml", root / "knowledge-base.yaml")
+    db = index.default_db_path(root)
+    index.build(root, db)
+    assert not index.is_stale(root, db)
+    incident = sorted((root / "incidents").glob("*.yaml"))[0]
+    incident.write_text(incident.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert index.is_stale(root, db)

@@ -42,7 +42,7 @@ def _avidtools():
     try:
         with warnings.catch_warnings():  # avidtools' models are written for pydantic 1 (class-based Config)
             warnings.simplefilter("ignore")
-            from avidtools.datamodels import components, enums, vulnerability  # type: ignore[import-untyped]
+            from avidtools.datamodels import components, enums, vulnerability
     except ImportError:
         raise ValueError("the avid format needs avidtools: pip install avidtools") from None
     return components, enums, vulnerability

@@ -26,7 +26,7 @@ from pathlib import Path
 SCHEMA_VERSION = 4
 META_TABLE = "meta"
 CARD_FINGERPRINTS = "card_fingerprints"
-SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks")
+SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks", "incidents")
 ASSESSMENTS_DIR = "assessments"
 ASSESSMENT_SUBDIRS = ("", "findings", "log")
 """assessments/<id>/{assessment.yaml, findings/*.yaml, log/*.jsonl}: one level deeper than SOURCE_DIRS."""
