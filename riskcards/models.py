@@ -981,6 +981,22 @@ class LogTarget(Record):
     )
 
 
+class LogImport(Record):
+    """Where an imported log entry comes from: one sample of another tool's run (`riskcards assess import`)."""
+
+    tool: Literal["inspect", "promptfoo", "garak"] = Field(description="The tool whose results were imported.")
+    tool_version: Text = Field(description="The tool's version, as its results file states it.")
+    run: Text | None = Field(None, description="The tool's id of the run (eval id, run id), where it has one.")
+    file: Text = Field(description="The name of the file imported (without its folder).")
+    date: Text = Field(description="When the tool ran the sample (or the run), as the tool recorded it (ISO 8601).")
+    sample: Text = Field(description="The tool's id of the sample, test case or attempt (with epoch or output).")
+    scores: dict[str, Scalar] = Field(
+        default_factory=dict,
+        description="The tool's own grading as it recorded it (scorer or detector -> value); documentation, never "
+        "the assessors' judgement.",
+    )
+
+
 class LogEntry(Record):
     """One line of assessments/<id>/log/<card-id>.jsonl: an exchange with the target, a note or a mark."""
 
@@ -993,7 +1009,9 @@ class LogEntry(Record):
     at: str = Field(description="When, as an ISO 8601 UTC timestamp.")
     assessor: Text = Field(description="The assessor's handle, or 'batch' for a batch run.")
     card: Id = Field(description="The card probed.")
-    mode: Literal["interactive", "batch"] = Field(description="Interactive probing or a batch run.")
+    mode: Literal["interactive", "batch", "imported"] = Field(
+        description="Interactive probing, a batch run, or imported from another tool's results ('imported')."
+    )
     conversation: Text | None = Field(None, description="The conversation id (entries of one chat share it).")
     example: Id | None = Field(None, description="For a batch run: the card example whose prompt was sent.")
     key: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = Field(
@@ -1012,6 +1030,9 @@ class LogEntry(Record):
     marks: EntryId | None = Field(None, description="For a mark: the exchange entry marked as a finding.")
     minutes: float | None = Field(
         None, ge=0, description="For the note that closes an interactive session: the minutes it lasted."
+    )
+    imported: LogImport | None = Field(
+        None, description="For an imported entry: the tool, its version, run, file and sample it came from."
     )
 
 

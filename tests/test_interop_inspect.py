@@ -1,23 +1,16 @@
 """inspect-ai: the `inspect` export loads with inspect's own json_dataset(), and the shipped task file runs under
 `inspect eval` against inspect's offline mock model, with no network.
 
-What inspect fetches at run time: its mock model counts tokens with tiktoken's o200k_base encoding, which
-tiktoken downloads on first use. The test makes that unnecessary: a sitecustomize on PYTHONPATH (test only)
-registers a byte-level encoding under that name before inspect asks for it, so the counts in the log are
-byte counts. Nothing else is fetched: where the test can (root, `unshare`), it runs inspect in a network
-namespace with no network at all."""
+What inspect fetches at run time, and how the test makes it unnecessary: see inspect_kit."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from index_kb import make_index_kb, run
+from inspect_kit import eval_mock
 
 from riskcards import index
 
@@ -27,14 +20,6 @@ from inspect_ai.log import read_eval_log  # noqa: E402
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageTool  # noqa: E402
 
 from riskcards.exporters import inspect_dataset  # noqa: E402
-
-TASK = Path(inspect_dataset.__file__).resolve().parents[1] / "interop" / "inspect_task.py"
-OFFLINE_TOKENS = """
-import tiktoken.registry
-from tiktoken.core import Encoding
-tiktoken.registry.ENCODINGS["o200k_base"] = Encoding(
-    name="o200k_base", pat_str=r"\\S+|\\s+", mergeable_ranks={bytes([i]): i for i in range(256)}, special_tokens={})
-"""
 
 
 @pytest.fixture(scope="module")
@@ -97,28 +82,7 @@ def test_context_becomes_a_system_message_and_tool_messages_are_valid():
 
 
 def test_inspect_eval_runs_the_task_file_offline_on_the_mock_model(dataset, tmp_path):
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(OFFLINE_TOKENS)
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(TASK, work / "inspect_task.py")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ANTHROPIC", "INSPECT_", "HF_"))} | {
-        "PYTHONPATH": str(site),
-        "HOME": str(tmp_path / "home"),
-        "INSPECT_LOG_DIR": str(tmp_path / "logs"),
-    }
-    cmd = [str(Path(sys.executable).parent / "inspect"), "eval", "inspect_task.py", "-T", f"dataset={dataset}"]
-    cmd += ["--model", "mockllm/model", "--log-dir", str(tmp_path / "logs"), "--display", "plain"]
-    if os.geteuid() == 0 and shutil.which("unshare"):
-        probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
-        if probe.returncode == 0:
-            cmd = ["unshare", "-n", *cmd]  # no network at all
-    res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    logs = sorted((tmp_path / "logs").glob("*.eval"))
-    assert len(logs) == 1
-    log = read_eval_log(str(logs[0]))
+    log = read_eval_log(str(eval_mock(dataset, tmp_path)))
     assert log.status == "success", log.error
     assert log.eval.model == "mockllm/model"
     expected = [json.loads(line)["id"] for line in dataset.read_text().splitlines()]

@@ -505,3 +505,59 @@ def promote_cmd(
             "its sensitivity is 'unreviewed': the text stays off the site and out of exports until a reviewer "
             "sets full, defanged or withheld in the card file"
         )
+
+
+@assess_app.command("import")
+def import_cmd(
+    assessment: IdArg,
+    file: Annotated[
+        Path,
+        typer.Argument(help="The results file: an inspect eval log, promptfoo's results JSON or a garak report JSONL."),
+    ],
+    tool: Annotated[str, typer.Option("--from", help="The tool that wrote it: inspect, promptfoo or garak.")],
+    card: Annotated[str | None, typer.Option("--card", help="File every result under this card.")] = None,
+    assessor: Annotated[str, typer.Option(help="The handle written in the imported entries.")] = "import",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and count, write nothing.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Another tool's results into the assessment's logs (mode: imported), with tool, version, model and date."""
+    from ..assess import imported, records
+    from ..assess.target import RefusedError
+    from ..importers import results
+    from ..paths import shown
+
+    if tool not in results.TOOLS:
+        _fail(f"--from must be one of {', '.join(results.TOOLS)}, not '{tool}'")
+    root = _root(root)
+    kb = _kb(root)
+    f = _folder(root, assessment, kb)
+    try:
+        run = results.read(tool, file, shown(file))
+    except results.ResultsError as exc:
+        for p in exc.problems:
+            typer.echo(p.text(), err=True)
+        _fail(f"{len(exc.problems)} problem(s): nothing imported from {shown(file)}", 1)
+    try:
+        s = imported.import_run(f, kb, run, Path(file).name, card=card, assessor=assessor, dry_run=dry_run)
+    except (RefusedError, ValueError) as exc:
+        _fail(str(exc))
+    verb = "would import" if dry_run else "imported"
+    typer.echo(
+        f"{f.id}: {verb} {s.written} entries from {s.tool} {s.tool_version} (model {s.model_name}"
+        f"{', a test double' if s.test_double else ''}) into {len(s.imported)} card log(s); "
+        f"{s.already} already logged"
+    )
+    if s.out_of_scope:
+        typer.echo(
+            f"  left out, not in the selection: {sum(s.out_of_scope.values())} result(s) for "
+            + ", ".join(f"{c} ({n})" for c, n in sorted(s.out_of_scope.items())),
+            err=True,
+        )
+    if s.no_card:
+        typer.echo(f"  left out, no card found: {s.no_card} result(s); name one with --card", err=True)
+    if not dry_run and s.written:
+        _, problems = records.load(root, f.dir, kb)
+        for p in problems:
+            typer.echo(p.text(), err=True)
+        if problems:
+            raise typer.Exit(1)
