@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,14 @@ def cli(root: Path, *args: str, input: str | None = None, check: bool = True) ->
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def entries(folder: Path) -> list[dict]:
+    """Every log line of an assessment folder, card by card."""
+    out = []
+    for p in sorted((folder / "log").glob("*.jsonl")):
+        out += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
 
 
 def new(root: Path, url: str, *, aid: str = "t1", extra: tuple[str, ...] = ()) -> Path:

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from assess_kit import CARDS, cli, new
+from assess_kit import CARDS, cli, entries, new
 from conftest import make_kb
 
 DATA = Path(__file__).parent / "data" / "results"
@@ -42,13 +42,6 @@ def scratch(root: Path) -> Path:
     dest = root.parent / "scratch" / "t1"
     shutil.copytree(root / "assessments" / "t1", dest)
     return dest
-
-
-def entries(folder: Path) -> list[dict]:
-    out = []
-    for p in sorted((folder / "log").glob("*.jsonl")):
-        out += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return out
 
 
 def imp(root: Path, ref: str | Path, file: Path, tool: str, *extra: str):

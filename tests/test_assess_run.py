@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from assess_kit import CARDS, cli, kb, new, set_interface
+from assess_kit import CARDS, cli, entries, kb, new, set_interface
 from assess_server import TargetServer
 
 from riskcards.assess import records
@@ -38,13 +38,6 @@ def scratch(root: Path, folder: Path) -> Path:
     dest = root.parent / "scratch" / folder.name
     shutil.copytree(folder, dest)
     return dest
-
-
-def entries(folder: Path) -> list[dict]:
-    out = []
-    for p in sorted((folder / "log").glob("*.jsonl")):
-        out += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return out
 
 
 # ---- assess new ------------------------------------------------------------------------------------------
