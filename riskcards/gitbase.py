@@ -3,14 +3,19 @@
 All paths here are POSIX paths relative to the knowledge-base root (which may be a subfolder of the git
 work tree). Git runs with the root as its working directory, so ``--relative`` diffs and ``./`` paths line up.
 
-The default base (``resolve_base(root, None)``) is the first that exists of ``origin/main``, ``main``,
-``origin/master``, ``master``; when none does, ``HEAD`` (so only uncommitted changes count). Changes are
+The default base (``resolve_base(root, None)``) is the first that exists of: the commit pre-commit names in a
+pre-push hook (``PRE_COMMIT_FROM_REF``: what the remote already has, or the parent of the first commit it does
+not have, so a branch that has no remote counterpart yet is compared with where it left the pushed history);
+the local branch this branch tracks (``git switch -c topic --track trunk``: a repository with no remote);
+``origin/main``, ``main``, ``origin/master``, ``master``; the remote's default branch (``origin/HEAD``, e.g.
+``origin/trunk``); when none does, ``HEAD`` (so only uncommitted changes count). Changes are
 measured from the merge base of that ref and ``HEAD`` -- what a pull request adds, as GitHub shows it -- to
 the work tree, including staged, unstaged and untracked (not ignored) files.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +93,22 @@ def commit_of(root: Path, ref: str) -> str | None:
     return (proc.stdout.decode().strip() or None) if proc.returncode == 0 else None
 
 
+def default_bases(root: Path) -> list[str]:
+    """The refs tried, in order, when no base is given (see the module's docstring)."""
+    out = []
+    pushed = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_SOURCE")  # older pre-commit
+    if pushed and not pushed.startswith("-") and pushed.strip("0"):
+        out.append(pushed)
+    proc = _git(root, "rev-parse", "--symbolic-full-name", "@{upstream}", check=False)
+    upstream = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    if upstream.startswith("refs/heads/"):  # a local branch this one was started from (git switch -c x --track y)
+        out.append(upstream.removeprefix("refs/heads/"))
+    proc = _git(root, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False)
+    remote_default = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    tail = [remote_default] if remote_default and remote_default not in DEFAULT_BASES else []
+    return out + list(DEFAULT_BASES) + tail
+
+
 def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
     """(the ref as named, the commit changes are measured from). Raises GitError when the ref is unknown."""
     repo_prefix(root)
@@ -105,7 +126,7 @@ def resolve_base(root: Path, base: str | None) -> tuple[str, str]:
             raise GitError(f"base {base!r} is not a commit in this repository{hint}")
         named = base
     else:
-        for candidate in DEFAULT_BASES:
+        for candidate in default_bases(root):
             commit = commit_of(root, candidate)
             if commit:
                 named = candidate

@@ -13,13 +13,17 @@ from pathlib import Path
 
 def find_root(start: Path | None = None) -> Path:
     """The knowledge-base root: $RISKCARDS_ROOT, else the nearest folder at or above ``start`` (default:
-    the current folder) holding cards/ and taxonomies/, else ``start`` itself."""
+    the current folder) holding cards/ and taxonomies/, else the nearest holding cards/ (a knowledge base on the
+    package's base layer, ``riskcards.baselayer``), else ``start`` itself."""
     env = os.environ.get("RISKCARDS_ROOT")
     if env:
         return Path(env)
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / "cards").is_dir() and (candidate / "taxonomies").is_dir():
+            return candidate
+    for candidate in (here, *here.parents):
+        if (candidate / "cards").is_dir():
             return candidate
     return here
 

@@ -81,7 +81,9 @@ def card_text(
 
 
 def _record_ids(root: Path, folder: str) -> list[str]:
-    return sorted(p.stem for p in (root / folder).glob("*.yaml") if p.is_file())
+    from .baselayer import record_files
+
+    return sorted(record_files(root, folder))
 
 
 def check_placement(root: Path, ref: str) -> None:
@@ -96,7 +98,9 @@ def check_placement(root: Path, ref: str) -> None:
             f"unknown taxonomy '{tax}' in placement '{ref}'{ids.did_you_mean(tax, taxonomies)}; "
             "`riskcards taxonomies` lists them"
         )
-    data = load_file(root / "taxonomies" / f"{tax}.yaml", root).data
+    from .baselayer import record_files
+
+    data = load_file(record_files(root, "taxonomies")[tax], root).data
     cats = data.get("categories") if isinstance(data, dict) else None
     codes = [c["code"] for c in cats or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
     if code not in codes:

@@ -47,7 +47,10 @@ def _root(root: Path | str | None) -> Path:
 
 
 def _is_kb(root: Path) -> bool:
-    return (root / "cards").is_dir() and (root / "taxonomies").is_dir()
+    """cards/ and taxonomies/, or cards/ on the package's base layer (``riskcards.baselayer``)."""
+    from ..baselayer import enabled
+
+    return (root / "cards").is_dir() and ((root / "taxonomies").is_dir() or enabled(root))
 
 
 def run_build(root: Path, db: Path | None, *, quiet: bool = False, full: bool = False, how=None) -> Path | None:
@@ -98,7 +101,7 @@ def open_index(db: Path | str | None, root: Path | str | None):
             _err(f"error: no index at {db}; build one with `riskcards index --db {db}`")
         else:
             _err(
-                f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/) and has no index; "
+                f"error: {kb_root} is not a knowledge base (no cards/) and has no index; "
                 "use --root, or --db PATH for a downloaded index"
             )
         raise Exit(2)
@@ -543,7 +546,7 @@ def do_index(*, db=None, root=None, metadata=False, schema_doc=False, full=False
         return
     kb_root = _root(root)
     if not _is_kb(kb_root):
-        _err(f"error: {kb_root} is not a knowledge base (no cards/ and taxonomies/); use --root")
+        _err(f"error: {kb_root} is not a knowledge base (no cards/); use --root")
         raise Exit(2)
     run_build(kb_root, Path(db) if db else None, full=full)
 

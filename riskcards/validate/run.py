@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .. import baselayer
 from ..kb import KnowledgeBase
 from ..load import Loaded, discover, load_many, strays
 from ..models import KINDS, Card, Crosswalk, HarmTypeVocabulary, Incident, Model, Scenario, Taxonomy
@@ -116,6 +117,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
     kb = KnowledgeBase(root=root)
     problems: list[Problem] = []
     found = discover(root)
+    found += baselayer.items(root, {shown for _, shown, _ in found})  # what ships with the package, if used
     problems.extend(strays(root))
     known = {shown for _, shown, _ in found}
     extra = []
