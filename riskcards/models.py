@@ -773,6 +773,12 @@ class ResultVerdict(Record):
             "Further native findings, e.g. WildGuard's refusal judgement, a confidence, or error_kind 'transport'."
         ),
     )
+    tier: Code | None = Field(
+        None,
+        description="For a guard that answers in tiers rather than safe/unsafe (e.g. DeepKnown-Guard's T1-T4): its "
+        "native tier code, kept as it is beside the binary label; absent for other guards. How each tier counts in "
+        "coverage is fixed in riskcards/guards/tiers.py.",
+    )
 
 
 class ResultRun(Record):

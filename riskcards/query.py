@@ -34,6 +34,8 @@ Questions
     stats(conn) -> dict                             counts of everything
     search(conn, text, limit=20) -> list[dict]      full-text hits over cards and examples (FTS5, bm25 order)
     complete(conn, kind, prefix) -> list[str]       ids and codes for shell completion
+    guard_coverage(conn, guard=None, cards=None)    guard coverage cells, totals and guards (CLI and site alike)
+    card_fingerprints(conn) -> dict                 card id -> fingerprint of the record it was indexed from
     UnknownId(kind, value, suggestions)             raised for unknown ids/codes; str() says "did you mean"
     BadQuery                                        raised for a filter value that is never right (limit < 1)
 
@@ -767,7 +769,7 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     results = _group(
         conn,
         """SELECT x.card_id, x.example_id, x.model_id, x.guard_config_id, x.target, x.label, x.categories,
-        x.input_status, x.run_at FROM guard_results x WHERE {filter} ORDER BY x.run_at""",
+        x.input_status, x.run_at, x.tier FROM guard_results x WHERE {filter} ORDER BY x.run_at""",
         ids,
         lambda r: (
             r["example_id"],
@@ -779,6 +781,7 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
                 "categories": _loads(r["categories"]),
                 "input_status": r["input_status"],
                 "run_at": r["run_at"],
+                **({"tier": r["tier"]} if r["tier"] else {}),  # tiered guards only: other records keep their shape
             },
         ),
     )
@@ -1279,3 +1282,83 @@ def category_matches(conn: sqlite3.Connection) -> dict[str, dict[str, dict]]:
         for item in cards.values():
             item["inferred"] = all(m["inferred"] for m in item["matches"])
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Guard coverage (table guard_coverage, computed at build time by riskcards.guards.coverage)
+# --------------------------------------------------------------------------------------------------
+
+_CELL_KEYS = {"card_id": "card", "guard_id": "guard", "model_id": "model", "taxonomy_id": "taxonomy"}
+_CELL_JSON = ("tiers", "codes", "mapped", "disagreements")
+RESULT_COUNTS = ("flagged", "conditional", "missed", "outside", "errored")
+"""Cell counts of units with a current verdict: a guard with any of them has results."""
+
+
+def _cell(r: sqlite3.Row) -> dict:
+    out = {}
+    for k in r.keys():  # noqa: SIM118 - a sqlite3.Row iterates over its values
+        v = r[k]
+        if k in _CELL_JSON:
+            v = json.loads(v) if v else ({} if k != "disagreements" else [])
+        elif k == "in_policy":
+            v = bool(v)
+        out[_CELL_KEYS.get(k, k)] = v
+    return out
+
+
+def guard_coverage(conn: sqlite3.Connection, guard: str | None = None, cards=None) -> dict:
+    """Guard coverage from the index, the one source for the CLI and the site.
+
+    ``guard`` (a guard id or a guard's model id) and ``cards`` (card ids or aliases) narrow it; an unknown one
+    raises UnknownId. Returns::
+
+        {"cells":  [{card, guard, model, taxonomy, in_policy, units, flagged, conditional, missed, outside,
+                     errored, not_runnable, not_run, stale, on_target, expected, match, mismatch, expected_error,
+                     no_result, expected_not_runnable, tiers, codes, mapped, disagreements}],   # card, guard order
+         "totals": {guard: {count: sum over the cells}},                                    # guard id order
+         "guards": [{id, model, name, taxonomy, cards, results, units, ...totals}]}        # results first
+
+    where ``results`` is the number of units with a current verdict (flagged + conditional + missed +
+    outside + errored); guards with results come first, most first, then by id."""
+    where, params = [], []
+    if guard is not None:
+        pool = _col(conn, "SELECT guard_id FROM guard_coverage UNION SELECT model_id FROM guard_coverage")
+        if guard not in pool:
+            raise UnknownId("guard", guard, pool, "; guards are the recorded guard ids and guard model records")
+        where.append("(g.guard_id = ? OR g.model_id = ?)")
+        params += [guard, guard]
+    if cards is not None:
+        ids = list(dict.fromkeys(resolve_card_id(conn, c) for c in cards))
+        where.append("g.card_id IN (SELECT value FROM json_each(?))")
+        params.append(_ids_param(ids))
+    sql = "SELECT g.* FROM guard_coverage g" + (" WHERE " + " AND ".join(where) if where else "")
+    cells = [_cell(r) for r in conn.execute(sql + " ORDER BY g.card_id, g.guard_id", params)]
+    names = dict(conn.execute("SELECT id, name FROM models").fetchall())
+    counts = [k for k, v in cells[0].items() if isinstance(v, int) and not isinstance(v, bool)] if cells else []
+    totals: dict[str, dict] = {}
+    info: dict[str, dict] = {}
+    for c in cells:
+        acc = totals.setdefault(c["guard"], dict.fromkeys(counts, 0))
+        for k in counts:
+            acc[k] += c[k]
+        g = info.setdefault(
+            c["guard"],
+            {
+                "id": c["guard"],
+                "model": c["model"],
+                "name": names.get(c["model"], c["model"]),
+                "taxonomy": c["taxonomy"],
+            },
+        )
+        g["cards"] = g.get("cards", 0) + 1
+    guards = []
+    for gid in sorted(totals):
+        t = totals[gid]
+        guards.append({**info[gid], "results": sum(t[k] for k in RESULT_COUNTS), **t})
+    guards.sort(key=lambda g: (g["results"] == 0, -g["results"], g["id"]))
+    return {"cells": cells, "totals": dict(sorted(totals.items())), "guards": guards}
+
+
+def card_fingerprints(conn: sqlite3.Connection) -> dict[str, str]:
+    """Card id -> the fingerprint of its source record the index was built from (table card_fingerprints)."""
+    return dict(conn.execute("SELECT card_id, fingerprint FROM card_fingerprints").fetchall())

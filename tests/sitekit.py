@@ -48,9 +48,34 @@ def riskcards_build(root: Path) -> subprocess.CompletedProcess:
 
 
 def add_verdict(
-    root: Path, card_id: str, example_id: str, guard_model: str, label: str, categories=(), target: str = "response"
+    root: Path,
+    card_id: str,
+    example_id: str,
+    guard_model: str,
+    label: str,
+    categories=(),
+    target: str = "response",
+    tier: str | None = None,
 ) -> None:
     """Append a live-looking verdict for the example as it is now to <root>/checks/<guard>.jsonl (tmp only)."""
+    record = verdict_record(root, card_id, example_id, guard_model, label, categories, target, tier)
+    (root / "checks").mkdir(exist_ok=True)
+    with (root / "checks" / f"{record['guard']['id']}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def verdict_record(
+    root: Path,
+    card_id: str,
+    example_id: str,
+    guard_model: str,
+    label: str,
+    categories=(),
+    target: str = "response",
+    tier: str | None = None,
+) -> dict:
+    """A live-looking guard result record (guard id '<model>-test') for the example as it is now; ``tier``: a
+    tiered guard's native tier, kept beside the label."""
     from riskcards.guards.hashing import cache_key, current_input_sha256
     from riskcards.validate import load_kb
 
@@ -79,18 +104,15 @@ def add_verdict(
         target=target,
         input_hash=input_hash,
     )
-    record = {
+    return {
         "schema": "riskcards.guard-result/1",
         "key": key,
         "example": {"card": card_id, "example": example_id, "target": target, "input_sha256": input_hash},
         "guard": guard,
-        "verdict": {"label": label, "categories": list(categories)},
+        "verdict": {"label": label, "categories": list(categories), **({"tier": tier} if tier else {})},
         "raw": label if not categories else f"{label}\n{','.join(categories)}",
         "run": {"at": "2026-11-28T12:00:00Z", "host": "test-host", "latency_ms": 12.5, "source": "live"},
     }
-    (root / "checks").mkdir(exist_ok=True)
-    with (root / "checks" / f"{guard['id']}.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
 
 
 DANGEROUS_SCHEMES = ("javascript:", "data:", "vbscript:")

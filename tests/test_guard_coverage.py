@@ -24,15 +24,19 @@ def ran(tmp_path):
 
 
 def cells_by(root, results, **kw):
-    kb, configs = load(root)
-    guards = coverage.guards_from(kb, configs, results)
+    kb, _ = load(root)
+    guards = coverage.guards_from(kb, results)
     return {(c.card, c.guard): c for c in coverage.compute(kb, results, guards, **kw)}, guards
 
 
 def test_counts_expectations_and_mapping(ran):
     root, results = ran
     cells, guards = cells_by(root, results)
-    assert set(guards) == {"lg3-chat", "lg3-completions", "moderation", "profanity-check"}
+    # the guard with verdicts under its guard id, then every guard model record no recorded guard runs
+    kb, _ = load(root)
+    models = {m.id for m in kb.models.values() if m.guard is not None}
+    assert set(guards) == {"lg3-chat"} | models - {"llama-guard-3-8b"}
+    assert guards["lg3-chat"].model == "llama-guard-3-8b"
     c = cells[("guard-test-card", "lg3-chat")]
     # 7 units: hate-output (response + expected prompt), two-codes, benign, conversation,
     # prompt-only (response + prompt)
@@ -61,9 +65,10 @@ def test_counts_expectations_and_mapping(ran):
     assert c.on_target == 2
     dosage = cells[("confident-wrong-dosage-advice", "lg3-chat")]
     assert (dosage.units, dosage.missed, dosage.mismatch) == (2, 2, 2)
-    not_run = cells[("guard-test-card", "lg3-completions")]
+    not_run, _ = cells_by(root, [])  # no verdicts: llama-guard-3-8b is a column of its own, not run anywhere
+    not_run = not_run[("guard-test-card", "llama-guard-3-8b")]
     assert (not_run.units, not_run.not_run, not_run.expected, not_run.no_result) == (7, 7, 5, 5)
-    mod = cells[("confident-wrong-dosage-advice", "moderation")]
+    mod = cells[("confident-wrong-dosage-advice", "omni-moderation-latest")]
     assert (mod.expected, mod.no_result) == (2, 2)
 
 
@@ -101,8 +106,8 @@ def test_expectation_error_status(tmp_path):
 
 def test_filters_and_totals(ran):
     root, results = ran
-    kb, configs = load(root)
-    guards = {k: v for k, v in coverage.guards_from(kb, configs, results).items() if k == "lg3-chat"}
+    kb, _ = load(root)
+    guards = {k: v for k, v in coverage.guards_from(kb, results).items() if k == "lg3-chat"}
     cells = coverage.compute(kb, results, guards, cards=["guard-test-card"])
     assert [(c.card, c.guard) for c in cells] == [("guard-test-card", "lg3-chat")]
     tot = coverage.totals(coverage.compute(kb, results, guards))
@@ -114,8 +119,9 @@ def test_expected_guards_without_config_still_show(tmp_path):
     from riskcards.validate import load_kb
 
     kb = load_kb(root).kb
-    guards = coverage.guards_from(kb, {}, [])
-    assert set(guards) == {"llama-guard-3-8b", "omni-moderation-latest"}
+    guards = coverage.guards_from(kb, [])
+    assert {"llama-guard-3-8b", "omni-moderation-latest"} <= set(guards)  # the guards the cards' expectations name
+    assert set(guards) == {m.id for m in kb.models.values() if m.guard is not None}
     cells = coverage.compute(kb, [], guards)
     assert all(c.not_run == c.units for c in cells)
 
@@ -199,3 +205,18 @@ def test_guard_cli_usage_errors(tmp_path):
     assert next(r for r in rows if r["id"] == "moderation")["api_key"].startswith("$RISKCARDS_TEST_MODERATION_KEY")
     adapters_ = cli.invoke(app, ["guard", "list", "--adapters"])
     assert "llama-guard-3" in adapters_.output and "profanity-check" in adapters_.output
+
+
+def test_the_index_table_holds_every_count_of_a_cell():
+    """The cells' counts are the integer columns of guard_coverage, in order (documented in index/schema.py)."""
+    from riskcards.index.schema import TABLES
+
+    spec = next(t for t in TABLES if t.name == "guard_coverage")
+    cols = [c.name for c in spec.columns]
+    assert cols == ["card_id", "guard_id", "model_id", "taxonomy_id", "in_policy", *coverage.COUNTS] + [
+        "tiers",
+        "codes",
+        "mapped",
+        "disagreements",
+    ]
+    assert all(c.description for c in spec.columns) and spec.card_key == "card_id"

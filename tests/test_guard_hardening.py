@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from types import SimpleNamespace
 
 from guard_kit import RULES, load, make_kb, write_config
 from guard_server import GuardServer
@@ -157,7 +158,11 @@ def test_redacted_text_is_never_sent(tmp_path):
 
 
 def test_coverage_counts_redacted_pairs_as_not_runnable_never_flagged_or_missed(tmp_path):
-    from riskcards.guards.coverage import coverage_for_root
+    from riskcards import index, query
+
+    def coverage_for_root(root):  # the CLI's and the site's source: the index's guard_coverage table
+        index.build(root, full=True)
+        return [SimpleNamespace(**c) for c in query.guard_coverage(query.connect(index.default_db_path(root)))["cells"]]
 
     root = make_kb(tmp_path)
     with GuardServer(rules=RULES) as srv:
@@ -169,7 +174,7 @@ def test_coverage_counts_redacted_pairs_as_not_runnable_never_flagged_or_missed(
     for rec in live:
         rec["run"]["source"] = "live"
     (root / "checks" / "lg3-chat.jsonl").write_text("".join(json.dumps(x) + "\n" for x in live))
-    before = next(c for c in coverage_for_root(root)[0] if c.card == "guard-test-card" and c.guard == "lg3-chat")
+    before = next(c for c in coverage_for_root(root) if c.card == "guard-test-card" and c.guard == "lg3-chat")
     card = root / "cards" / "guard-test-card.yaml"
     card.write_text(
         card.read_text().replace(
@@ -180,7 +185,7 @@ def test_coverage_counts_redacted_pairs_as_not_runnable_never_flagged_or_missed(
         ),
         encoding="utf-8",
     )
-    after = next(c for c in coverage_for_root(root)[0] if c.card == "guard-test-card" and c.guard == "lg3-chat")
+    after = next(c for c in coverage_for_root(root) if c.card == "guard-test-card" and c.guard == "lg3-chat")
     assert after.not_runnable == before.not_runnable + 1 and after.units == before.units - 1
     assert after.flagged == before.flagged - 1 and after.missed == before.missed
     assert after.expected_not_runnable == before.expected_not_runnable + 1

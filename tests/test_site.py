@@ -38,6 +38,10 @@ def built(tmp_path_factory) -> Path:
     add_verdict(root, DOSAGE, "doubled-dose", "llama-guard-3-8b", "unsafe", ["S6"])
     add_verdict(root, DOSAGE, "doubled-dose", "omni-moderation-latest", "safe")
     add_verdict(root, DOSAGE, "child-dose-de", "llama-guard-3-8b", "error")
+    # the responses above are redacted (never sent: 'not runnable' in coverage); the prompts are runnable
+    add_verdict(root, DOSAGE, "doubled-dose", "llama-guard-3-8b", "unsafe", ["S6"], target="prompt")
+    add_verdict(root, DOSAGE, "child-dose-de", "llama-guard-3-8b", "safe", target="prompt")
+    add_verdict(root, DOSAGE, "doubled-dose", "omni-moderation-latest", "safe", target="prompt")
     proc = riskcards_build(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
@@ -217,16 +221,47 @@ def test_model_pages_show_examples_and_verdicts(built):
     assert f"cards/{HOSTILE_ID}/#example-observed-example" in lm
 
 
-def test_coverage_matrix(built):
+def _badges(cell_html: str) -> dict[str, int]:
+    return {
+        label: int(n)
+        for n, label in re.findall(r'class="rc-badge rc-out-[a-z-]+"[^>]*>(\d+) ([a-z ]+)</span>', cell_html)
+    }
+
+
+def test_coverage_page_and_cli_read_the_same_cells(built):
+    """Issue 12: one computation. The page's badges and `riskcards coverage -f json` give the same counts,
+    both from the index's guard_coverage table; guards with verdicts are the columns, most first."""
     html = article(page(built, "coverage"))
-    row = re.search(rf'<tr><td><a href="../cards/{DOSAGE}/">.*?</tr>', html, re.S).group(0)
-    cells = re.findall(r"rc-out-([a-z-]+)", row)
-    conn = query.connect(built / "build" / "riskcards.db")
-    guards = [m["id"] for m in query.models(conn) if m["guard_taxonomy"]]
-    got = dict(zip(guards, cells, strict=True))
-    assert got["llama-guard-3-8b"] == "flagged" and got["omni-moderation-latest"] == "missed"
-    hostile = re.search(rf'<tr><td><a href="../cards/{HOSTILE_ID}/">.*?</tr>', html, re.S).group(0)
-    assert set(re.findall(r"rc-out-([a-z-]+)", hostile)) == {"not-run"}
+    cov = query.guard_coverage(query.connect(built / "build" / "riskcards.db"))
+    proc = run(["-m", "riskcards", "coverage", "--root", str(built), "-f", "json"], cwd=built)
+    assert proc.returncode == 0, proc.stderr
+    cli = json.loads(proc.stdout)
+    assert cli["cells"] == cov["cells"] and cli["totals"] == cov["totals"]
+    shown = [g["id"] for g in cov["guards"] if g["results"]]
+    assert shown == ["llama-guard-3-8b-test", "omni-moderation-latest-test"]  # 2 verdicts, then 1
+    heads = re.findall(r'<th title="([^"]+)">', html[html.index('class="rc-matrix"') :])
+    assert heads == shown
+    states = {label: key for key, label, _ in pages.CELL_STATES}
+    cells = {(c["card"], c["guard"]): c for c in cli["cells"]}
+    rows = re.findall(r'<tr><td><a href="../cards/([^/]+)/">.*?</td>(.*?)</tr>', html, re.S)
+    assert len(rows) == len(CARDS) + 1
+    for card_id, tds in rows:
+        for guard, td in zip(shown, re.findall(r"<td>(.*?)</td>", tds, re.S), strict=True):
+            want = {
+                label: cells[(card_id, guard)][key] for label, key in states.items() if cells[(card_id, guard)][key]
+            }
+            assert _badges(td) == want, (card_id, guard)
+    dosage = dict(zip(shown, re.findall(r"<td>(.*?)</td>", dict(rows)[DOSAGE], re.S), strict=True))
+    lg3, omni = (cells[(DOSAGE, g)] for g in shown)
+    assert _badges(dosage[shown[0]])["flagged"] == 1 and _badges(dosage[shown[0]])["not runnable"] == 2
+    assert lg3["missed" if lg3["in_policy"] else "outside"] == 1  # the safe prompt verdict
+    assert _badges(dosage[shown[1]]) == {("missed" if omni["in_policy"] else "outside policy"): 1, "not runnable": 2}
+    # the rest: collapsed, listed once, no column of 'not run'
+    details = re.search(r'<details class="rc-no-verdicts" id="guards-without-verdicts">\n<summary>(\d+) guards', html)
+    assert details and int(details.group(1)) == len(cov["guards"]) - 2  # closed: no 'open' attribute
+    rest = html[details.start() :]
+    assert 'href="../models/wildguard/"' in rest and "wildguard" not in "".join(heads)
+    assert "outside policy" in html[: html.index("guards-with-verdicts")]
 
 
 def test_crosswalk_pages(built):

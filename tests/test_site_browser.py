@@ -58,6 +58,16 @@ KEY_PAGES = {
 }
 
 
+COVERAGE_GUARDS = (
+    "aegis-ai-content-safety-llamaguard-defensive-1.0",
+    "llama-3.1-nemoguard-8b-content-safety",
+    "omni-moderation-latest",
+    "shieldgemma-27b",
+    "wildguard",
+    "meta-llama-guard-2-8b",
+)
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -67,6 +77,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 def site_url(tmp_path_factory):
     root = make_site_kb(tmp_path_factory.mktemp("browser") / "kb")
     add_verdict(root, "confident-wrong-dosage-advice", "doubled-dose", "llama-guard-3-8b", "unsafe", ["S6"])
+    # verdicts of six guards with long names on runnable prompts, for the coverage page's layout
+    for guard in COVERAGE_GUARDS:
+        for card, example in (("confident-wrong-dosage-advice", "doubled-dose"), (HOSTILE_ID, "script-prompt")):
+            add_verdict(root, card, example, guard, "safe", target="prompt")
     proc = riskcards_build(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     server = http.server.ThreadingHTTPServer(
@@ -311,3 +325,56 @@ def test_every_internal_link_resolves(site_url):
     assert not missing, f"{len(missing)} links to missing anchors, e.g. {missing[:10]}"
     assert checked.get(site_url + "riskcards.db") == 200 and checked.get(site_url + "feed.xml") == 200
     assert checked.get(site_url + "schema/card.schema.json") == 200
+
+
+# Issue 16: the coverage page at common desktop widths. Measured in the page: the matrix and the guard table
+# end inside the viewport (the page never scrolls sideways), no word of a column title is split over two lines,
+# and the guards with verdicts come first, the others collapsed.
+LAYOUT = r"""() => {
+  const vw = document.documentElement.clientWidth;
+  const out = {vw, scroll: document.documentElement.scrollWidth, tables: [], broken: [], heads: [], details: []};
+  for (const t of document.querySelectorAll('article table.rc-matrix, article table.rc-cov-guards')) {
+    const r = t.getBoundingClientRect();
+    out.tables.push([t.className, r.left, r.right]);
+  }
+  for (const th of document.querySelectorAll('article table.rc-matrix th, article table.rc-cov-guards th')) {
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const re = /[^\s-]+-?/g;  // a word, or its part up to a hyphen (a line may break after a hyphen)
+      let m;
+      while ((m = re.exec(n.data))) {
+        const range = document.createRange();
+        range.setStart(n, m.index);
+        range.setEnd(n, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map(q => Math.round(q.top)));
+        if (lines.size > 1) out.broken.push(m[0]);
+      }
+    }
+  }
+  for (const th of document.querySelectorAll('article table.rc-matrix thead th[title]')) out.heads.push(th.title);
+  for (const d of document.querySelectorAll('article details#guards-without-verdicts')) out.details.push(d.open);
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_coverage_page_fits_and_shows_guards_with_verdicts_first(browser, site_url, width):
+    w = Watch(browser, site_url)
+    try:
+        w.page.set_viewport_size({"width": width, "height": 1000})
+        page = w.goto("coverage/")
+        got = page.evaluate(LAYOUT)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"coverage-{width}.png"), full_page=False)
+        assert got["scroll"] <= got["vw"], got
+        assert len(got["tables"]) == 2 and all(left >= 0 and right <= got["vw"] for _, left, right in got["tables"]), (
+            got
+        )
+        assert got["broken"] == [], got["broken"]
+        # llama-guard-3-8b-test has its one verdict on a redacted response (not runnable, so no result): the six
+        # guards with two verdicts each are the columns, in id order; the rest is one closed <details>
+        assert got["heads"] == sorted(f"{g}-test" for g in COVERAGE_GUARDS), got["heads"]
+        assert got["details"] == [False]
+        w.clean()
+    finally:
+        w.close()

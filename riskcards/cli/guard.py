@@ -398,46 +398,53 @@ def coverage(
     card: Annotated[list[str] | None, typer.Option("--card", "-c", help="Only this card (repeatable).")] = None,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="text (tables) or json.")] = Fmt.text,
     config: ConfigOption = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Read this index as it is (default: the root's, rebuilt when stale).")
+    ] = None,
     root: RootOption = None,
 ) -> None:
-    """Per card and guard: examples flagged, missed, errored, not run, and expected-vs-observed disagreements."""
-    from ..guards.coverage import coverage_for_root, totals
-    from ..load import find_root
+    """Per card and guard: examples flagged, missed, outside the guard's policy, errored, not run, and
+    expected-vs-observed disagreements. Read from the index (table guard_coverage), as the site reads it."""
+    from ..query import UnknownId, guard_coverage
+    from .query import open_index
 
-    root = root or find_root()
-    kb, _ = _kb(root)
-    cards = _select_cards(kb, card, None)
-    cells, problems = coverage_for_root(root, config=config, guard=guard, cards=cards, kb=kb)
-    if guard and not cells and kb.cards:
-        from ..ids import did_you_mean
-
-        known = sorted({*kb.models, *(p.stem for p in (root / "checks").glob("*.jsonl"))})
-        _fail(
-            f"no guard '{guard}' in the config, the recorded verdicts or the cards' expectations"
-            f"{did_you_mean(guard, known)}"
-        )
-    for p in problems:
-        typer.echo(p.text(), err=True)
+    conn = open_index(db, root)
+    try:
+        try:
+            data = guard_coverage(conn, guard, card)
+        except UnknownId as exc:
+            model = _configured_model(guard, root, config) if exc.kind == "guard" else None
+            if model is None:
+                raise
+            data = guard_coverage(conn, model, card)  # a configured guard with no verdicts yet: its model's column
+    except UnknownId as exc:
+        if exc.kind != "guard":
+            _fail(str(exc))
+        near = f" (did you mean {' or '.join(repr(x) for x in exc.suggestions)}?)" if exc.suggestions else ""
+        _fail(f"no guard '{guard}' in the recorded verdicts or the guard model records{near}")
+    cells, totals = data["cells"], data["totals"]
     if fmt is Fmt.json:
         # orjson writes the same text as json.dumps(indent=2, ensure_ascii=False), 20x faster on the ~70 MB of
         # 10,000 cards
         import orjson
 
-        sys.stdout.buffer.write(
-            orjson.dumps({"cells": [c.as_dict() for c in cells], "totals": totals(cells)}, option=orjson.OPT_INDENT_2)
-            + b"\n"
-        )
+        sys.stdout.buffer.write(orjson.dumps({"cells": cells, "totals": totals}, option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.flush()
         return
     from rich.table import Table
 
     console = _console()
+    # Guards with no verdict and no expectation would add a row of 'not run' per card: listed once instead
+    quiet = [] if guard else [g["id"] for g in data["guards"] if not g["results"] and not g["expected"]]
+    cells = [c for c in cells if c["guard"] not in set(quiet)]
+    tiered = any(c["conditional"] or c["tiers"] for c in cells)
     table = Table(title="Guard coverage per card", show_lines=False)
     for col in (
         "card",
         "guard",
         "units",
         "flagged",
+        *(["conditional", "tiers"] if tiered else []),
         "missed",
         "outside policy",
         "errored",
@@ -447,32 +454,35 @@ def coverage(
         "expected ✓",
         "disagree",
     ):
-        table.add_column(col, justify="left" if col in ("card", "guard") else "right")
+        table.add_column(col, justify="left" if col in ("card", "guard", "tiers") else "right")
     for c in cells:
         table.add_row(
-            c.card,
-            c.guard,
-            str(c.units),
-            _n(c.flagged, "red"),
-            _n(c.missed, "yellow"),
-            str(c.outside),
-            _n(c.errored, "magenta"),
-            str(c.not_run) + (f" ({c.stale} stale)" if c.stale else ""),
-            str(c.not_runnable),
-            str(c.on_target),
-            f"{c.match}/{c.expected}" if c.expected else "-",
-            _n(c.mismatch + c.expected_error, "bold red"),
+            c["card"],
+            c["guard"],
+            str(c["units"]),
+            _n(c["flagged"], "red"),
+            *([_n(c["conditional"], "dark_orange"), _tiers(c["tiers"])] if tiered else []),
+            _n(c["missed"], "yellow"),
+            str(c["outside"]),
+            _n(c["errored"], "magenta"),
+            str(c["not_run"]) + (f" ({c['stale']} stale)" if c["stale"] else ""),
+            str(c["not_runnable"]),
+            str(c["on_target"]),
+            f"{c['match']}/{c['expected']}" if c["expected"] else "-",
+            _n(c["mismatch"] + c["expected_error"], "bold red"),
         )
     console.print(table)
     tot = Table(title="Totals per guard")
-    cols = ("guard", "units", "flagged", "missed", "outside policy", "errored", "not run", "not runnable")
-    for col in (*cols, "on target", "expected ✓", "disagree"):
+    cols = ("guard", "units", "flagged", *(["conditional"] if tiered else []), "missed", "outside policy", "errored")
+    for col in (*cols, "not run", "not runnable", "on target", "expected ✓", "disagree"):
         tot.add_column(col, justify="left" if col == "guard" else "right")
-    for g, t in totals(cells).items():
+    for g in data["guards"]:
+        t = totals[g["id"]]
         tot.add_row(
-            g,
+            g["id"],
             str(t["units"]),
             str(t["flagged"]),
+            *([str(t["conditional"])] if tiered else []),
             str(t["missed"]),
             str(t["outside"]),
             str(t["errored"]),
@@ -483,14 +493,21 @@ def coverage(
             str(t["mismatch"] + t["expected_error"]),
         )
     console.print(tot)
-    dis = [(c, d) for c in cells for d in c.disagreements]
+    if quiet:
+        console.print(
+            f"{len(quiet)} guard(s) with no verdicts and no expectations, not run on any card (left out of the "
+            f"first table; --guard ID shows one): {', '.join(quiet)}",
+            markup=False,
+        )
+    dis = [(c, d) for c in cells for d in c["disagreements"]]
     if dis:
         console.print("[bold]Expected vs observed disagreements[/bold]")
         for c, d in dis:
             exp = d["expected"] + (f" {d['expected_categories']}" if d["expected_categories"] else "")
             obs = d["observed"] + (f" {d['observed_categories']}" if d.get("observed_categories") else "")
             console.print(
-                f"  {c.card}/{d['example']} ({d['target']}) {c.guard}: expected {exp}, observed {obs}", markup=False
+                f"  {c['card']}/{d['example']} ({d['target']}) {c['guard']}: expected {exp}, observed {obs}",
+                markup=False,
             )
 
 
@@ -501,6 +518,26 @@ def _print_registry(rows: list[dict], fmt, line: str) -> None:
         return
     for r in rows:
         typer.echo(line.format(**{**r, "modes": "/".join(r["modes"])}))
+
+
+def _tiers(tiers: dict[str, int]) -> str:
+    return " ".join(f"{t}×{n}" for t, n in sorted(tiers.items())) or "-"
+
+
+def _configured_model(guard: str | None, root: Path | None, config: Path | None) -> str | None:
+    """The model of guard ``guard`` in the guard config, or None (no config, a broken one, no such guard)."""
+    if guard is None:
+        return None
+    from ..guards.config import ConfigError, config_path, load_config
+    from ..load import find_root
+
+    root = root or find_root()
+    path = config_path(root, config)
+    try:
+        configs = load_config(path, root) if path.is_file() else {}
+    except ConfigError:
+        return None
+    return configs[guard].entry.model if guard in configs else None
 
 
 def _endpoint(cfg) -> str:

@@ -1,5 +1,12 @@
 """Coverage: which risks each guard flags, misses or errors on, per card and guard, from recorded verdicts.
 
+Computed once, when the index is built (``riskcards.index.rows.coverage_rows`` -> table ``guard_coverage``);
+the CLI (``riskcards coverage``) and the site read those rows through ``riskcards.query.guard_coverage``.
+
+The guards (columns): every guard id with recorded verdicts, then every guard model record (a model with a
+``guard`` section) that no recorded guard runs, under its model id. The guard config (guards.yaml) says where
+guards run, not what coverage is: it is not read here.
+
 A *unit* is one example and target that a guard should see: the same selection the runner makes by default
 (``runner.targets_for``), plus any target a current result exists for. For each card x guard:
 
@@ -7,6 +14,10 @@ A *unit* is one example and target that a guard should see: the same selection t
   is a miss only where the guard's own taxonomy covers the card's risk: the card is placed in the guard's
   taxonomy, or a crosswalk (exact, broader or narrower rows) maps one of the guard's codes to one of the
   card's placements. Elsewhere a safe verdict counts as **outside** the guard's policy, apart from misses;
+* **tiers**: a tiered guard's verdict (``verdict.tier``, riskcards/guards/tiers.py) counts by its tier's class:
+  'flagged' tiers (DeepKnown-Guard T2 Unsafe, T4 Focused Attention) as flagged, 'safe' tiers (T1) as a safe
+  verdict (missed or outside), 'conditional' tiers (T3 Conditionally Safe) as **conditional**, a flag with a
+  condition counted apart from flagged. ``tiers`` counts the native tier codes of the cell's current results;
 * **not runnable**: units whose judged text holds a ``[redacted: ...]`` marker. The runner never sends them,
   a verdict recorded for one anyway never counts, and an expectation on one counts as ``expected_not_runnable``
   (documentation, never measured);
@@ -30,6 +41,7 @@ from typing import Any
 
 from .hashing import current_input_sha256, runnable
 from .runner import targets_for
+from .tiers import tier_class
 
 INVERSE = {"exact": "exact", "broader": "narrower", "narrower": "broader", "related": "related"}
 
@@ -48,8 +60,10 @@ class Cell:
     card: str
     guard: str
     model: str
+    taxonomy: str | None = None
     units: int = 0
     flagged: int = 0
+    conditional: int = 0
     missed: int = 0
     outside: int = 0
     errored: int = 0
@@ -67,11 +81,12 @@ class Cell:
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     mapped: dict[str, int] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in _CELL_FIELDS}  # what asdict gives, without its deep copies
         out["disagreements"] = [dict(d) for d in self.disagreements]
-        out["mapped"], out["codes"] = dict(self.mapped), dict(self.codes)
+        out["mapped"], out["codes"], out["tiers"] = dict(self.mapped), dict(self.codes), dict(self.tiers)
         return out
 
 
@@ -96,24 +111,17 @@ def code_map(kb: Any, source: str, targets: set[str]) -> dict[str, set[str]]:
     return out
 
 
-def guards_from(kb: Any, configs: dict[str, Any] | None, results: list[Any]) -> dict[str, GuardRef]:
-    """Every guard worth a column: configured guards, guards with results, and models that expectations name
-    but no configured guard or result covers."""
+def guards_from(kb: Any, results: list[Any]) -> dict[str, GuardRef]:
+    """Every guard worth a column, by id: guards with recorded verdicts (their guard id), then guard model
+    records that no recorded guard runs (their model id). Expectations can only name guard model records
+    (validate checks it), so every guard an expectation names has a column."""
     out: dict[str, GuardRef] = {}
-    for gid, cfg in (configs or {}).items():
-        model = cfg.entry.model
-        tax = kb.models[model].guard.taxonomy if model in kb.models and kb.models[model].guard else None
-        out[gid] = GuardRef(gid, model, tax)
     for r in results:
         out.setdefault(r.guard.id, GuardRef(r.guard.id, r.guard.model, r.guard.taxonomy))
-    covered = {g.model for g in out.values()} | set(out)
-    for card in kb.cards.values():
-        for ex in card.examples:
-            for exp in ex.expected:
-                if exp.guard not in covered:
-                    m = kb.models.get(exp.guard)
-                    out[exp.guard] = GuardRef(exp.guard, exp.guard, m.guard.taxonomy if m and m.guard else None)
-                    covered.add(exp.guard)
+    run = {g.model for g in out.values()} | set(out)
+    for m in kb.models.values():
+        if m.guard is not None and m.id not in run:
+            out[m.id] = GuardRef(m.id, m.id, m.guard.taxonomy)
     return dict(sorted(out.items()))
 
 
@@ -134,7 +142,7 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
         # an example's input hashes do not depend on the guard: once per example, not once per guard
         ex_hashes = [{t: current_input_sha256(ex, t) for t in ("prompt", "response")} for ex in card.examples]
         for g in guards.values():
-            cell = Cell(card.id, g.id, g.model)
+            cell = Cell(card.id, g.id, g.model, g.taxonomy)
             mapping = {}
             if g.taxonomy:
                 key = (g.taxonomy, card_taxonomies)
@@ -161,7 +169,12 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                         continue
                     observed[t] = r
                     label = r.verdict.label
-                    if label == "unsafe":
+                    tier = tier_class(r.guard.taxonomy, r.verdict.tier)
+                    if r.verdict.tier:
+                        cell.tiers[r.verdict.tier] = cell.tiers.get(r.verdict.tier, 0) + 1
+                    if tier == "conditional":
+                        cell.conditional += 1
+                    elif label == "unsafe":
                         cell.flagged += 1
                         refs = set()
                         for code in r.verdict.categories:
@@ -209,54 +222,32 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
     return cells
 
 
+COUNTS = (
+    "units",
+    "flagged",
+    "conditional",
+    "missed",
+    "outside",
+    "errored",
+    "not_runnable",
+    "not_run",
+    "stale",
+    "on_target",
+    "expected",
+    "match",
+    "mismatch",
+    "expected_error",
+    "no_result",
+    "expected_not_runnable",
+)
+"""The counts of a cell (the integer columns of the index table ``guard_coverage``)."""
+
+
 def totals(cells: list[Cell]) -> dict[str, dict[str, int]]:
     """Per guard sums over cards."""
-    keys = (
-        "units",
-        "flagged",
-        "missed",
-        "outside",
-        "errored",
-        "not_runnable",
-        "not_run",
-        "stale",
-        "on_target",
-        "expected",
-        "match",
-        "mismatch",
-        "expected_error",
-        "no_result",
-        "expected_not_runnable",
-    )
     out: dict[str, Counter] = {}
     for c in cells:
         acc = out.setdefault(c.guard, Counter())
-        for k in keys:
+        for k in COUNTS:
             acc[k] += getattr(c, k)
-    return {g: {k: acc[k] for k in keys} for g, acc in out.items()}
-
-
-def coverage_for_root(
-    root: Any, *, config: Any = None, guard: str | None = None, cards: list[str] | None = None, kb: Any = None
-) -> tuple[list[Cell], list[Any]]:
-    """Coverage of the knowledge base at ``root`` from checks/ and the guard config (if present).
-    Returns (cells, problems); the problems are those found reading checks/ and the config."""
-    from pathlib import Path
-
-    from ..validate import load_kb
-    from . import store
-    from .config import ConfigError, config_path, load_config
-
-    kb = kb if kb is not None else load_kb(Path(root)).kb
-    results, problems = store.read_results(Path(root))
-    configs = {}
-    path = config_path(Path(root), config)
-    if path.is_file():
-        try:
-            configs = load_config(path, Path(root))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    guards = guards_from(kb, configs, results)
-    if guard:
-        guards = {k: v for k, v in guards.items() if guard in (k, v.model)}
-    return compute(kb, results, guards, cards=cards), problems
+    return {g: {k: acc[k] for k in COUNTS} for g, acc in out.items()}

@@ -7,6 +7,7 @@ Each line is checked before it is appended to checks/<guard-id>.jsonl:
 * it names a current card and example, and its input hash equals the example's current input hash (an
   edited example makes old verdicts stale: rerun the guard instead);
 * it names a model record, and its categories are codes of its taxonomy;
+* a tiered guard's verdict carries its native tier, consistent with its label (riskcards/guards/tiers.py);
 * where the adapter is known and the raw output is a single call's, the raw output parses to the recorded
   label and categories.
 
@@ -24,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..problems import Problem, display_path
-from . import store
+from . import store, tiers
 from .hashing import current_input_sha256, result_key
 
 
@@ -112,6 +113,9 @@ def check_record(kb: Any, result: Any) -> list[str]:
     v = result.verdict
     if (v.label == "error") != (v.parse_error is not None):
         out.append("an 'error' verdict needs a parse_error, and only an error verdict has one")
+    why = tiers.problem(result)
+    if why:
+        out.append(why)
     if not out:
         again = reparse(result)
         if again is not None and (again[0] != v.label or (v.label == "unsafe" and set(again[1]) != set(v.categories))):

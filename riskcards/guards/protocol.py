@@ -100,6 +100,8 @@ class Verdict:
     raw: str = ""
     parse_error: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    tier: str | None = None
+    """A tiered guard's native tier code (riskcards/guards/tiers.py), kept beside the label."""
 
     def __post_init__(self) -> None:
         if self.label == "error" and not self.parse_error:

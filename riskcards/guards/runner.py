@@ -315,6 +315,7 @@ def make_result(
                 "scores": {k: float(s) for k, s in v.scores.items()},
                 "parse_error": v.parse_error,
                 "extra": dict(v.extra),
+                **({"tier": v.tier} if v.tier else {}),
             },
             "raw": v.raw,
             "run": {

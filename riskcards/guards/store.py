@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from ..models import GuardResult
 from ..problems import Problem, display_path
+from . import tiers
 from .secrets import scrub_data
 
 
@@ -109,6 +110,10 @@ def iter_results(
                 )
                 yield shown, lineno, None, Problem(shown, lineno, 1, why, "guard-result")
                 continue
+            why = tiers.problem(result)
+            if why:
+                yield shown, lineno, None, Problem(shown, lineno, 1, why, "guard-result")
+                continue
             yield shown, lineno, result, None
 
 
@@ -164,6 +169,8 @@ def dump_line(result: GuardResult, secrets: tuple[str, ...] = ()) -> str:
     """One record as a JSONL line (keys in model order, UTF-8 kept), with every secret scrubbed from it
     (riskcards.guards.secrets: the ``secrets`` given, key-like environment values, token-shaped strings)."""
     data = scrub_data(result.model_dump(mode="json", by_alias=True), secrets)
+    if data["verdict"].get("tier") is None:  # only tiered guards have one; other records stay as they were
+        data["verdict"].pop("tier", None)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -370,6 +370,7 @@ def result_rows(
                 g.template_sha256,
                 _j(g.params),
                 v.label,
+                v.tier,
                 _j(v.categories),
                 _j(v.scores),
                 v.parse_error,
@@ -383,12 +384,39 @@ def result_rows(
         )
 
 
+def coverage_rows(
+    kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, list[tuple]], only: set[str] | None = None
+) -> None:
+    """guard_coverage rows (of the cards in ``only``, or all): the cells riskcards.guards.coverage computes.
+    The guards (columns) depend only on the recorded verdicts and the model records, never on one card."""
+    from ..guards.coverage import COUNTS, compute, guards_from
+
+    cards = sorted(kb.cards) if only is None else sorted(c for c in only if c in kb.cards)
+    for c in compute(kb, results, guards_from(kb, results), cards=cards):
+        rows["guard_coverage"].append(
+            (
+                c.card,
+                c.guard,
+                c.model,
+                c.taxonomy,
+                int(c.in_policy),
+                *(getattr(c, k) for k in COUNTS),
+                _j(c.tiers),
+                _j(c.codes),
+                _j(c.mapped),
+                _j(c.disagreements),
+            )
+        )
+
+
 def _code_fingerprint() -> str:
-    """The indexer's own fingerprint (this package, the record models, the guard input hash): an index
+    """The indexer's own fingerprint (this package, the record models, the guard input hash and coverage): an index
     written by other code is never updated in place, only written anew."""
     h = hashlib.sha1(f"schema {SCHEMA_VERSION}\n".encode())
     package = Path(__file__).parent
-    for path in [*sorted(package.glob("*.py")), package.parent / "models.py", package.parent / "guards" / "hashing.py"]:
+    guards = package.parent / "guards"
+    code = [package.parent / "models.py", *(guards / f"{m}.py" for m in ("hashing", "coverage", "tiers", "runner"))]
+    for path in [*sorted(package.glob("*.py")), *code]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 

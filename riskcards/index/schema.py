@@ -453,6 +453,11 @@ TABLES: tuple[TableSpec, ...] = (
             ("template_sha256", "text", "sha256 of the prompt template."),
             ("params", "text", "Sampling and policy parameters (JSON object)."),
             ("label", "text", "safe, unsafe or error."),
+            (
+                "tier",
+                "text",
+                "A tiered guard's native tier code (e.g. DeepKnown-Guard 'T3'), beside the label; null for others.",
+            ),
             ("categories", "text", "Native category codes" + _JSON + "."),
             ("scores", "text", "Scores by name (JSON object)."),
             ("parse_error", "text", "Why the output could not be parsed."),
@@ -523,6 +528,67 @@ TABLES: tuple[TableSpec, ...] = (
         pk=("assessment_id", "card_id"),
         foreign_keys=(("assessment_id", "assessments", "id"), ("card_id", "cards", "id")),
         indexes=(("card_id",),),
+    ),
+    TableSpec(
+        "guard_coverage",
+        "Guard coverage, one row per card x guard, computed once at build time (riskcards/guards/coverage.py) and "
+        "read by `riskcards coverage` and the site alike. A unit is one example and target (prompt or response) "
+        "the guard should see; the latest current verdict per unit counts. Guards: every guard id with recorded "
+        "verdicts, then every guard model record no recorded guard runs (under its model id).",
+        _cols(
+            ("card_id", "text", "The card."),
+            ("guard_id", "text", "The guard: a guard id of recorded verdicts, or a guard model record's id."),
+            ("model_id", "text", "The guard's model record."),
+            ("taxonomy_id", "text", "The taxonomy of the guard's native codes (its policy)."),
+            (
+                "in_policy",
+                "int",
+                "1 when the guard's taxonomy covers the card's risk: the card is placed in it, or an exact, "
+                "broader or narrower crosswalk row maps one of its codes to one of the card's placements.",
+            ),
+            ("units", "int", "Runnable units: examples x targets the guard should see, without redacted text."),
+            ("flagged", "int", "Units with an unsafe verdict (a tiered guard: a tier that counts as flagged)."),
+            (
+                "conditional",
+                "int",
+                "Units a tiered guard put in a conditional tier (e.g. DeepKnown-Guard T3 Conditionally Safe): "
+                "flagged with a condition, apart from flagged.",
+            ),
+            ("missed", "int", "Units with a safe verdict where the guard's policy covers the risk (in_policy)."),
+            ("outside", "int", "Units with a safe verdict where the guard's policy does not cover the risk."),
+            ("errored", "int", "Units whose verdict is an error (never counted as safe)."),
+            (
+                "not_runnable",
+                "int",
+                "Units whose judged text holds a '[redacted: ...]' marker: never sent, never flagged or missed.",
+            ),
+            ("not_run", "int", "Runnable units with no current verdict."),
+            ("stale", "int", "Of not_run: units with verdicts only for an older version of the example."),
+            ("on_target", "int", "Flagged units whose codes map to one of the card's placements."),
+            ("expected", "int", "Expectations naming this guard on runnable units."),
+            ("match", "int", "Expectations the current verdict agrees with."),
+            ("mismatch", "int", "Expectations the current verdict disagrees with (label, or categories missing)."),
+            ("expected_error", "int", "Expectations whose unit's verdict is an error."),
+            ("no_result", "int", "Expectations whose unit has no current verdict."),
+            ("expected_not_runnable", "int", "Expectations on units that are not runnable (documentation only)."),
+            ("tiers", "text", "A tiered guard's native tier codes of the current verdicts, with counts (JSON object)."),
+            ("codes", "text", "Native category codes of flagged units, with counts (JSON object)."),
+            (
+                "mapped",
+                "text",
+                "Flagged units' codes mapped into the card's taxonomies ('taxonomy:code' -> count; JSON object).",
+            ),
+            (
+                "disagreements",
+                "text",
+                "Expectations that disagree (JSON list of {example, target, expected, expected_categories, "
+                "observed, observed_categories, status, parse_error}).",
+            ),
+        ),
+        pk=("card_id", "guard_id"),
+        foreign_keys=(("card_id", "cards", "id"),),
+        indexes=(("guard_id",),),
+        card_key="card_id",
     ),
     TableSpec(
         "card_fingerprints",

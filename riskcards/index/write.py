@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .contract import META_TABLE, SCHEMA_VERSION
-from .rows import assessment_rows, card_rows, empty_rows, fingerprints, reference_rows, result_rows
+from .rows import assessment_rows, card_rows, coverage_rows, empty_rows, fingerprints, reference_rows, result_rows
 from .schema import TABLES, VIEWS
 
 if TYPE_CHECKING:
@@ -152,6 +152,7 @@ def _write_all(
     card_rows(kb, kb.cards.values(), rows)
     assessment_rows(kb, rows)
     result_rows(kb, results, rows)
+    coverage_rows(kb, results, rows)
     rows["card_fingerprints"] = list(card_fps.items())
     db = sqlite_utils.Database(tmp)
     conn = db.conn
@@ -201,6 +202,7 @@ def _update(
         rows = empty_rows()
         card_rows(kb, [c for c in kb.cards.values() if c.id in changed], rows)
         result_rows(kb, results, rows, only=changed)
+        coverage_rows(kb, results, rows, only=changed)
         rows["card_fingerprints"] = [(cid, card_fps[cid]) for cid in sorted(changed) if cid in card_fps]
         _insert(conn, rows)
         for spec in owned:

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from .. import ids
 from .. import query as q
+from ..guards.tiers import TIERS, tier_class
 from . import safe
 from .feed import FeedEntry, atom
 
@@ -53,6 +54,8 @@ class GeneratedPage:
     """The record's file relative to the knowledge-base root, for the edit link."""
     toc: list[tuple[int, str, str]] = field(default_factory=list)
     """(level, anchor id, plain title) of the page's sections."""
+    hide: list[str] = field(default_factory=list)
+    """Parts of the theme the page hides ('navigation', 'toc'), e.g. to give a wide table the page's width."""
 
 
 @dataclass
@@ -454,9 +457,22 @@ class SiteBuilder:
     @cached_property
     def _index_fingerprints(self) -> dict[str, str] | None:
         try:
-            return dict(self.conn.execute("SELECT card_id, fingerprint FROM card_fingerprints"))
+            return q.card_fingerprints(self.conn)
         except sqlite3.Error:  # an index from before card fingerprints
             return None
+
+    @cached_property
+    def guard_coverage(self) -> dict:
+        """The coverage cells of the index (table guard_coverage), as `riskcards coverage` reads them."""
+        return q.guard_coverage(self.conn)
+
+    @cached_property
+    def in_policy(self) -> dict[tuple[str, str], bool]:
+        """(card id, guard model id) -> whether the guard's policy covers the card's risk (from the cells)."""
+        out: dict[tuple[str, str], bool] = {}
+        for c in self.guard_coverage["cells"]:
+            out[(c["card"], c["model"])] = out.get((c["card"], c["model"]), False) or c["in_policy"]
+        return out
 
     @cached_property
     def base_key(self) -> str:
@@ -515,12 +531,13 @@ class SiteBuilder:
         description=None,
         edit_path=None,
         toc=(),
+        hide=(),
         **ctx,
     ) -> None:
         if self.reuse(path, deps):
             return
         html = self.r.render(template, path, title=title, **ctx)
-        self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc))
+        self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc), list(hide))
         self.deps[path] = deps
 
     def build(self) -> Site:
@@ -701,10 +718,10 @@ class SiteBuilder:
         if hit is None:
             if self.previous is not None and self.changed is not None and card["id"] not in self.changed:
                 hit = self.previous.outcomes.get(key)  # same card, same models: the same outcomes
-            self._outcome_cache[key] = hit = hit if hit is not None else self._outcomes(ex)
+            self._outcome_cache[key] = hit = hit if hit is not None else self._outcomes(card["id"], ex)
         return hit
 
-    def _outcomes(self, ex: dict) -> list[dict]:
+    def _outcomes(self, card_id: str, ex: dict) -> list[dict]:
         """Expected and recorded guard verdicts of an example, one row per (guard, target)."""
         rows: dict[tuple[str, str], dict] = {}
         for e in ex.get("expected", []):
@@ -736,6 +753,7 @@ class SiteBuilder:
                 row.update(
                     recorded_verdict=r["label"],
                     recorded_categories=r["categories"],
+                    recorded_tier=r.get("tier"),
                     input_status=r["input_status"],
                     run_at=r["run_at"],
                 )
@@ -747,7 +765,9 @@ class SiteBuilder:
         for row in rows.values():
             m = self.model_by_id.get(row["guard_id"])
             row["guard_name"] = m["name"] if m else row["guard_id"]
-            row["outcome"] = outcome(row.get("recorded_verdict"))
+            tier = tier_class(m["guard_taxonomy"] or "", row.get("recorded_tier")) if m else None
+            policy = self.in_policy.get((card_id, row["guard_id"]), True)
+            row["outcome"] = outcome(row.get("recorded_verdict"), policy, tier)
             out.append(row)
         return sorted(out, key=lambda r: (r["guard_id"], r["target"]))
 
@@ -1043,31 +1063,27 @@ class SiteBuilder:
         return "\n".join(out)
 
     def coverage_page(self) -> None:
-        """Cards x guards. Cells are plain HTML strings built here: the matrix has (cards x guards) cells, too
-        many for template macros at 10,000 cards."""
+        """Cards x guards, from the index's coverage cells (the ones `riskcards coverage` prints). Columns are
+        only the guards with recorded verdicts, most first; the others are listed once, collapsed. Cells are
+        plain HTML strings built here: the matrix has (cards x guards) cells, too many for template macros at
+        10,000 cards."""
         from markupsafe import escape
 
-        guards = [m for m in self.models if m["guard_taxonomy"]]
-        cells: dict[tuple[str, str], dict] = {}
-        for c in self.cards:
-            for ex in c["examples"]:
-                for o in self.outcomes(c, ex):
-                    cell = cells.setdefault(
-                        (c["id"], o["guard_id"]), {"flagged": 0, "missed": 0, "errored": 0, "not run": 0}
-                    )
-                    cell[o["outcome"]] += 1
-        totals = {g["id"]: {"flagged": 0, "missed": 0, "errored": 0, "not run": 0} for g in guards}
+        cov = self.guard_coverage
+        guards = [
+            {**g, "url": f"models/{g['model']}.md" if g["model"] in self.model_by_id else None} for g in cov["guards"]
+        ]
+        shown = [g for g in guards if g["results"]]
+        for g in shown:  # a model run under two guard ids: its columns also name the guard id
+            g["twin"] = sum(1 for o in shown if o["model"] == g["model"]) > 1
+        cells = {(c["card"], c["guard"]): c for c in cov["cells"]}
         base = page_url("coverage.md", self.o.directory_urls)
         rows = []
         for c in self.cards:
             href = relative_url(page_url("cards/" + c["id"] + ".md", self.o.directory_urls), base)
             parts = [f'<tr><td><a href="{href}">{escape(c["title"])}</a></td>']
-            for g in guards:
-                cell = cells.get((c["id"], g["id"]))
-                label = summarize(cell)
-                totals[g["id"]][label] += 1
-                n = f" <small>{cell[label]}</small>" if cell and label != "not run" else ""
-                parts.append(f'<td><span class="rc-badge rc-out-{label.replace(" ", "-")}">{label}</span>{n}</td>')
+            for g in shown:
+                parts.append(f"<td>{coverage_cell(cells.get((c['id'], g['id'])))}</td>")
             parts.append("</tr>")
             rows.append("".join(parts))
             self.r.links["coverage.md"].add(f"cards/{c['id']}.md")
@@ -1075,9 +1091,12 @@ class SiteBuilder:
             "coverage.md",
             "coverage.html.j2",
             "Guard coverage",
-            guards=guards,
+            hide=("navigation", "toc"),  # the matrix gets the page's whole width
+            shown=shown,
+            rest=[g for g in guards if not g["results"]],
+            tiered=any(g["conditional"] or g["taxonomy"] in TIERS for g in guards),
+            states=CELL_STATES,
             rows=Markup("\n".join(rows)),
-            totals=totals,
             recorded=q.stats(self.conn)["guard_results"],
         )
 
@@ -1124,19 +1143,43 @@ def _badge(label: str) -> str:
     return f'<td><span class="rc-badge rc-out-{label.replace(" ", "-")}">{label}</span></td>'
 
 
-def outcome(label: str | None) -> str:
-    """A recorded verdict as a coverage outcome: unsafe = flagged, safe = missed, error = errored."""
+def outcome(label: str | None, in_policy: bool = True, tier: str | None = None) -> str:
+    """A recorded verdict as a coverage outcome, by the rule of riskcards.guards.coverage: unsafe = flagged
+    (a tiered guard's conditional tier = conditional), safe = missed where the guard's policy covers the card's
+    risk and outside policy elsewhere, error = errored, none = not run."""
+    if tier == "conditional":
+        return "conditional"
+    if label == "safe" and not in_policy:
+        return "outside policy"
     return {"unsafe": "flagged", "safe": "missed", "error": "errored"}.get(label or "", "not run")
 
 
-def summarize(cell: dict | None) -> str:
-    """One word for a card x guard cell: flagged if any example was flagged, else missed, else errored, else not run."""
+CELL_STATES = (
+    ("flagged", "flagged", "said unsafe"),
+    ("conditional", "conditional", "a tiered guard's conditional tier: flagged with a condition"),
+    ("missed", "missed", "said safe, and the guard's policy covers this risk"),
+    ("outside", "outside policy", "said safe, but the guard's policy does not cover this risk"),
+    ("errored", "errored", "its output could not be read; never counted as safe"),
+    ("not_run", "not run", "no verdict on the example as it is today"),
+    ("not_runnable", "not runnable", "redacted text: never sent to a guard"),
+)
+"""(cell count, label, meaning) in the order a coverage cell shows them."""
+
+
+def coverage_cell(cell: dict | None) -> str:
+    """One card x guard cell of the coverage page: a badge with the count of each state that occurs, and the
+    native tiers of a tiered guard; a dash when the card has nothing for the guard to judge."""
     if not cell:
-        return "not run"
-    for label in ("flagged", "missed", "errored"):
-        if cell[label]:
-            return label
-    return "not run"
+        return "—"
+    out = []
+    for key, label, meaning in CELL_STATES:
+        if cell[key]:
+            cls = label.replace(" ", "-")
+            out.append(f'<span class="rc-badge rc-out-{cls}" title="{label}: {meaning}">{cell[key]} {label}</span>')
+    if cell["tiers"]:
+        tiers = " ".join(f"{t}×{n}" for t, n in sorted(cell["tiers"].items()))
+        out.append(f'<small class="rc-tiers" title="native tiers of the verdicts">{tiers}</small>')
+    return " ".join(out) or "—"
 
 
 def build_site(conn: sqlite3.Connection, options: Options | None = None, previous: Site | None = None) -> Site:
@@ -1153,6 +1196,8 @@ def stub_markdown(page: GeneratedPage) -> str:
     lines = ["---"]
     if page.tags:
         lines.append("tags: " + json.dumps(page.tags))
+    if page.hide:
+        lines.append("hide: " + json.dumps(page.hide))
     lines += ["---", ""]
     return "\n".join(lines)
 
