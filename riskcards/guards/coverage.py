@@ -133,31 +133,51 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
         e = r.example
         latest[(r.guard.id, e.card, e.example, e.target, e.input_sha256)] = r
         any_hash.add((r.guard.id, e.card, e.example, e.target))
+    run_on: dict[str, set[str]] = {}  # card -> guard ids with a recorded verdict on it (current or not)
+    for r in results:
+        run_on.setdefault(r.example.card, set()).add(r.guard.id)
     cells = []
-    maps: dict[tuple[str, frozenset[str]], dict[str, set[str]]] = {}  # code_map by (guard taxonomy, card's taxonomies)
+    # code_map of each guard taxonomy into every taxonomy, once; a card's view of it is the refs in its own
+    # taxonomies (its placements are all there, so the policy covers the card when any placement is reached)
+    every = set(kb.taxonomies)
+    maps = {t: code_map(kb, t, every) for t in {g.taxonomy for g in guards.values() if g.taxonomy}}
+    policy = {t: set().union(*m.values()) for t, m in maps.items()}
     for cid in cards if cards is not None else sorted(kb.cards):
         card = kb.cards[cid]
         placements = {p.ref for p in card.placements}
         card_taxonomies = frozenset(ref.split(":", 1)[0] for ref in placements)
-        # an example's input hashes do not depend on the guard: once per example, not once per guard
+        # an example's input hashes and runnability do not depend on the guard: once per example, not per guard
         ex_hashes = [{t: current_input_sha256(ex, t) for t in ("prompt", "response")} for ex in card.examples]
+        ex_runnable = [
+            {t: h is None or runnable(ex, t) for t, h in hashes.items()}
+            for ex, hashes in zip(card.examples, ex_hashes, strict=True)
+        ]
+        named = {exp.guard for ex in card.examples for exp in ex.expected}
+        plain: tuple[int, int] | None = None  # (units, not runnable) of a guard with no verdict or expectation here
         for g in guards.values():
             cell = Cell(card.id, g.id, g.model, g.taxonomy)
-            mapping = {}
-            if g.taxonomy:
-                key = (g.taxonomy, card_taxonomies)
-                if key not in maps:
-                    maps[key] = code_map(kb, g.taxonomy, set(card_taxonomies))
-                mapping = maps[key]
-            cell.in_policy = any(refs & placements for refs in mapping.values())
-            for ex, hashes in zip(card.examples, ex_hashes, strict=True):
+            mapping = maps.get(g.taxonomy or "", {})
+            cell.in_policy = not policy.get(g.taxonomy or "", set()).isdisjoint(placements)
+            if g.id not in run_on.get(card.id, ()) and g.id not in named and g.model not in named:
+                if plain is None:  # the default targets only: the same for every such guard
+                    targets = [
+                        (t, can_run[t])
+                        for ex, hashes, can_run in zip(card.examples, ex_hashes, ex_runnable, strict=True)
+                        for t in targets_for(ex, (), has={t: h is not None for t, h in hashes.items()})
+                    ]
+                    plain = (sum(ok for _, ok in targets), sum(not ok for _, ok in targets))
+                cell.units = cell.not_run = plain[0]
+                cell.not_runnable = plain[1]
+                cells.append(cell)
+                continue
+            for ex, hashes, can_run in zip(card.examples, ex_hashes, ex_runnable, strict=True):
                 units = targets_for(ex, (g.id, g.model), has={t: h is not None for t, h in hashes.items()})
                 for t in ("prompt", "response"):
                     if t not in units and hashes[t] and (g.id, card.id, ex.id, t, hashes[t]) in latest:
                         units.append(t)
                 observed: dict[str, Any] = {}
                 for t in units:
-                    if not runnable(ex, t):
+                    if not can_run[t]:
                         cell.not_runnable += 1
                         continue
                     cell.units += 1
@@ -179,7 +199,7 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                         refs = set()
                         for code in r.verdict.categories:
                             cell.codes[code] = cell.codes.get(code, 0) + 1
-                            refs |= mapping.get(code, set())
+                            refs |= {x for x in mapping.get(code, ()) if x.partition(":")[0] in card_taxonomies}
                         for ref in refs:
                             cell.mapped[ref] = cell.mapped.get(ref, 0) + 1
                         if refs & placements:
