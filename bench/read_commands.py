@@ -34,6 +34,7 @@ COMMANDS = [
     ["stats"],
     ["models"],
     ["scenarios"],
+    ["incidents"],
     ["crosswalk", "llama-guard-2", "mlcommons-ailuminate-v1.0"],
     ["taxonomies", "-f", "json"],
     ["--help"],

@@ -301,12 +301,7 @@ class IncidentLink(Record):
 
 
 RelatedKind = Literal["overlaps", "specialises", "generalises", "contrasts"]
-RELATED_INVERSE: dict[str, str] = {
-    "overlaps": "overlaps",
-    "specialises": "generalises",
-    "generalises": "specialises",
-    "contrasts": "contrasts",
-}
+RELATED_INVERSE: dict[str, str] = terms.RELATED_INVERSE
 """The relation a related card states back, when it links to this card too."""
 
 

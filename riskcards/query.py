@@ -17,7 +17,7 @@ Opening the index
 
 Questions
     Query(model=, scenario=, category=, via_crosswalk=, taxonomy=, harm_type=, text=, status=, min_severity=, limit=,
-          assessed_on=)
+          assessed_on=, incident=)
     find_cards(conn, query) -> list[dict]           cards matching every given filter (shape below)
     query_result(conn, query) -> dict               {"query": {...}, "count": n, "cards": [...]} (the CLI's JSON)
     card(conn, id_or_alias) -> dict                 one card, everything resolved (raises UnknownId)
@@ -30,6 +30,8 @@ Questions
     assessed_cards(conn, model=, cards=, assessment=, in_scope=) -> list[dict]
                                                     where cards were assessed, with the assessors' result
     scenarios(conn) -> list[dict]                   scenarios with card counts by severity
+    incidents(conn) -> list[dict]                   incidents by date with harm kinds and linked-card counts
+    incident_records(conn) -> list[dict]            incidents by date, whole: systems, sources, linked cards
     crosswalk(conn, a, b) -> dict                   relations between the categories of taxonomies a and b
     stats(conn) -> dict                             counts of everything
     search(conn, text, limit=20) -> list[dict]      full-text hits over cards and examples (FTS5, bm25 order)
@@ -43,6 +45,7 @@ Result shape of ``find_cards`` (one dict per card; keys marked * appear only wit
 
     {"id", "title", "summary", "status", "max_severity", "tags": [..], "path",
      "scenario"*:  {"id", "severity", "rationale"},                       # --scenario: ordered by severity
+     "incident"*:  {"id", "date", "title", "note"},                       # --incident: how it shows the risk
      "inferred"*:  bool,                                                  # --category: only via a crosswalk
      "matches"*:   [{"ref", "name", "relation", "inferred": bool,
                      "via": null | {"crosswalk", "from", "relation", "to"}}],
@@ -81,7 +84,7 @@ from .index.contract import (  # noqa: F401 - the database contract is part of t
     source_fingerprint,
 )
 from .paths import find_root  # noqa: F401 - part of the query API
-from .terms import SEVERITY_RANK, STATUSES
+from .terms import RELATED_INVERSE, SEVERITY_RANK, STATUSES
 
 SEVERITY_NAME = {v: k for k, v in SEVERITY_RANK.items()}
 
@@ -208,6 +211,7 @@ class Query:
         "status",
         "min_severity",
         "tag",
+        "incident",
         "limit",
         "assessed_on",
     )
@@ -224,6 +228,7 @@ class Query:
         text=None,
         status=None,
         min_severity=None,
+        incident=None,
         limit=None,
         assessed_on=None,
         tag=None,
@@ -231,6 +236,7 @@ class Query:
         self.model, self.scenario, self.category, self.via_crosswalk = model, scenario, category, via_crosswalk
         self.taxonomy, self.harm_type, self.text, self.status = taxonomy, harm_type, text, status
         self.min_severity, self.limit, self.assessed_on, self.tag = min_severity, limit, assessed_on, tag
+        self.incident = incident
 
     def as_dict(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS if getattr(self, f) not in (None, False)}
@@ -270,6 +276,8 @@ def _check(conn, q: Query) -> str | None:
                 actors + cats,
                 "; write an actor, a category, or 'actor:category' (e.g. 'reader:psychological')",
             )
+    if q.incident:
+        _known(conn, "incident", q.incident, "SELECT id FROM incidents", "; `riskcards incidents` lists them")
     if q.status and q.status not in STATUSES:
         raise UnknownId("status", q.status, STATUSES, f"; one of: {', '.join(STATUSES)}")
     if q.tag:
@@ -371,6 +379,13 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         else:
             where.append("c.id IN (SELECT card_id FROM harm_types WHERE actor = :ht OR category = :ht)")
             params["ht"] = q.harm_type
+    if q.incident:
+        joins.append(
+            "JOIN card_incidents ci ON ci.card_id = c.id AND ci.incident_id = :incident "
+            "JOIN incidents inc ON inc.id = ci.incident_id"
+        )
+        cols += ["ci.note AS i_note", "inc.date AS i_date", "inc.title AS i_title"]
+        params["incident"] = q.incident
     if q.status:
         where.append("c.status = :status")
         params["status"] = q.status
@@ -424,6 +439,8 @@ def _find(conn, q: Query, model_kind: str | None, text: str | None) -> list[dict
         }
         if q.scenario:
             item["scenario"] = {"id": q.scenario, "severity": r["s_severity"], "rationale": r["s_rationale"]}
+        if q.incident:
+            item["incident"] = {"id": q.incident, "date": r["i_date"], "title": r["i_title"], "note": r["i_note"]}
         if text:
             item["text"] = {"score": round(r["text_score"], 4), "in": [], "snippet": ""}
         out.append(item)
@@ -830,6 +847,42 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
     assessed: dict[str, list] = {}
     for a in assessed_cards(conn, cards=None if ids is None else list(ids)):
         assessed.setdefault(a["card"], []).append(a)
+    incidents_ = _group(
+        conn,
+        """SELECT x.card_id, x.incident_id, x.note, i.date, i.title FROM card_incidents x
+        JOIN incidents i ON i.id = x.incident_id WHERE {filter} ORDER BY x.card_id, i.date, x.position""",
+        ids,
+        lambda r: {"incident": r["incident_id"], "date": r["date"], "title": r["title"], "note": r["note"]},
+    )
+    related = _group(
+        conn,
+        """SELECT x.card_id, x.related_card_id, x.relation, x.boundary, c.title FROM card_related x
+        JOIN cards c ON c.id = x.related_card_id WHERE {filter} ORDER BY x.card_id, x.position""",
+        ids,
+        lambda r: {
+            "card": r["related_card_id"],
+            "title": r["title"],
+            "relation": r["relation"],
+            "boundary": r["boundary"],
+        },
+    )
+    # links other cards state to a card that does not state them back, turned around
+    related_by = _group(
+        conn,
+        """SELECT x.card_id, x.other, x.relation, x.boundary, c.title FROM
+        (SELECT related_card_id AS card_id, card_id AS other, relation, boundary FROM card_related) x
+        JOIN cards c ON c.id = x.other
+        WHERE {filter} AND NOT EXISTS
+          (SELECT 1 FROM card_related y WHERE y.card_id = x.card_id AND y.related_card_id = x.other)
+        ORDER BY x.card_id, x.other""",
+        ids,
+        lambda r: {
+            "card": r["other"],
+            "title": r["title"],
+            "relation": RELATED_INVERSE.get(r["relation"], r["relation"]),
+            "boundary": r["boundary"],
+        },
+    )
     out = []
     for r in rows:
         cid = r["id"]
@@ -850,6 +903,9 @@ def cards_full(conn: sqlite3.Connection, ids=None) -> list[dict]:
             "references": refs.get(cid, []),
             "mitigations": mitigations.get(cid, []),
             "evaluations": evaluations.get(cid, []),
+            "incidents": incidents_.get(cid, []),
+            "related": related.get(cid, []),
+            "related_by": related_by.get(cid, []),
             "tags": _loads(r["tags"]),
             "status": r["status"],
             "version": r["version"],
@@ -1061,6 +1117,49 @@ def scenarios(conn: sqlite3.Connection) -> list[dict]:
     return out
 
 
+def incidents(conn: sqlite3.Connection) -> list[dict]:
+    """Incidents, oldest first: id, date, title, deployer, harm_kinds, aiid, confidence, language_model and the
+    number of cards that link each."""
+    kinds: dict[str, list[str]] = {}
+    for iid, kind in conn.execute(
+        "SELECT incident_id, harm_kind FROM incident_harm_kinds ORDER BY incident_id, position"
+    ):
+        kinds.setdefault(iid, []).append(kind)
+    sql = """SELECT i.id, i.date, i.title, i.deployer, i.aiid, i.confidence, i.language_model,
+                    (SELECT COUNT(*) FROM card_incidents ci WHERE ci.incident_id = i.id) AS cards
+             FROM incidents i ORDER BY i.date, i.id"""
+    return [
+        {**dict(r), "language_model": bool(r["language_model"]), "harm_kinds": kinds.get(r["id"], [])}
+        for r in conn.execute(sql)
+    ]
+
+
+def incident_records(conn: sqlite3.Connection) -> list[dict]:
+    """Every incident whole, oldest first: the record's fields (language_model as a bool), ``systems``,
+    ``harm_kinds``, ``sources`` [{url, title, publisher}] and ``cards`` [{id, title, status, note}] that link it."""
+    out = [
+        {**_record(r), "language_model": bool(r["language_model"]), "systems": [], "harm_kinds": [], "sources": []}
+        for r in conn.execute("SELECT * FROM incidents ORDER BY date, id")
+    ]
+    by_id = {i["id"]: i for i in out}
+    for i in out:
+        i["cards"] = []
+    for iid, system in conn.execute("SELECT incident_id, system FROM incident_systems ORDER BY incident_id, position"):
+        by_id[iid]["systems"].append(system)
+    for iid, kind in conn.execute(
+        "SELECT incident_id, harm_kind FROM incident_harm_kinds ORDER BY incident_id, position"
+    ):
+        by_id[iid]["harm_kinds"].append(kind)
+    for r in conn.execute("SELECT * FROM incident_sources ORDER BY incident_id, position"):
+        by_id[r["incident_id"]]["sources"].append({"url": r["url"], "title": r["title"], "publisher": r["publisher"]})
+    for r in conn.execute(
+        """SELECT ci.incident_id, c.id, c.title, c.status, ci.note FROM card_incidents ci JOIN cards c ON c.id = ci.card_id
+           ORDER BY ci.incident_id, c.id"""
+    ):
+        by_id[r[0]]["cards"].append({"id": r[1], "title": r[2], "status": r[3], "note": r[4]})
+    return out
+
+
 def crosswalk(conn: sqlite3.Connection, a: str, b: str) -> dict:
     """Relations between the categories of taxonomies ``a`` and ``b``, from crosswalks in either direction.
 
@@ -1136,6 +1235,8 @@ def stats(conn: sqlite3.Connection) -> dict:
         "crosswalk_relations": one("SELECT COUNT(*) FROM crosswalk_relations"),
         "scenarios": one("SELECT COUNT(*) FROM scenarios"),
         "models": one("SELECT COUNT(*) FROM models"),
+        "incidents": one("SELECT COUNT(*) FROM incidents"),
+        "cards_with_incidents": one("SELECT COUNT(DISTINCT card_id) FROM card_incidents"),
         "expectations": one("SELECT COUNT(*) FROM expectations"),
         "guard_results": one("SELECT COUNT(*) FROM guard_results"),
         "guards_with_results": one("SELECT COUNT(DISTINCT guard_config_id) FROM guard_results"),
@@ -1167,6 +1268,7 @@ _COMPLETE = {
     "model": "SELECT id FROM models WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
     "guard": "SELECT id FROM models WHERE guard_taxonomy IS NOT NULL AND id LIKE :p ESCAPE '\\' ORDER BY id",
     "scenario": "SELECT id FROM scenarios WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
+    "incident": "SELECT id FROM incidents WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
     "taxonomy": "SELECT id FROM taxonomies WHERE id LIKE :p ESCAPE '\\' ORDER BY id",
     "category": "SELECT ref FROM categories WHERE ref LIKE :p ESCAPE '\\' ORDER BY taxonomy_id, position",
     "harm-type": "SELECT id FROM harm_type_terms WHERE id LIKE :p ESCAPE '\\' "
@@ -1176,7 +1278,8 @@ _COMPLETE = {
 
 
 def complete(conn: sqlite3.Connection, kind: str, prefix: str = "", limit: int = 200) -> list[str]:
-    """Ids or codes of ``kind`` (card, model, guard, scenario, taxonomy, category, harm-type) starting with ``prefix``.
+    """Ids or codes of ``kind`` (card, model, guard, scenario, incident, taxonomy, category, harm-type) starting
+    with ``prefix``.
 
     For 'category' before a ':' the taxonomy ids are offered, each followed by ':'."""
     if kind == "category" and ":" not in prefix:
@@ -1194,9 +1297,16 @@ def _record(r: sqlite3.Row, json_cols=()) -> dict:
 
 
 def model_records(conn: sqlite3.Connection) -> list[dict]:
-    """Every model record with all its fields (open_weights as a bool), by kind then id."""
+    """Every model record with all its fields (open_weights as a bool), by kind then id, and its sourced
+    ``facts``: {released|publisher|license|parameters: {value, source: {title, url, note}}} (only those stated)."""
+    facts: dict[str, dict] = {}
+    for r in conn.execute("SELECT * FROM model_facts ORDER BY model_id"):
+        facts.setdefault(r["model_id"], {})[r["fact"]] = {
+            "value": r["value"],
+            "source": {"title": r["source_title"], "url": r["source_url"], "note": r["source_note"]},
+        }
     return [
-        {**_record(r), "open_weights": bool(r["open_weights"])}
+        {**_record(r), "open_weights": bool(r["open_weights"]), "facts": facts.get(r["id"], {})}
         for r in conn.execute("SELECT * FROM models ORDER BY kind, id")
     ]
 

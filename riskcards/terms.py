@@ -9,6 +9,7 @@ the CLI and the site take them from here (standard library only, so a query proc
     QUERY_FORMATS     what `query` and the listings print (table, json, csv, ids)
     SHOW_FORMATS      what `show` prints
     REPORT_FORMATS    how `validate` reports problems
+    RELATED_INVERSE   a related-card relation and the one the other card states back
 """
 
 from __future__ import annotations
@@ -22,3 +23,9 @@ REVIEWED_SENSITIVITIES = ("full", "defanged", "withheld")  # what a person sets 
 QUERY_FORMATS = ("table", "json", "csv", "ids")
 SHOW_FORMATS = ("text", "json")
 REPORT_FORMATS = ("text", "json", "github")
+RELATED_INVERSE = {
+    "overlaps": "overlaps",
+    "specialises": "generalises",
+    "generalises": "specialises",
+    "contrasts": "contrasts",
+}

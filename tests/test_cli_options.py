@@ -127,6 +127,7 @@ LISTING_ARGS = [
     ["taxonomy", "weidinger-2021"],
     ["models"],
     ["scenarios"],
+    ["incidents"],
     ["crosswalk", "weidinger-2021", "llama-guard-3"],
     ["stats"],
 ]

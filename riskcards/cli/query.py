@@ -1,4 +1,4 @@
-"""`riskcards index | query | show | taxonomies | taxonomy | models | scenarios | crosswalk | stats | export`.
+"""`riskcards index | query | show | taxonomies | taxonomy | models | scenarios | incidents | crosswalk | stats | export`.
 
 Thin: options in, ``riskcards.query`` / ``riskcards.index`` / ``riskcards.exporters`` called, results printed.
 The module imports only the standard library at the top: ``query`` and ``show`` are also served by
@@ -20,7 +20,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: this module is on t
 if TYPE_CHECKING:
     from typing import Any
 
-LISTINGS = {"taxonomies": 0, "taxonomy": 1, "models": 0, "scenarios": 0, "crosswalk": 2, "stats": 0}
+LISTINGS = {"taxonomies": 0, "taxonomy": 1, "models": 0, "scenarios": 0, "incidents": 0, "crosswalk": 2, "stats": 0}
 """The read-only listing commands and how many positional arguments each takes."""
 FAST_COMMANDS = ("query", "show", *LISTINGS)
 
@@ -212,6 +212,8 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
     columns = ["id", "title", "severity" if q.scenario else "max severity", "status"]
     if q.scenario:
         columns.append("rationale")
+    if q.incident:
+        columns.append("how the incident shows it")
     if q.category:
         columns += ["inferred", "matched categories"] if csv else ["matched categories"]
     if q.model:
@@ -232,6 +234,8 @@ def _query_rows(q, cards: list[dict], csv: bool) -> tuple[list[str], list[list]]
         row += [c["scenario"]["severity"] if q.scenario else c["max_severity"], c["status"]]
         if q.scenario:
             row.append(c["scenario"]["rationale"] if csv else _cut(c["scenario"]["rationale"], 70))
+        if q.incident:
+            row.append(c["incident"]["note"] if csv else _cut(c["incident"]["note"], 70))
         if q.category:
             if csv:
                 row.append("yes" if c["inferred"] else "no")
@@ -384,6 +388,22 @@ def render_card(c: dict) -> str:
                 f"  - {_assessed(a)}; model {a['model']}" + (f" {a['model_version']}" if a["model_version"] else "")
             )
         lines.append("")
+    if c.get("incidents"):
+        lines.append("Seen in deployment")
+        for i in c["incidents"]:
+            lines.append(f"  {i['date']:<10}  {i['title']} ({i['incident']})")
+            lines += para(i["note"], "              ")
+        lines.append("")
+    related = [*c.get("related", []), *({**r, "stated_by_other": True} for r in c.get("related_by", []))]
+    if related:
+        lines.append("Related cards")
+        for r in related:
+            lines.append(
+                f"  {r['relation']:<11} {r['card']}  {r['title']}"
+                + (f" (stated on {r['card']})" if r.get("stated_by_other") else "")
+            )
+            lines += para(f"boundary: {r['boundary']}", "              ")
+        lines.append("")
     if c["references"]:
         lines.append("References")
         for r in c["references"]:
@@ -428,6 +448,12 @@ def do_listing(what: str, *, db=None, root=None, fmt="table", arg=None, arg2=Non
                 d.update({k: v for k, v in d["by_severity"].items()})
             cols = ["id", "name", "cards", "critical", "high", "medium", "low"]
             heads = cols
+        elif what == "incidents":
+            data = Q.incidents(conn)
+            for d in data:
+                d["kinds"] = ", ".join(d["harm_kinds"])
+            cols = ["id", "date", "title", "deployer", "kinds", "aiid", "confidence", "cards"]
+            heads = ["id", "date", "title", "deployer", "harm kinds", "AIID", "confidence", "cards"]
         elif what == "taxonomy":
             data = Q.taxonomy_tree(conn, arg)
             cols = heads = []
@@ -575,6 +601,7 @@ _VALUE_OPTIONS = {
         "--min-severity": "min_severity",
         "--assessed-on": "assessed_on",
         "--tag": "tag",
+        "--incident": "incident",
         "--format": "fmt",
         "-f": "fmt",
         "--limit": "limit",
@@ -779,6 +806,14 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         Sev | None,
         typer.Option("--min-severity", help="At least this severity (in --scenario, else the card's highest)."),
     ]
+    Incident = Annotated[
+        str | None,
+        typer.Option(
+            "--incident",
+            help="Cards that link this incident (incidents/<id>.yaml), with how it shows their risk.",
+            autocompletion=_completer("incident"),
+        ),
+    ]
 
     def _run(fn, *args, **kwargs) -> None:
         try:
@@ -792,7 +827,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
 
     filter_names = (
         *("model", "scenario", "category", "via_crosswalk", "taxonomy"),
-        *("harm_type", "text", "status", "min_severity", "tag"),
+        *("harm_type", "text", "status", "min_severity", "tag", "incident"),
     )
 
     def _filters(options: dict) -> dict:
@@ -833,6 +868,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         min_severity: MinSev = None,
         assessed_on: AssessedOn = None,
         tag: Tag = None,
+        incident: Incident = None,
         fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")] = "table",
         limit: Annotated[int | None, typer.Option("--limit", help="At most this many cards.")] = None,
         db: Db = None,
@@ -849,7 +885,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         db: Db = None,
         root: Root = None,
     ) -> None:
-        """Show one card, with its placements, scenarios and guard outcomes resolved to names."""
+        """Show one card, with its placements, scenarios, guard outcomes, incidents and related cards resolved to names."""
         _run(do_show, card_id, db=db, root=root, fmt=_v(fmt))
 
     ListFmt = Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")]  # noqa: N806
@@ -878,6 +914,11 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
     def scenarios_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
         """List deployment scenarios with card counts by severity."""
         _run(do_listing, "scenarios", db=db, root=root, fmt=_v(fmt))
+
+    @app.command("incidents")
+    def incidents_cmd(fmt: ListFmt = "table", db: Db = None, root: Root = None) -> None:
+        """List real incidents, oldest first, with harm kinds, AI Incident Database numbers and linked-card counts."""
+        _run(do_listing, "incidents", db=db, root=root, fmt=_v(fmt))
 
     @app.command("crosswalk")
     def crosswalk_cmd(
@@ -918,6 +959,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         status: St = None,
         min_severity: MinSev = None,
         tag: Tag = None,
+        incident: Incident = None,
         db: Db = None,
         root: Root = None,
     ) -> None:

@@ -46,7 +46,7 @@ def empty_rows() -> dict[str, list[tuple]]:
 
 def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
     """Rows of every table that does not belong to one card: taxonomies, categories, crosswalks, scenarios,
-    models, the harm-type vocabulary."""
+    models and their facts, incidents, the harm-type vocabulary."""
     for tax in kb.taxonomies.values():
         rows["taxonomies"].append(
             (
@@ -155,6 +155,32 @@ def reference_rows(kb: KnowledgeBase, rows: dict[str, list[tuple]]) -> None:
                 kb.paths.get(("model", m.id)),
             )
         )
+        for fact in ("released", "publisher", "license", "parameters"):
+            f = getattr(m.facts, fact, None) if m.facts else None
+            if f is not None:
+                value = f.date if fact == "released" else f.value
+                rows["model_facts"].append((m.id, fact, value, f.source.title, f.source.url, f.source.note))
+    for inc in kb.incidents.values():
+        rows["incidents"].append(
+            (
+                inc.id,
+                inc.title,
+                inc.date,
+                int(inc.date[:4]),
+                inc.summary,
+                inc.deployer,
+                int(inc.language_model),
+                inc.aiid,
+                inc.confidence,
+                kb.paths.get(("incident", inc.id)),
+            )
+        )
+        for pos, system in enumerate(inc.systems):
+            rows["incident_systems"].append((inc.id, pos, system))
+        for pos, kind in enumerate(inc.harm_kinds):
+            rows["incident_harm_kinds"].append((inc.id, pos, kind))
+        for pos, src in enumerate(inc.sources):
+            rows["incident_sources"].append((inc.id, pos, src.url, src.title, src.publisher))
     if kb.vocab is not None:
         for group, terms in (("actor", kb.vocab.actors), ("category", kb.vocab.categories)):
             for t in terms:
@@ -320,6 +346,10 @@ def card_rows(kb: KnowledgeBase, cards, rows: dict[str, list[tuple]]) -> None:
             rows["card_evaluations"].append((cid, pos, ev.method, ev.name, ev.measures, _j(_cites(ev.references))))
         for pos, ref in enumerate(card.references):
             rows["card_references"].append((cid, pos, ref.title, ref.url, ref.doi, ref.note))
+        for pos, link in enumerate(card.incidents):
+            rows["card_incidents"].append((cid, link.incident, pos, link.note))
+        for pos, rel in enumerate(card.related):
+            rows["card_related"].append((cid, rel.card, pos, rel.relation, rel.boundary))
 
 
 def result_rows(

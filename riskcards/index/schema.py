@@ -203,6 +203,21 @@ TABLES: tuple[TableSpec, ...] = (
         indexes=(("kind",),),
     ),
     TableSpec(
+        "model_facts",
+        "Sourced facts about models (models/<id>.yaml 'facts'): release date, publisher, licence and parameter "
+        "count, each with the source that states it. A fact no source states has no row.",
+        _cols(
+            ("model_id", "text", "The model."),
+            ("fact", "text", "released, publisher, license or parameters."),
+            ("value", "text", "The value as the source states it (a date YYYY-MM-DD or YYYY-MM for 'released')."),
+            ("source_title", "text", "Title of the source."),
+            ("source_url", "text", "Where to read it."),
+            ("source_note", "text", "Where in the source the value is stated, if not obvious."),
+        ),
+        pk=("model_id", "fact"),
+        foreign_keys=(("model_id", "models", "id"),),
+    ),
+    TableSpec(
         "harm_type_terms",
         "The harm-type vocabulary (vocab/harm-types.yaml): actors (who is harmed) and categories (how).",
         _cols(
@@ -213,6 +228,62 @@ TABLES: tuple[TableSpec, ...] = (
             ("synonym_of", "text", "A term this one is probably a synonym of."),
         ),
         pk=("term_group", "id"),
+    ),
+    TableSpec(
+        "incidents",
+        "Real, dated, sourced incidents (incidents/<id>.yaml) in which a deployed language-model product caused "
+        "or nearly caused harm; cards link them as evidence.",
+        _cols(
+            ("id", "text", "Incident id."),
+            ("title", "text", "A short, neutral title."),
+            ("date", "text", "When it happened: YYYY-MM-DD, or YYYY-MM when the day is not confirmed."),
+            ("year", "int", "The year of 'date'."),
+            ("summary", "text", "What happened, in RiskCards' own words."),
+            ("deployer", "text", "Who deployed the system (null when there is no single deployer)."),
+            ("language_model", "int", "0 for incidents kept for context that involved no language model, else 1."),
+            ("aiid", "int", "AI Incident Database incident number, where confirmed."),
+            ("confidence", "text", "'high' (independent sources or a primary document) or 'medium'."),
+            ("path", "text", "Source file."),
+        ),
+        pk="id",
+        indexes=(("date",), ("aiid",)),
+        not_null=("title", "date"),
+    ),
+    TableSpec(
+        "incident_systems",
+        "The products or models involved in each incident, as reported.",
+        _cols(
+            ("incident_id", "text", "The incident."),
+            ("position", "int", "Order in the record."),
+            ("system", "text", "A product or model, as reported."),
+        ),
+        pk=("incident_id", "position"),
+        foreign_keys=(("incident_id", "incidents", "id"),),
+    ),
+    TableSpec(
+        "incident_harm_kinds",
+        "The kinds of harm each incident involved.",
+        _cols(
+            ("incident_id", "text", "The incident."),
+            ("position", "int", "Order in the record."),
+            ("harm_kind", "text", "A harm kind, e.g. 'defamation', 'prompt-injection'."),
+        ),
+        pk=("incident_id", "position"),
+        foreign_keys=(("incident_id", "incidents", "id"),),
+        indexes=(("harm_kind",),),
+    ),
+    TableSpec(
+        "incident_sources",
+        "Pages that report each incident and were read when the record was written.",
+        _cols(
+            ("incident_id", "text", "The incident."),
+            ("position", "int", "Order in the record."),
+            ("url", "text", "Where to read it."),
+            ("title", "text", "The title as the page shows it."),
+            ("publisher", "text", "Who published the page."),
+        ),
+        pk=("incident_id", "position"),
+        foreign_keys=(("incident_id", "incidents", "id"),),
     ),
     TableSpec(
         "cards",
@@ -426,6 +497,39 @@ TABLES: tuple[TableSpec, ...] = (
         card_key="card_id",
     ),
     TableSpec(
+        "card_incidents",
+        "Real incidents in which each card's risk showed in deployment, with how the incident shows it.",
+        _cols(
+            ("card_id", "text", "The card."),
+            ("incident_id", "text", "The incident."),
+            ("position", "int", "Order on the card."),
+            ("note", "text", "How the incident shows this card's risk."),
+        ),
+        pk=("card_id", "incident_id"),
+        foreign_keys=(("card_id", "cards", "id"), ("incident_id", "incidents", "id")),
+        indexes=(("incident_id",),),
+        card_key="card_id",
+    ),
+    TableSpec(
+        "card_related",
+        "Related cards as each card states them: the relation and where the boundary between the two lies.",
+        _cols(
+            ("card_id", "text", "The card that states the relation."),
+            ("related_card_id", "text", "The related card."),
+            ("position", "int", "Order on the card."),
+            (
+                "relation",
+                "text",
+                "overlaps, specialises (card_id is a narrower case of the other), generalises or contrasts.",
+            ),
+            ("boundary", "text", "Which cases belong to which card."),
+        ),
+        pk=("card_id", "related_card_id"),
+        foreign_keys=(("card_id", "cards", "id"), ("related_card_id", "cards", "id")),
+        indexes=(("related_card_id",),),
+        card_key="card_id",
+    ),
+    TableSpec(
         "guard_results",
         "Recorded guard verdicts (checks/*.jsonl) with their provenance. Historical records: they may name "
         "examples that changed or no longer exist, which 'input_status' says.",
@@ -634,6 +738,20 @@ FROM expectations e LEFT JOIN guard_results r
          WHERE a.ancestor_ref = cat.ref) AS cards_with_descendants
 FROM categories cat""",
     ),
+    "incident_cards": (
+        "Incidents by date with the cards that link them and how each incident shows the card's risk "
+        "(an incident no card links has one row with a null card).",
+        """SELECT i.date, i.id AS incident_id, i.title AS incident_title, i.deployer, i.aiid, i.confidence,
+       ci.card_id, c.title AS card_title, ci.note
+FROM incidents i LEFT JOIN card_incidents ci ON ci.incident_id = i.id LEFT JOIN cards c ON c.id = ci.card_id
+ORDER BY i.date, i.id, ci.card_id""",
+    ),
+    "related_cards_named": (
+        "Related cards with both titles, the relation as stated and the boundary note.",
+        """SELECT r.card_id, a.title AS card_title, r.relation, r.related_card_id, b.title AS related_card_title,
+       r.boundary
+FROM card_related r JOIN cards a ON a.id = r.card_id JOIN cards b ON b.id = r.related_card_id""",
+    ),
 }
 
 
@@ -704,9 +822,9 @@ def datasette_metadata(db_name: str = "riskcards") -> dict[str, Any]:
             "description": spec.description,
             "columns": {c.name: c.description for c in spec.columns},
         }
-        if spec.name == "cards":
+        if spec.name in ("cards", "incidents"):
             entry["label_column"] = "title"
-            entry["sort"] = "id"
+            entry["sort"] = "id" if spec.name == "cards" else "date"
         if spec.name in ("categories", "taxonomies", "scenarios", "models"):
             entry["label_column"] = "name"
         if spec.fts:
