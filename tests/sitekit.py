@@ -16,6 +16,8 @@ from conftest import trim_links
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = REPO / "tests" / "data" / "site" / "hostile-markup-card.yaml"
 HOSTILE_ID = "hostile-markup-card"
+HOSTILE_INCIDENT = REPO / "tests" / "data" / "site" / "hostile-incident.yaml"
+HOSTILE_INCIDENT_ID = "hostile-incident"
 SEARCH_WORD = "zanzibarquokka"
 CARDS = ("confident-wrong-dosage-advice", "encouraging-suicide-or-self-harm")
 
@@ -34,6 +36,7 @@ def make_site_kb(dest: Path, cards=CARDS, hostile: bool = True) -> Path:
     trim_links(dest)
     if hostile:
         shutil.copy(HOSTILE, dest / "cards" / HOSTILE.name)
+        shutil.copy(HOSTILE_INCIDENT, dest / "incidents" / HOSTILE_INCIDENT.name)
     return dest
 
 

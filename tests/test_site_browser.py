@@ -15,7 +15,15 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
-from sitekit import HOSTILE_ID, REPO, SEARCH_WORD, add_verdict, make_site_kb, riskcards_build
+from sitekit import (
+    HOSTILE_ID,
+    HOSTILE_INCIDENT_ID,
+    REPO,
+    SEARCH_WORD,
+    add_verdict,
+    make_site_kb,
+    riskcards_build,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts" / "site"
@@ -55,6 +63,8 @@ KEY_PAGES = {
     "coverage": "coverage/",
     "downloads": "downloads/",
     "tags": "tags/",
+    "incidents": "incidents/",
+    "incident-hostile": f"incidents/{HOSTILE_INCIDENT_ID}/",
 }
 
 
@@ -217,6 +227,46 @@ def test_examples_are_collapsed_until_opened_and_prompts_have_a_copy_button(watc
     assert "withheld" in withheld.inner_text() and withheld.locator("pre").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "card-hostile-example-open.png"), full_page=False)
+    watch.clean()
+
+
+def test_incident_timeline_in_the_browser(watch):
+    """The timeline as a reader sees it: reached from the navigation, years in order, every entry dated and in
+    date order within its year, hostile titles shown as text, and an entry leads to its incident page, which
+    links back to the cards that cite it."""
+    from riskcards.validate import load_kb
+
+    incidents = load_kb(REPO).kb.incidents  # the site holds the repo's incidents plus the hostile one
+    page = watch.goto("")
+    page.locator(".md-tabs a[href$='incidents/']").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/incidents/")
+    years = page.evaluate("[...document.querySelectorAll('article h2[id^=year-]')].map(h => h.textContent.trim())")
+    assert years == sorted(years) and len(years) >= 3
+    entries = page.evaluate(
+        """[...document.querySelectorAll('article ol.rc-timeline')].map(ol => ({
+             year: ol.previousElementSibling.textContent.trim(),
+             dates: [...ol.querySelectorAll('li.rc-incident time')].map(t => t.getAttribute('datetime')),
+             ids: [...ol.querySelectorAll('li.rc-incident')].map(li => li.id.replace('incident-', ''))}))"""
+    )
+    seen = [i for e in entries for i in e["ids"]]
+    assert sorted(seen) == sorted([*incidents, HOSTILE_INCIDENT_ID])
+    for e in entries:
+        assert e["dates"] == sorted(e["dates"]) and all(d.startswith(e["year"]) for d in e["dates"])
+    visible = page.locator(f"#incident-{HOSTILE_INCIDENT_ID} a").first.inner_text()
+    assert visible.startswith("<script>window.__pwned='incident-title'")  # shown as text, not run
+    assert page.evaluate(INJECTED) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "incidents-timeline.png"), full_page=False)
+    page.locator(f"#incident-{HOSTILE_INCIDENT_ID} a").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"/incidents/{HOSTILE_INCIDENT_ID}/")
+    assert page.locator("article h1").inner_text().startswith("<script>")
+    page.locator(f"article a[href$='cards/{HOSTILE_ID}/']").first.click()
+    page.wait_for_load_state("load")
+    seen_here = page.locator("article table.rc-incidents")
+    assert seen_here.locator("time").first.get_attribute("datetime") == "2025-06-30"
+    assert page.evaluate(INJECTED) == []
     watch.clean()
 
 

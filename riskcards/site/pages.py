@@ -32,6 +32,7 @@ from markupsafe import Markup
 from .. import ids
 from .. import query as q
 from ..guards.tiers import TIERS, tier_class
+from ..terms import RELATED_INVERSE
 from . import safe
 from .feed import FeedEntry, atom
 
@@ -540,8 +541,23 @@ class SiteBuilder:
         self.pages[path] = GeneratedPage(path, title, html, list(tags), description, edit_path, list(toc), list(hide))
         self.deps[path] = deps
 
+    @cached_property
+    def incidents(self) -> list[dict]:
+        """Every incident whole, oldest first, with the cards that link it."""
+        return q.incident_records(self.conn)
+
+    @cached_property
+    def related_by(self) -> dict[str, list[str]]:
+        """Card id -> ids of the cards that state a relation to it (their pages show this card's title)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for c in self.cards:
+            for r in c.get("related", []):
+                out[r["card"]].append(c["id"])
+        return out
+
     def build(self) -> Site:
         self.card_pages()
+        self.incident_pages()
         self.cards_index()
         self.taxonomy_pages()
         self.crosswalk_pages()
@@ -573,7 +589,8 @@ class SiteBuilder:
             self.card_page(c)
 
     def card_page(self, c: dict) -> None:
-        path, deps = f"cards/{c['id']}.md", frozenset(filter(None, (c["id"], c.get("superseded_by"))))
+        shown = (c["id"], c.get("superseded_by"), *(r["card"] for r in c.get("related", [])), *self.related_by[c["id"]])
+        path, deps = f"cards/{c['id']}.md", frozenset(filter(None, shown))
         if self.reuse(path, deps):
             return
         edit = self.edit_url(c["path"])
@@ -652,6 +669,8 @@ class SiteBuilder:
             for r in c["references"]
         ]
         examples = [self._example(c, ex) for ex in c["examples"]]
+        incidents = [{**i, "note_html": safe.inline_markdown(i["note"])} for i in c.get("incidents", [])]
+        related = self._related(c)
         toc = [
             (2, "description", "Description"),
             (2, "how-harm-happens", "How it turns into harm"),
@@ -660,8 +679,10 @@ class SiteBuilder:
             (2, "scenarios", "Scenarios and severity"),
             (2, "examples", "Examples"),
             (2, "assessments", "Assessments"),
+            (2, "seen-in-deployment", "Seen in deployment"),
             (2, "mitigations", "Mitigations"),
             (2, "evaluation", "How to measure it"),
+            (2, "related-cards", "Related cards"),
             (2, "references", "References"),
             (2, "lifecycle", "Lifecycle"),
         ]
@@ -683,7 +704,69 @@ class SiteBuilder:
             mitigations=mitigations,
             evaluations=evaluations,
             assessed=c.get("assessments", []),
+            incidents=incidents,
+            related=related,
         )
+
+    def _related(self, c: dict) -> list[dict]:
+        """The card's related cards as it states them, then the relations other cards state to it (turned around),
+        each with the other card's current title. Built from ``self.cards``, not the card's own "related_by":
+        in an incremental build an unchanged card's dict is the previous build's, and another card may have changed."""
+        out = [
+            {**r, "title": self.card_by_id[r["card"]]["title"], "stated_here": True}
+            for r in c.get("related", [])
+            if r["card"] in self.card_by_id
+        ]
+        stated = {r["card"] for r in out}
+        for other_id in sorted(self.related_by[c["id"]]):
+            if other_id in stated:
+                continue
+            for r in self.card_by_id[other_id].get("related", []):
+                if r["card"] == c["id"]:
+                    out.append(
+                        {
+                            "card": other_id,
+                            "title": self.card_by_id[other_id]["title"],
+                            "relation": RELATED_INVERSE.get(r["relation"], r["relation"]),
+                            "boundary": r["boundary"],
+                            "stated_here": False,
+                        }
+                    )
+        return [{**r, "boundary_html": safe.inline_markdown(r["boundary"])} for r in out]
+
+    def incident_pages(self) -> None:
+        """A page per incident, and the timeline: every incident by date, grouped by year."""
+        by_year: dict[int, list[dict]] = defaultdict(list)
+        for inc in self.incidents:
+            by_year[inc["year"]].append(inc)
+        deps = frozenset(card["id"] for inc in self.incidents for card in inc["cards"])
+        self.add(
+            "incidents/index.md",
+            "incidents_index.html.j2",
+            "Incidents",
+            deps=deps,
+            years=sorted(by_year.items()),
+            count=len(self.incidents),
+            linked_cards=len(deps),
+            toc=[(2, f"year-{year}", str(year)) for year in sorted(by_year)],
+        )
+        for inc in self.incidents:
+            aiid_url = f"https://incidentdatabase.ai/cite/{int(inc['aiid'])}/" if inc.get("aiid") else None
+            self.add(
+                f"incidents/{inc['id']}.md",
+                "incident.html.j2",
+                inc["title"],
+                deps=frozenset(card["id"] for card in inc["cards"]),
+                description=inc["summary"],
+                edit_path=inc.get("path"),
+                inc=inc,
+                summary_html=safe.text_block(inc["summary"]),
+                sources=[{**src, "url": safe.safe_url(src["url"])} for src in inc["sources"]],
+                cards=[{**card, "note_html": safe.inline_markdown(card["note"])} for card in inc["cards"]],
+                aiid_url=aiid_url,
+                edit_url=self.edit_url(inc.get("path")),
+                toc=[(2, "what-happened", "What happened"), (2, "sources", "Sources"), (2, "cards", "Cards")],
+            )
 
     def _example(self, c: dict, ex: dict) -> dict:
         prov = ex["provenance"]
@@ -962,11 +1045,30 @@ class SiteBuilder:
                 {"id": cid, "title": self.card_by_id[cid]["title"], "entries": entries}
                 for cid, entries in sorted(found[m["id"]].items())
             ]
+            facts = [
+                {
+                    "name": name,
+                    "label": label,
+                    "value": rec["facts"][name]["value"],
+                    "source": {
+                        **rec["facts"][name]["source"],
+                        "url": safe.safe_url(rec["facts"][name]["source"]["url"]),
+                    },
+                }
+                for name, label in (
+                    ("released", "Released"),
+                    ("publisher", "Publisher"),
+                    ("license", "Licence"),
+                    ("parameters", "Parameters"),
+                )
+                if name in rec.get("facts", {})
+            ]
             self.add(
                 path,
                 "model.html.j2",
                 rec["name"],
                 deps=deps,
+                facts=facts,
                 m=rec,
                 counts=m,
                 rows=rows,

@@ -51,7 +51,7 @@ from .pages import join_listings, page_url, split_listings
 log = logging.getLogger("mkdocs.plugins.riskcards")
 
 MARKERS = {"stats": "<!-- riskcards:stats -->", "recent": "<!-- riskcards:recent -->"}
-WATCHED = ("cards", "taxonomies", "scenarios", "models", "vocab", "checks")
+WATCHED = ("cards", "taxonomies", "scenarios", "models", "vocab", "checks", "incidents")
 CACHE_NAME = "site-pages.json"
 
 
