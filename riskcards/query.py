@@ -1153,8 +1153,8 @@ def incident_records(conn: sqlite3.Connection) -> list[dict]:
     for r in conn.execute("SELECT * FROM incident_sources ORDER BY incident_id, position"):
         by_id[r["incident_id"]]["sources"].append({"url": r["url"], "title": r["title"], "publisher": r["publisher"]})
     for r in conn.execute(
-        """SELECT ci.incident_id, c.id, c.title, c.status, ci.note FROM card_incidents ci JOIN cards c ON c.id = ci.card_id
-           ORDER BY ci.incident_id, c.id"""
+        """SELECT ci.incident_id, c.id, c.title, c.status, ci.note
+           FROM card_incidents ci JOIN cards c ON c.id = ci.card_id ORDER BY ci.incident_id, c.id"""
     ):
         by_id[r[0]]["cards"].append({"id": r[1], "title": r[2], "status": r[3], "note": r[4]})
     return out

@@ -1,4 +1,5 @@
-"""`riskcards index | query | show | taxonomies | taxonomy | models | scenarios | incidents | crosswalk | stats | export`.
+"""`riskcards index | query | show | taxonomies | taxonomy | models | scenarios | incidents | crosswalk | stats |
+export`.
 
 Thin: options in, ``riskcards.query`` / ``riskcards.index`` / ``riskcards.exporters`` called, results printed.
 The module imports only the standard library at the top: ``query`` and ``show`` are also served by
@@ -885,7 +886,7 @@ def register(app) -> None:  # noqa: C901 - one block of declarations
         db: Db = None,
         root: Root = None,
     ) -> None:
-        """Show one card, with its placements, scenarios, guard outcomes, incidents and related cards resolved to names."""
+        """Show one card: placements, scenarios, guard outcomes, incidents and related cards resolved to names."""
         _run(do_show, card_id, db=db, root=root, fmt=_v(fmt))
 
     ListFmt = Annotated[Fmt, typer.Option("--format", "-f", help="table, json, csv or ids.")]  # noqa: N806
