@@ -799,6 +799,25 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
         "direct_cards": "Placements of cards in exactly this category.",
         "cards_with_descendants": "Distinct cards placed in this category or any category below it.",
     },
+    "incident_cards": {
+        "date": "When the incident happened: YYYY-MM-DD, or YYYY-MM.",
+        "incident_id": "The incident.",
+        "incident_title": "The incident's title.",
+        "deployer": "Who deployed the system (null when there is no single deployer).",
+        "aiid": "AI Incident Database incident number, where confirmed.",
+        "confidence": "'high' or 'medium'.",
+        "card_id": "A card that links the incident (null when none does).",
+        "card_title": "That card's title.",
+        "note": "How the incident shows the card's risk.",
+    },
+    "related_cards_named": {
+        "card_id": "The card that states the relation.",
+        "card_title": "Its title.",
+        "relation": "overlaps, specialises (card_id is a narrower case), generalises or contrasts.",
+        "related_card_id": "The related card.",
+        "related_card_title": "Its title.",
+        "boundary": "Which cases belong to which card.",
+    },
 }
 """Every view column's meaning, for the Datasette metadata and the schema page (a test holds it to the views)."""
 
