@@ -40,24 +40,14 @@ def entries(folder: Path) -> list[dict]:
     return out
 
 
-def new(root: Path, url: str, *, aid: str = "t1", extra: tuple[str, ...] = ()) -> Path:
-    cli(
-        root,
-        "assess",
-        "new",
-        "--scenario",
-        SCENARIO,
-        "--model",
-        MODEL,
-        "--id",
-        aid,
-        "--base-url",
-        url,
-        "--model-name",
-        "meta-llama/Llama-3.1-8B-Instruct",
-        *extra,
-    )
+def new_assessment(root: Path, aid: str, *target: str) -> Path:
+    """`riskcards assess new` for the test scenario and model, with the target's flags; the assessment folder."""
+    cli(root, "assess", "new", "--scenario", SCENARIO, "--model", MODEL, "--id", aid, *target)
     return root / "assessments" / aid
+
+
+def new(root: Path, url: str, *, aid: str = "t1", extra: tuple[str, ...] = ()) -> Path:
+    return new_assessment(root, aid, "--base-url", url, "--model-name", "meta-llama/Llama-3.1-8B-Instruct", *extra)
 
 
 def set_interface(folder: Path, **values: str) -> None:

@@ -8,7 +8,7 @@ import json
 import shutil
 
 import pytest
-from assess_kit import MODEL, SCENARIO, cli, kb
+from assess_kit import cli, kb, new_assessment
 from assess_server import TargetServer
 
 from riskcards.assess.target import open_target
@@ -40,24 +40,9 @@ def root(tmp_path):
 
 
 def new_python(root, aid: str, entry: str):
-    cli(
-        root,
-        "assess",
-        "new",
-        "--scenario",
-        SCENARIO,
-        "--model",
-        MODEL,
-        "--id",
-        aid,
-        "--transport",
-        "python",
-        "--entry",
-        entry,
-        "--system-prompt",
-        "You are a pharmacy assistant.",
+    return new_assessment(
+        root, aid, "--transport", "python", "--entry", entry, "--system-prompt", "You are a pharmacy assistant."
     )
-    return root / "assessments" / aid
 
 
 def test_an_in_process_python_target_runs_end_to_end(root):
@@ -113,21 +98,7 @@ def test_targets_are_opened_through_the_transport_registry(root, monkeypatch):
 
     monkeypatch.setattr(transports, "open_transport", spy)
     with TargetServer(announce=True) as server:
-        cli(
-            root,
-            "assess",
-            "new",
-            "--scenario",
-            SCENARIO,
-            "--model",
-            MODEL,
-            "--id",
-            "http",
-            "--base-url",
-            server.url,
-            "--model-name",
-            server.model,
-        )
+        new_assessment(root, "http", "--base-url", server.url, "--model-name", server.model)
         f, problems = records.load(root, root / "assessments" / "http")
         assert problems == []
         target = open_target(f.assessment, f.dir)
