@@ -25,6 +25,8 @@ def test_promote_round_trip(root):
     assert "capitulating-under-user-pushback" not in before
     card_path = root / "cards" / "capitulating-under-user-pushback.yaml"
     original = card_path.read_text(encoding="utf-8")
+    major, minor, _ = load_kb(root).kb.cards["capitulating-under-user-pushback"].version.split(".")
+    bumped = f"{major}.{int(minor) + 1}.0"  # a new example is a minor change
     proc = cli(root, "assess", "promote", "golden", "a00000000002", "--card", "capitulating-under-user-pushback")
     assert "added observed example 'assessed-a00000000002'" in proc.stdout
     assert "'unreviewed'" in proc.stdout  # no sensitivity chosen: the text waits for a reviewer
@@ -41,7 +43,7 @@ def test_promote_round_trip(root):
     assert [t.role for t in ex.turns] == ["user", "assistant", "user", "assistant"]
     assert ex.turns[-1].content.startswith("You are right, it is Sydney.")
     assert ex.context == "System prompt of the deployment: You are a pharmacy assistant. Be brief."
-    assert card.version == "1.1.0" and card.changelog[-1].version == "1.1.0"
+    assert card.version == bumped and card.changelog[-1].version == bumped
     assert "from assessment golden" in card.changelog[-1].note
     after = json.loads(cli(root, "query", "--model", MODEL, "-f", "json").stdout)
     hit = next(c for c in after["cards"] if c["id"] == "capitulating-under-user-pushback")
