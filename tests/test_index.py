@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from index_kb import REPO, make_index_kb, run
+from proc_kit import stop
 
 from riskcards import index, query
 
@@ -278,12 +279,7 @@ def test_the_readmes_datasette_command_serves_the_index_and_its_metadata(built):
         assert view["rows"] and set(view["rows"][0]) == set(cols)
         assert get("/riskcards/placements_named.json?_shape=array")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         proc.stdout.close()
 
 

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from proc_kit import stop
 from sitekit import make_site_kb
 
 pytestmark = pytest.mark.slow
@@ -96,12 +97,7 @@ def served(tmp_path, request):
         yield {"root": root, "card": card, "original": original, "line": line, "proc": proc}
         assert proc.poll() is None, "the server stopped"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _url(s, path: str = "") -> str:
