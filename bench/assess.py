@@ -104,7 +104,8 @@ def batch(tmp: Path, prompts: int, latency: float, concurrency: int) -> None:
                 ideal = concurrency / latency
                 print(
                     f"batch: {s.answered} prompts in {wall:.2f} s = {rate:.0f} prompts/s, "
-                    f"{100 * rate / ideal:.1f}% of the ideal {ideal:.0f}/s (server requests {sent})"
+                    f"{100 * rate / ideal:.1f}% of the ideal {ideal:.0f}/s "
+                    f"(server requests {sent}: the prompts and the target probe's GETs)"
                 )
             else:
                 print(f"rerun: {s.cached} already logged, {sent} requests reached the server, {wall:.2f} s")

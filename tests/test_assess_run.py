@@ -327,3 +327,61 @@ def total_jobs(root: Path, folder: Path) -> int:
         return len({j.key for j in batch.plan(k, f, t)})
     finally:
         t.close()
+
+
+def test_a_finished_cards_log_is_synced_and_closed_while_the_writer_goes_on(tmp_path, monkeypatch):
+    from riskcards.assess import log
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(log.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+
+    def entry(card: str, n: int):
+        return log.make_entry(
+            kind="exchange",
+            assessor="t",
+            card=card,
+            mode="batch",
+            target={"transport": "python", "model": "m", "model_name": "m", "source": "live"},
+            messages=[{"role": "user", "content": f"prompt {n}"}],
+            output=f"answer {n}",
+        )
+
+    writer = log.LogWriter(tmp_path)
+    writer.write(entry("card-a", 1), flush=False)
+    writer.write(entry("card-b", 1), flush=False)
+    handle = writer._files["card-a"]
+    writer.finish("card-a")
+    assert "card-a" not in writer._files  # handed over: the writer no longer holds it
+    writer._syncing[0].result(timeout=10)
+    assert handle.closed and len(synced) == 1
+    assert len(log.log_path(tmp_path, "card-a").read_text().splitlines()) == 1
+    writer.write(entry("card-b", 2), flush=False)
+    writer.write(entry("card-a", 2), flush=False)  # a late entry reopens the log and appends
+    writer.close()
+    assert len(synced) == 3
+    assert [len(log.log_path(tmp_path, c).read_text().splitlines()) for c in ("card-a", "card-b")] == [2, 2]
+
+
+def test_a_batch_run_finishes_each_cards_log_once_its_last_prompt_is_recorded(tmp_path, live, monkeypatch):
+    from riskcards.assess import log
+
+    finished: list[str] = []
+    real = log.LogWriter.finish
+    monkeypatch.setattr(log.LogWriter, "finish", lambda self, card: (finished.append(card), real(self, card))[1])
+    root = kb(tmp_path)
+    folder = new(root, live.url)
+    from riskcards.assess import batch
+    from riskcards.assess.target import open_target
+    from riskcards.validate import load_kb
+
+    k = load_kb(root).kb
+    f = records.load(root, folder, k)[0]
+    target = open_target(f.assessment, folder)
+    try:
+        summary = batch.run(f, target, batch.plan(k, f, target), concurrency=2)
+    finally:
+        target.close()
+    assert summary.answered == JOBS
+    assert sorted(finished) == sorted(CARDS)  # each card once, when its last request was recorded
+    assert len(entries(folder)) == JOBS

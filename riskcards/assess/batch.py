@@ -113,6 +113,10 @@ def run(
         except TransportError as exc:  # failed for good after retries: logged, retried on the next run
             return exc, at
 
+    left: dict[str, int] = {}  # requests still to be recorded per card; at 0 its log is finished
+    for group in pending.values():
+        for job in group:
+            left[job.card] = left.get(job.card, 0) + 1
     done, running = start_workers(send, pending, concurrency, stop, "assess")
     rec = target.record()
 
@@ -146,6 +150,9 @@ def run(
                 )
             writer.write(make_entry(**fields), flush=False)
             summary.by_card[job.card] = summary.by_card.get(job.card, 0) + 1
+            left[job.card] -= 1
+            if not left[job.card]:
+                writer.finish(job.card)
         if isinstance(result, TransportError):
             summary.failed += 1
         else:
