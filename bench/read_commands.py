@@ -6,7 +6,8 @@
 It generates a knowledge base with bench/generate.py (deterministic), indexes it, and times each command
 piped to /dev/null with the default (current) index, as a script would run it: best and median wall time
 of --runs runs after one warm-up, and the ratio of medians to `query --category ... -f ids`. The target
-is at most 1.5x. Prints a markdown table; nothing is asserted.
+is at most 1.5x. Help runs with the user's help cache (its warm-up run fills it); the last rows time help drawn
+by typer with the cache off, as a first run pays. Prints a markdown table; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ COMMANDS = [
     ["taxonomies", "-f", "json"],
     ["--help"],
     ["query", "--help"],
+    ["assess", "run", "--help"],
 ]
+# Help is drawn by typer once and then printed from the help cache (riskcards.cli.helpcache); these rows show
+# what drawing costs, as on the first run after an install or an edit (not held to the target).
+UNCACHED = [["--help"], ["query", "--help"]]
 
 
 def timed(cmd: list[str], runs: int, env: dict) -> tuple[float, float]:
@@ -78,6 +83,12 @@ def main() -> int:
             base = base or med
             rows.append(
                 f"| `riskcards {' '.join(cmd)}` | {best * 1000:.1f} ms | {med * 1000:.1f} ms | {med / base:.2f} |"
+            )
+        for cmd in UNCACHED:
+            best, med = timed([RISKCARDS, *cmd], args.runs, {**env, "RISKCARDS_HELP_CACHE": "0"})
+            rows.append(
+                f"| `riskcards {' '.join(cmd)}`, drawn by typer (first run; help cache off) "
+                f"| {best * 1000:.1f} ms | {med * 1000:.1f} ms | {med / base:.2f} |"
             )
     print(f"{args.cards:,} cards, {args.runs} runs each, output to /dev/null\n")
     print("| command | best | median | median / query |")

@@ -133,6 +133,7 @@ def _global_argv(argv: list[str]) -> list[str]:
 def main() -> None:
     # The read-only commands (query, show and the listings) run without typer, rich or pydantic when they
     # can (riskcards.cli.query.fast_main): a whole process then costs little more than Python and SQLite.
+    # So does --help, once typer has drawn it (riskcards.cli.helpcache).
     argv = _global_argv(sys.argv[1:])
     if argv == ["--version"]:
         print(f"riskcards {_version()}")
@@ -145,4 +146,11 @@ def main() -> None:
             if code is not None:
                 sys.exit(code)
     sys.argv[1:] = argv
+    if not any(k.endswith("_COMPLETE") for k in os.environ):
+        from . import helpcache  # --help: typer's text, stored once drawn (see the module)
+
+        if helpcache.wants_help(argv):
+            if helpcache.serve(argv):
+                sys.exit(0)
+            helpcache.draw_and_keep(argv, __getattr__("app"))
     __getattr__("app")()
