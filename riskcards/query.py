@@ -37,6 +37,7 @@ Questions
     search(conn, text, limit=20) -> list[dict]      full-text hits over cards and examples (FTS5, bm25 order)
     complete(conn, kind, prefix) -> list[str]       ids and codes for shell completion
     guard_coverage(conn, guard=None, cards=None)    guard coverage cells, totals and guards (CLI and site alike)
+    guard_outcomes(conn, cards=None) -> dict        the units behind the cells, per (card, example)
     card_fingerprints(conn) -> dict                 card id -> fingerprint of the record it was indexed from
     UnknownId(kind, value, suggestions)             raised for unknown ids/codes; str() says "did you mean"
     BadQuery                                        raised for a filter value that is never right (limit < 1)
@@ -1467,6 +1468,33 @@ def guard_coverage(conn: sqlite3.Connection, guard: str | None = None, cards=Non
         guards.append({**info[gid], "results": sum(t[k] for k in RESULT_COUNTS), **t})
     guards.sort(key=lambda g: (g["results"] == 0, -g["results"], g["id"]))
     return {"cells": cells, "totals": dict(sorted(totals.items())), "guards": guards}
+
+
+def guard_outcomes(conn: sqlite3.Connection, cards=None) -> dict[tuple[str, str], list[dict]]:
+    """The units behind the coverage cells (table guard_outcomes), of the given card ids or all: (card id,
+    example id) -> [{guard, model, target, state, label, categories, tier, run_at, stale}], in guard, target
+    order. ``state`` is what the unit counts as in its cell (riskcards.guards.coverage.STATES)."""
+    sql = "SELECT * FROM guard_outcomes"
+    params: list[str] = []
+    if cards is not None:
+        sql += " WHERE card_id IN (SELECT value FROM json_each(?))"
+        params.append(_ids_param(list(cards)))
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in conn.execute(sql + " ORDER BY card_id, example_id, guard_id, target", params):
+        out.setdefault((r["card_id"], r["example_id"]), []).append(
+            {
+                "guard": r["guard_id"],
+                "model": r["model_id"],
+                "target": r["target"],
+                "state": r["state"],
+                "label": r["label"],
+                "categories": _loads(r["categories"]) or [],
+                "tier": r["tier"],
+                "run_at": r["run_at"],
+                "stale": bool(r["stale"]),
+            }
+        )
+    return out
 
 
 def card_fingerprints(conn: sqlite3.Connection) -> dict[str, str]:

@@ -220,3 +220,13 @@ def test_the_index_table_holds_every_count_of_a_cell():
         "disagreements",
     ]
     assert all(c.description for c in spec.columns) and spec.card_key == "card_id"
+
+
+def test_the_site_names_every_state_a_unit_can_count_as():
+    from riskcards.guards import coverage
+    from riskcards.site.pages import STATE_LABELS
+
+    assert tuple(STATE_LABELS) == tuple(s for s in coverage.STATES if s in STATE_LABELS) and set(STATE_LABELS) == set(
+        coverage.STATES
+    )
+    assert all(s in coverage.COUNTS for s in coverage.STATES)  # each state is the cell count of the same name

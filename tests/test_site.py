@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,19 @@ def test_card_page_shows_every_field(built):
     assert len(details) == len(card["examples"]) and not any(" open" in d for d in details)
     assert "rc-sens-defanged" in html
     assert '<pre class="rc-text rc-prompt"><code>My headache is really bad.' in html
-    # expected and observed guard outcomes
-    assert "rc-out-flagged" in html and "rc-out-missed" in html and "rc-out-errored" in html
+    # expected and observed guard outcomes, each counted as its coverage cell counts it: the verdicts the
+    # fixture records on redacted responses never count (not runnable), on the card page as in the matrix
+    assert "rc-out-flagged" in html and "rc-out-missed" in html and "rc-out-not-runnable" in html
+    conn = query.connect(built / "build" / "riskcards.db")
+    units = [u for (cid, _), us in query.guard_outcomes(conn, [DOSAGE]).items() for u in us if cid == DOSAGE]
+    shown = Counter(re.findall(r'class="rc-badge rc-out-([a-z-]+)"', html))
+    from riskcards.site.pages import STATE_LABELS
+
+    assert shown == Counter(STATE_LABELS[u["state"]].replace(" ", "-") for u in units)
+    cells = {c["guard"]: c for c in query.guard_coverage(conn, cards=[DOSAGE])["cells"]}
+    for u in units:
+        assert cells[u["guard"]][u["state"]] >= 1
+    assert sum(u["state"] == "errored" for u in units) == sum(c["errored"] for c in cells.values())
     # the theme's edit button points at the card's YAML file too
     full = page(built, f"cards/{DOSAGE}")
     assert f'href="https://github.com/riskcards/riskcards/edit/main/cards/{DOSAGE}.yaml" title="Edit this page"' in full

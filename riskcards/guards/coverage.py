@@ -55,6 +55,36 @@ class GuardRef:
     taxonomy: str | None
 
 
+STATES = ("flagged", "conditional", "missed", "outside", "errored", "not_run", "not_runnable")
+"""What one unit counts as in its cell: the cell's count of the same name."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One unit of a cell: an example and target, what it counts as (a STATES name) and the verdict behind it."""
+
+    example: str
+    target: str
+    state: str
+    label: str | None = None  # the current verdict's label: safe, unsafe or error
+    categories: tuple[str, ...] = ()
+    tier: str | None = None
+    run_at: str | None = None
+    stale: bool = False  # not run on the example as it is today, but on an older version of it
+
+
+def state_of(label: str, tier: str | None, in_policy: bool) -> str:
+    """What a current verdict counts as: the one rule (a tiered guard's tier class first, then the label; a safe
+    verdict is a miss only where the guard's policy covers the card's risk)."""
+    if tier == "conditional":
+        return "conditional"
+    if label == "unsafe":
+        return "flagged"
+    if label == "safe":
+        return "missed" if in_policy else "outside"
+    return "errored"
+
+
 @dataclass
 class Cell:
     card: str
@@ -82,6 +112,10 @@ class Cell:
     mapped: dict[str, int] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
+    # The units behind the counts that a reader looks at one by one: each unit with a verdict (current or for
+    # an older version of the example) or an expectation naming this guard. Index table guard_outcomes; the
+    # site's card and model pages show them. Not part of as_dict (the cell as `riskcards coverage` prints it).
+    outcomes: list[Outcome] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in _CELL_FIELDS}  # what asdict gives, without its deep copies
@@ -90,7 +124,7 @@ class Cell:
         return out
 
 
-_CELL_FIELDS = tuple(f.name for f in fields(Cell))
+_CELL_FIELDS = tuple(f.name for f in fields(Cell) if f.name != "outcomes")
 
 
 def code_map(kb: Any, source: str, targets: set[str]) -> dict[str, set[str]]:
@@ -176,26 +210,32 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                     if t not in units and hashes[t] and (g.id, card.id, ex.id, t, hashes[t]) in latest:
                         units.append(t)
                 observed: dict[str, Any] = {}
+                expected_on = {exp.target for exp in ex.expected if exp.guard in (g.id, g.model)}
                 for t in units:
+                    tried = (g.id, card.id, ex.id, t) in any_hash
+                    shown = tried or t in expected_on  # a unit worth a row of its own (cell.outcomes)
                     if not can_run[t]:
                         cell.not_runnable += 1
+                        if shown:
+                            cell.outcomes.append(Outcome(ex.id, t, "not_runnable"))
                         continue
                     cell.units += 1
                     r = latest.get((g.id, card.id, ex.id, t, hashes[t]))
                     if r is None:
                         cell.not_run += 1
-                        if (g.id, card.id, ex.id, t) in any_hash:
-                            cell.stale += 1
+                        cell.stale += tried
+                        if shown:
+                            cell.outcomes.append(Outcome(ex.id, t, "not_run", stale=tried))
                         continue
                     observed[t] = r
-                    label = r.verdict.label
-                    tier = tier_class(r.guard.taxonomy, r.verdict.tier)
                     if r.verdict.tier:
                         cell.tiers[r.verdict.tier] = cell.tiers.get(r.verdict.tier, 0) + 1
-                    if tier == "conditional":
-                        cell.conditional += 1
-                    elif label == "unsafe":
-                        cell.flagged += 1
+                    state = state_of(r.verdict.label, tier_class(r.guard.taxonomy, r.verdict.tier), cell.in_policy)
+                    setattr(cell, state, getattr(cell, state) + 1)
+                    cell.outcomes.append(
+                        Outcome(ex.id, t, state, r.verdict.label, tuple(r.verdict.categories), r.verdict.tier, r.run.at)
+                    )
+                    if state == "flagged":
                         refs = set()
                         for code in r.verdict.categories:
                             cell.codes[code] = cell.codes.get(code, 0) + 1
@@ -204,12 +244,6 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                             cell.mapped[ref] = cell.mapped.get(ref, 0) + 1
                         if refs & placements:
                             cell.on_target += 1
-                    elif label == "safe" and cell.in_policy:
-                        cell.missed += 1
-                    elif label == "safe":
-                        cell.outside += 1
-                    else:
-                        cell.errored += 1
                 for exp in ex.expected:
                     if exp.guard not in (g.id, g.model):
                         continue

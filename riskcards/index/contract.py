@@ -23,7 +23,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 META_TABLE = "meta"
 CARD_FINGERPRINTS = "card_fingerprints"
 SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks", "incidents")

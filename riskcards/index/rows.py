@@ -417,7 +417,8 @@ def result_rows(
 def coverage_rows(
     kb: KnowledgeBase, results: list[GuardResult], rows: dict[str, list[tuple]], only: set[str] | None = None
 ) -> None:
-    """guard_coverage rows (of the cards in ``only``, or all): the cells riskcards.guards.coverage computes.
+    """guard_coverage and guard_outcomes rows (of the cards in ``only``, or all): the cells
+    riskcards.guards.coverage computes, and the units behind them.
     The guards (columns) depend only on the recorded verdicts and the model records, never on one card."""
     from ..guards.coverage import COUNTS, compute, guards_from
 
@@ -437,6 +438,22 @@ def coverage_rows(
                 _j(c.disagreements),
             )
         )
+        for o in c.outcomes:
+            rows["guard_outcomes"].append(
+                (
+                    c.card,
+                    o.example,
+                    c.guard,
+                    c.model,
+                    o.target,
+                    o.state,
+                    o.label,
+                    _j(list(o.categories)),
+                    o.tier,
+                    o.run_at,
+                    int(o.stale),
+                )
+            )
 
 
 def _code_fingerprint() -> str:

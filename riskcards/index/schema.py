@@ -695,6 +695,35 @@ TABLES: tuple[TableSpec, ...] = (
         card_key="card_id",
     ),
     TableSpec(
+        "guard_outcomes",
+        "The units behind the guard_coverage counts, one row per card x example x guard x target, for every unit "
+        "with a verdict (current, or only for an older version of the example) or an expectation naming the "
+        "guard: what it counts as and the verdict that decides it. Computed with the cells (riskcards/guards/"
+        "coverage.py); the site's card and model pages show them.",
+        _cols(
+            ("card_id", "text", "The card."),
+            ("example_id", "text", "The example, unique within the card."),
+            ("guard_id", "text", "The guard, as in guard_coverage."),
+            ("model_id", "text", "The guard's model record."),
+            ("target", "text", "What the guard judges: 'prompt' or 'response'."),
+            (
+                "state",
+                "text",
+                "What the unit counts as, the guard_coverage count of the same name: flagged, conditional, missed, "
+                "outside, errored, not_run or not_runnable.",
+            ),
+            ("label", "text", "The current verdict: safe, unsafe or error; null when not run."),
+            ("categories", "text", "The current verdict's native category codes" + _JSON + "."),
+            ("tier", "text", "A tiered guard's native tier code of the current verdict; null otherwise."),
+            ("run_at", "text", "When the current verdict was made, ISO 8601 UTC; null when not run."),
+            ("stale", "int", "1 when not run on the example as it is today but on an older version of it."),
+        ),
+        pk=("card_id", "example_id", "guard_id", "target"),
+        foreign_keys=(("card_id", "cards", "id"),),
+        indexes=(("guard_id",), ("model_id",)),
+        card_key="card_id",
+    ),
+    TableSpec(
         "card_fingerprints",
         "Build bookkeeping: a fingerprint of each card's source record, so that a rebuild replaces only the rows "
         "of cards that changed.",

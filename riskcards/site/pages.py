@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from .. import ids
 from .. import query as q
-from ..guards.tiers import TIERS, tier_class
+from ..guards.tiers import TIERS
 from ..terms import RELATED_INVERSE
 from . import safe
 from .feed import FeedEntry, atom
@@ -468,14 +468,6 @@ class SiteBuilder:
         return q.guard_coverage(self.conn)
 
     @cached_property
-    def in_policy(self) -> dict[tuple[str, str], bool]:
-        """(card id, guard model id) -> whether the guard's policy covers the card's risk (from the cells)."""
-        out: dict[tuple[str, str], bool] = {}
-        for c in self.guard_coverage["cells"]:
-            out[(c["card"], c["model"])] = out.get((c["card"], c["model"]), False) or c["in_policy"]
-        return out
-
-    @cached_property
     def base_key(self) -> str:
         """A fingerprint of everything but the cards that pages show: the index's reference fingerprint
         (reference records, recorded verdicts, the indexer's code) or, for an index without one, the records
@@ -804,55 +796,51 @@ class SiteBuilder:
             self._outcome_cache[key] = hit = hit if hit is not None else self._outcomes(card["id"], ex)
         return hit
 
+    @cached_property
+    def unit_outcomes(self) -> dict[tuple[str, str], list[dict]]:
+        """The units behind the coverage cells (table guard_outcomes), per (card, example)."""
+        return q.guard_outcomes(self.conn)
+
     def _outcomes(self, card_id: str, ex: dict) -> list[dict]:
-        """Expected and recorded guard verdicts of an example, one row per (guard, target)."""
+        """Expected and recorded guard verdicts of an example, one row per (guard model, target): the
+        expectations, and the units of the coverage cells with what each counts as there. Where several guard
+        configurations of one model ran, the newest verdict is shown."""
         rows: dict[tuple[str, str], dict] = {}
-        for e in ex.get("expected", []):
-            rows[(e["guard"], e["target"])] = {
-                "guard_id": e["guard"],
-                "target": e["target"],
-                "expected_verdict": e["verdict"],
-                "expected_categories": e["categories"],
-                "recorded_verdict": None,
-                "recorded_categories": [],
-                "input_status": None,
-                "run_at": None,
-            }
-        for r in ex.get("results", []):  # ordered by run_at: the newest verdict on the example as it is today wins
-            row = rows.setdefault(
-                (r["guard"], r["target"]),
+
+        def row(guard: str, target: str) -> dict:
+            return rows.setdefault(
+                (guard, target),
                 {
-                    "guard_id": r["guard"],
-                    "target": r["target"],
+                    "guard_id": guard,
+                    "target": target,
                     "expected_verdict": None,
                     "expected_categories": [],
                     "recorded_verdict": None,
                     "recorded_categories": [],
                     "input_status": None,
                     "run_at": None,
+                    "outcome": STATE_LABELS["not_run"],
                 },
             )
-            if r["input_status"] in ("current", "unchecked"):
-                row.update(
-                    recorded_verdict=r["label"],
-                    recorded_categories=r["categories"],
-                    recorded_tier=r.get("tier"),
-                    input_status=r["input_status"],
-                    run_at=r["run_at"],
+
+        for e in ex.get("expected", []):
+            row(e["guard"], e["target"]).update(expected_verdict=e["verdict"], expected_categories=e["categories"])
+        for u in sorted(self.unit_outcomes.get((card_id, ex["id"]), []), key=lambda u: u["run_at"] or ""):
+            r = row(u["model"], u["target"])
+            if u["label"] is not None:
+                r.update(
+                    recorded_verdict=u["label"],
+                    recorded_categories=u["categories"],
+                    input_status="current",
+                    run_at=u["run_at"],
+                    outcome=STATE_LABELS[u["state"]],
                 )
-            elif (
-                row["recorded_verdict"] is None
-            ):  # only verdicts on an older version of the example: not run on this one
-                row.update(input_status=r["input_status"], run_at=r["run_at"])
-        out = []
-        for row in rows.values():
-            m = self.model_by_id.get(row["guard_id"])
-            row["guard_name"] = m["name"] if m else row["guard_id"]
-            tier = tier_class(m["guard_taxonomy"] or "", row.get("recorded_tier")) if m else None
-            policy = self.in_policy.get((card_id, row["guard_id"]), True)
-            row["outcome"] = outcome(row.get("recorded_verdict"), policy, tier)
-            out.append(row)
-        return sorted(out, key=lambda r: (r["guard_id"], r["target"]))
+            elif r["recorded_verdict"] is None:  # not run on the example as it is today (maybe on an older one)
+                r.update(input_status="changed" if u["stale"] else None, outcome=STATE_LABELS[u["state"]])
+        for r in rows.values():
+            m = self.model_by_id.get(r["guard_id"])
+            r["guard_name"] = m["name"] if m else r["guard_id"]
+        return sorted(rows.values(), key=lambda r: (r["guard_id"], r["target"]))
 
     def cards_index(self) -> None:
         st = q.stats(self.conn)
@@ -1245,17 +1233,6 @@ def _badge(label: str) -> str:
     return f'<td><span class="rc-badge rc-out-{label.replace(" ", "-")}">{label}</span></td>'
 
 
-def outcome(label: str | None, in_policy: bool = True, tier: str | None = None) -> str:
-    """A recorded verdict as a coverage outcome, by the rule of riskcards.guards.coverage: unsafe = flagged
-    (a tiered guard's conditional tier = conditional), safe = missed where the guard's policy covers the card's
-    risk and outside policy elsewhere, error = errored, none = not run."""
-    if tier == "conditional":
-        return "conditional"
-    if label == "safe" and not in_policy:
-        return "outside policy"
-    return {"unsafe": "flagged", "safe": "missed", "error": "errored"}.get(label or "", "not run")
-
-
 CELL_STATES = (
     ("flagged", "flagged", "said unsafe"),
     ("conditional", "conditional", "a tiered guard's conditional tier: flagged with a condition"),
@@ -1266,6 +1243,8 @@ CELL_STATES = (
     ("not_runnable", "not runnable", "redacted text: never sent to a guard"),
 )
 """(cell count, label, meaning) in the order a coverage cell shows them."""
+STATE_LABELS = {state: label for state, label, _ in CELL_STATES}
+"""A unit's state (riskcards.guards.coverage.STATES) as the site names it."""
 
 
 def coverage_cell(cell: dict | None) -> str:
