@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from ..guards import runner, store
-from ..guards.hashing import cache_key, input_sha256
-from ..guards.protocol import GuardInput
 from .target import RefusedError
 
 
@@ -30,18 +28,7 @@ def jobs(folder: Any, meta: runner.GuardMeta) -> list[runner.Job]:
                 continue
             messages = [{"role": m.role, "content": m.content} for m in e.messages if m.role != "system"]
             messages.append({"role": "assistant", "content": e.output})
-            ihash = input_sha256(messages, "response")
-            key = cache_key(
-                guard_id=meta.id,
-                model_name=meta.model_name,
-                revision=meta.revision,
-                transport=meta.transport,
-                template_sha256=meta.template_sha256,
-                params=meta.params,
-                target="response",
-                input_hash=ihash,
-            )
-            out.append(runner.Job(card, e.id, "response", GuardInput.of(messages, "response"), ihash, key))
+            out.append(runner.make_job(meta, card, e.id, "response", messages))
     return out
 
 

@@ -39,6 +39,14 @@ def _kb(root: Path):
     return load_kb(root).kb
 
 
+def _open(root: Path | None, assessment: str, *, strict: bool = True):
+    """(knowledge-base root, validated knowledge base, the assessment folder): what every command on one
+    assessment starts from."""
+    found = _root(root)
+    kb = _kb(found)
+    return found, kb, _folder(found, assessment, kb, strict=strict)
+
+
 def _folder(root: Path, ref: str, kb=None, *, strict: bool = True):
     """The assessment folder, read and checked; problems are printed and stop the command when ``strict``."""
     from ..assess import folder_of, records
@@ -198,9 +206,7 @@ def run_cmd(
     from ..guards.runner import parse_shard
     from ..ids import did_you_mean
 
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     try:
         shard_t = parse_shard(shard)
     except ValueError as exc:
@@ -317,9 +323,7 @@ def probe_cmd(
     from ..assess.probe import Session
     from ..assess.target import RefusedError, TransportError, refuse_test_double
 
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     c = _card_in(f, kb, card)
     who = _assessor(f, assessor)
     target = _open_target(f, base_url=base_url, retries=2)
@@ -360,9 +364,7 @@ def judge_cmd(
     """Write the judgement of one card (findings/<card>.yaml): asks on a terminal, takes flags off one."""
     from ..assess import findings
 
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb, strict=False)
+    root, kb, f = _open(root, assessment, strict=False)
     c = _card_in(f, kb, card)
     who = _assessor(f, assessor)
     if elicited is None:
@@ -409,9 +411,7 @@ def check_cmd(
     from ..ids import did_you_mean
     from ..paths import shown
 
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     try:
         configs = load_config(config_path(root, config), root)
     except ConfigError as exc:
@@ -443,9 +443,7 @@ def report_cmd(
 
     if fmt not in ("md", "html", "json"):
         _fail(f"--format {fmt!r}: write md, html or json")
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     text = report.render(report.data(kb, f), fmt)
     if out is None:
         sys.stdout.write(text)
@@ -478,9 +476,7 @@ def promote_cmd(
     from ..assess.promote import PromoteError, promote
     from ..paths import shown
 
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     try:
         path, eid = promote(
             root,
@@ -528,9 +524,7 @@ def import_cmd(
 
     if tool not in results.TOOLS:
         _fail(f"--from must be one of {', '.join(results.TOOLS)}, not '{tool}'")
-    root = _root(root)
-    kb = _kb(root)
-    f = _folder(root, assessment, kb)
+    root, kb, f = _open(root, assessment)
     try:
         run = results.read(tool, file, shown(file))
     except results.ResultsError as exc:

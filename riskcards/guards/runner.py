@@ -252,20 +252,27 @@ def plan(
                     continue
                 messages = example_messages(ex, target)
                 assert messages is not None  # runnable
-                ihash = input_sha256(messages, target)
-                key = cache_key(
-                    guard_id=meta.id,
-                    model_name=meta.model_name,
-                    revision=meta.revision,
-                    transport=meta.transport,
-                    template_sha256=meta.template_sha256,
-                    params=meta.params,
-                    target=target,
-                    input_hash=ihash,
-                )
-                if in_shard(key, shard):
-                    jobs.append(Job(card.id, ex.id, target, GuardInput.of(messages, target), ihash, key))
+                job = make_job(meta, card.id, ex.id, target, messages)
+                if in_shard(job.key, shard):
+                    jobs.append(job)
     return jobs
+
+
+def make_job(meta: GuardMeta, card: str, example: str, target: Target, messages: list[dict[str, str]]) -> Job:
+    """One request for the guard: the text it judges, its input hash and the cache key of everything that
+    decides the verdict (the same key for a card's example and for an assessment's logged answer)."""
+    ihash = input_sha256(messages, target)
+    key = cache_key(
+        guard_id=meta.id,
+        model_name=meta.model_name,
+        revision=meta.revision,
+        transport=meta.transport,
+        template_sha256=meta.template_sha256,
+        params=meta.params,
+        target=target,
+        input_hash=ihash,
+    )
+    return Job(card, example, target, GuardInput.of(messages, target), ihash, key)
 
 
 # --------------------------------------------------------------------------------------------------
