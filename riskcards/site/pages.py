@@ -422,8 +422,9 @@ class SiteBuilder:
 
     def category_page(self, ref: str) -> str | None:
         """Source path of a category's page (only categories with cards have one)."""
-        if ref not in self.category_cards:
-            return None
+        return self._category_path(ref) if ref in self.category_cards else None
+
+    def _category_path(self, ref: str) -> str:
         tid, _, code = ref.partition(":")
         return f"taxonomies/{tid}/{self.paths[tid][code]}.md"
 
@@ -895,7 +896,8 @@ class SiteBuilder:
         records = q.category_records(self.conn)
         for ref, matches in self.category_cards.items():
             deps = frozenset(matches)
-            if self.reuse(self.category_page(ref), deps):
+            path = self._category_path(ref)
+            if self.reuse(path, deps):
                 continue
             found = [{**self.card_by_id[cid], **m} for cid, m in matches.items()]
             tid, _, code = ref.partition(":")
@@ -912,7 +914,7 @@ class SiteBuilder:
                     via.append({**c, "via": [m for m in matches if m["inferred"]]})
             parent = rec.get("parent_ref")
             self.add(
-                self.category_page(ref),
+                path,
                 "category.html.j2",
                 f"{code} {rec['name']}",
                 deps=deps,
@@ -1016,7 +1018,7 @@ class SiteBuilder:
                     "sensitivity": ex["sensitivity"],
                 }
                 observed_on = ex["provenance"].get("model") if ex["provenance"]["kind"] == "observed" else None
-                if observed_on in kinds:
+                if observed_on is not None and observed_on in kinds:
                     found[observed_on].setdefault(c["id"], []).append({**entry, "outcomes": outcomes})
                 by_guard: dict[str, list[dict]] = {}
                 for o in outcomes:

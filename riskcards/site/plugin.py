@@ -46,7 +46,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from .pages import join_listings, page_url, split_listings
+from .pages import Site, join_listings, page_url, split_listings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..validate import RecordCache
 
 log = logging.getLogger("mkdocs.plugins.riskcards")
 
@@ -81,11 +85,11 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
 
     def __init__(self) -> None:
         self.dirty = False
-        self.site = None
+        self.site: Site | None = None
         self._hashes: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
         self._bytecode = _MemoryBytecodeCache()
-        self._records = None  # riskcards.validate.RecordCache, kept across `mkdocs serve` rebuilds
+        self._records: RecordCache | None = None  # kept across `mkdocs serve` rebuilds
         self.serving = False
         self.broken: str | None = None  # under serve: why this build shows the problem page instead of the site
 
@@ -207,7 +211,7 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
                 "site/docs holds pages that are generated from the "
                 f"knowledge base: {', '.join(sorted(clash))}; remove them"
             )
-        before = previous_site.pages if previous_site is not None else {}
+        before: dict[str, pages.GeneratedPage] = previous_site.pages if previous_site is not None else {}
         for path, page in site.pages.items():
             f = File.generated(config, path, content=pages.stub_markdown(page), inclusion=InclusionLevel.NOT_IN_NAV)
             if page.edit_path:
@@ -217,23 +221,23 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             else:
                 digest = hashes[path] = _hash(page.title, page.html, json.dumps(page.tags), page.description or "")
             if self.dirty and previous.get(path) == digest and os.path.isfile(f.abs_dest_path):
-                f.is_modified = lambda: False  # unchanged since the last build: MkDocs skips it under --dirty
+                # unchanged since the last build: MkDocs skips it under --dirty (MkDocs' own way: replace the method)
+                f.is_modified = lambda: False  # type: ignore[method-assign]
             files.append(f)
         home = files.get_file_from_path("index.md")
         hashes["index.md"] = _hash(*site.fragments.values())
         if home is not None and self.dirty and previous.get("index.md") != hashes["index.md"]:
-            home.is_modified = lambda: True  # the home page shows generated counts and recent cards
-        for name, (_what, make) in downloads.items():
-            if files.get_file_from_path(name) is not None:
-                files.remove(files.get_file_from_path(name))
-            files.append(make(config))
+            home.is_modified = lambda: True  # type: ignore[method-assign] # the home shows counts and recent cards
+        published: dict[str, Path] = {name: file for name, (_what, file) in downloads.items()}
         if self.config.downloads:
-            from ..exporters import published
+            from ..exporters import published as one_by_one
 
-            for name, path in published(self.db.parent).items():
-                if files.get_file_from_path(name) is not None:
-                    files.remove(files.get_file_from_path(name))
-                files.append(File.generated(config, name, abs_src_path=str(path)))
+            published.update(one_by_one(self.db.parent))
+        for name, file in published.items():
+            old = files.get_file_from_path(name)
+            if old is not None:  # a file of site/docs by the same name gives way to the generated one
+                files.remove(old)
+            files.append(File.generated(config, name, abs_src_path=str(file)))
         files.append(File.generated(config, "feed.xml", content=site.feed))
         files.append(File.generated(config, "downloads/index-schema.md", content=index.schema_markdown()))
 
@@ -252,15 +256,15 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             log.info(f"riskcards: {len(site.pages) - site.reused} pages generated, {site.reused} unchanged")
         return files
 
-    def _download_files(self) -> dict[str, tuple[str, object]]:
-        """name -> (what it is, factory(config) -> File) for every published download (the feed is added apart)."""
-        out: dict[str, tuple[str, object]] = {
+    def _download_files(self) -> dict[str, tuple[str, Path]]:
+        """name -> (what it is, the file) for every published download (the feed is added apart)."""
+        out: dict[str, tuple[str, Path]] = {
             "riskcards.db": (
                 (
                     "The SQLite index: every record, placement, example "
                     "and verdict (opens in Datasette or any SQLite client)."
                 ),
-                lambda cfg: File.generated(cfg, "riskcards.db", abs_src_path=str(self.db)),
+                self.db,
             ),
         }
         from ..index import metadata_path
@@ -270,15 +274,11 @@ class RiskCardsPlugin(BasePlugin[RiskCardsConfig]):
             out[meta.name] = (
                 "Datasette metadata for the database (titles, licence, source, table and column descriptions): "
                 f"`datasette riskcards.db -m {meta.name}`.",
-                lambda cfg, meta=meta: File.generated(cfg, meta.name, abs_src_path=str(meta)),
+                meta,
             )
-        for name, (what, path) in self._dumps().items():
-            out[name] = (what, lambda cfg, name=name, path=path: File.generated(cfg, name, abs_src_path=str(path)))
+        out.update(self._dumps())
         for p in sorted((self.root / "schema").glob("*.schema.json")):
-            out[f"schema/{p.name}"] = (
-                f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.",
-                lambda cfg, p=p: File.generated(cfg, f"schema/{p.name}", abs_src_path=str(p)),
-            )
+            out[f"schema/{p.name}"] = (f"JSON Schema of a {p.name.removesuffix('.schema.json')} record.", p)
         return out
 
     def _dumps(self) -> dict[str, tuple[str, Path]]:
