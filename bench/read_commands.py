@@ -38,6 +38,10 @@ COMMANDS = [
     ["incidents"],
     ["crosswalk", "llama-guard-2", "mlcommons-ailuminate-v1.0"],
     ["taxonomies", "-f", "json"],
+    ["coverage", "--guard", "llama-guard-3-8b"],
+    ["coverage", "--guard", "llama-guard-3-8b", "-f", "json"],
+    ["coverage"],  # every card x guard cell: ~15,000 rows at 1,000 cards, bound by the size of the output
+    ["coverage", "-f", "json"],
     ["--help"],
     ["query", "--help"],
     ["assess", "run", "--help"],

@@ -1405,15 +1405,23 @@ RESULT_COUNTS = ("flagged", "conditional", "missed", "outside", "errored")
 """Cell counts of units with a current verdict: a guard with any of them has results."""
 
 
-def _cell(r: sqlite3.Row) -> dict:
-    out = {}
-    for k in r.keys():  # noqa: SIM118 - a sqlite3.Row iterates over its values
-        v = r[k]
-        if k in _CELL_JSON:
-            v = json.loads(v) if v else ({} if k != "disagreements" else [])
-        elif k == "in_policy":
-            v = bool(v)
-        out[_CELL_KEYS.get(k, k)] = v
+def _cells(cur: sqlite3.Cursor) -> list[dict]:
+    """The rows of a guard_coverage SELECT as cell dicts: JSON columns decoded, in_policy a bool. Read by column
+    position, and the JSON of an empty object or list not decoded (most cells have no tiers, codes, mappings or
+    disagreements): at 15,000 cells this was 70 % of `riskcards coverage -f json`."""
+    names = [_CELL_KEYS.get(d[0], d[0]) for d in cur.description]
+    decode = [i for i, d in enumerate(cur.description) if d[0] in _CELL_JSON]
+    policy = [i for i, d in enumerate(cur.description) if d[0] == "in_policy"]
+    empty = {i: (list if cur.description[i][0] == "disagreements" else dict) for i in decode}
+    out = []
+    for row in cur:
+        values = list(row)
+        for i in decode:
+            v = values[i]
+            values[i] = json.loads(v) if v and v not in ("{}", "[]") else empty[i]()
+        for i in policy:
+            values[i] = bool(values[i])
+        out.append(dict(zip(names, values, strict=True)))
     return out
 
 
@@ -1443,7 +1451,7 @@ def guard_coverage(conn: sqlite3.Connection, guard: str | None = None, cards=Non
         where.append("g.card_id IN (SELECT value FROM json_each(?))")
         params.append(_ids_param(ids))
     sql = "SELECT g.* FROM guard_coverage g" + (" WHERE " + " AND ".join(where) if where else "")
-    cells = [_cell(r) for r in conn.execute(sql + " ORDER BY g.card_id, g.guard_id", params)]
+    cells = _cells(conn.execute(sql + " ORDER BY g.card_id, g.guard_id", params))
     names = dict(conn.execute("SELECT id, name FROM models").fetchall())
     counts = [k for k, v in cells[0].items() if isinstance(v, int) and not isinstance(v, bool)] if cells else []
     totals: dict[str, dict] = {}

@@ -8,6 +8,7 @@ the CLI and the site take them from here (standard library only, so a query proc
                       REVIEWED_SENSITIVITIES: what a reviewer sets)
     QUERY_FORMATS     what `query` and the listings print (table, json, csv, ids)
     SHOW_FORMATS      what `show` prints
+    COVERAGE_FORMATS  what `coverage` and `guard list` print
     REPORT_FORMATS    how `validate` reports problems
     RELATED_INVERSE   a related-card relation and the one the other card states back
 """
@@ -22,6 +23,7 @@ PUBLISHED_SENSITIVITIES = ("full", "defanged")
 REVIEWED_SENSITIVITIES = ("full", "defanged", "withheld")  # what a person sets (an assessment's excerpts)
 QUERY_FORMATS = ("table", "json", "csv", "ids")
 SHOW_FORMATS = ("text", "json")
+COVERAGE_FORMATS = ("text", "json")
 REPORT_FORMATS = ("text", "json", "github")
 RELATED_INVERSE = {
     "overlaps": "overlaps",

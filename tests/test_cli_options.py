@@ -3,6 +3,7 @@ Python type names, and `validate --changed PATH` honouring PATH."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -110,16 +111,17 @@ def test_fast_parser_knows_exactly_the_options_typer_declares():
     group = typer.main.get_command(app)
     for name in cq.FAST_COMMANDS:
         cmd = group.commands[name]
-        values, flags, positional = {}, {}, 0
+        values, flags, multi, positional = {}, {}, {}, 0
         for p in cmd.params:
             if isinstance(p, TyperArgument):
                 positional += 1
             elif "--help" not in p.opts:
                 for opt in p.opts:
-                    (flags if p.is_flag else values)[opt] = p.name
+                    (flags if p.is_flag else multi if p.multiple else values)[opt] = p.name
         assert cq._VALUE_OPTIONS[name] == values, name
         assert cq._FLAG_OPTIONS[name] == flags, name
-        assert positional == {"query": 0, "show": 1, **cq.LISTINGS}[name], name
+        assert cq._MULTI_OPTIONS.get(name, {}) == multi, name
+        assert positional == {"query": 0, "show": 1, "coverage": 0, **cq.LISTINGS}[name], name
 
 
 LISTING_ARGS = [
@@ -130,6 +132,7 @@ LISTING_ARGS = [
     ["incidents"],
     ["crosswalk", "weidinger-2021", "llama-guard-3"],
     ["stats"],
+    ["coverage"],
 ]
 
 
@@ -171,6 +174,25 @@ def test_listings_run_on_the_fast_path_and_answer_as_typer_does(kb, args, monkey
     assert a == b
 
 
+def test_coverage_runs_on_the_fast_path_with_every_option(kb):
+    cards = run("query", "-f", "ids", root=kb).stdout.split()[:2]
+    args = ["coverage", "--card", cards[0], f"--card={cards[1]}", "-f", "json"]
+    fast = run(*args, root=kb)
+    assert fast.returncode == 0, fast.stderr
+    got = json.loads(fast.stdout)
+    assert {c["card"] for c in got["cells"]} == set(cards) and got["cells"]
+    guard = got["cells"][0]["guard"]
+    one = json.loads(run("coverage", "-g", guard, "-c", cards[0], "-f", "json", root=kb).stdout)
+    assert {(c["card"], c["guard"]) for c in one["cells"]} == {(cards[0], guard)}
+    text = run("coverage", "-c", cards[0], root=kb)  # piped: plain columns, no box
+    assert text.returncode == 0 and text.stdout.startswith("Guard coverage per card\ncard  guard")
+    assert "Totals per guard" in text.stdout and not re.search(r"[┏┃━│─╭╮╰╯┡┩└┘┌┐]", text.stdout)
+    bad = run("coverage", "-c", "no-such-card", root=kb)
+    assert bad.returncode == 2 and "unknown card 'no-such-card'" in bad.stderr
+    odd = run("coverage", "-f", "csv", root=kb)  # not a coverage format: typer's usage error
+    assert odd.returncode == 2 and "Traceback" not in odd.stderr
+
+
 def test_fast_listings_refuse_what_typer_refuses(kb):
     bad = run("taxonomy", "nope-2021", root=kb)
     assert bad.returncode == 2 and "unknown taxonomy 'nope-2021'" in bad.stderr
@@ -207,3 +229,10 @@ def test_coverage_of_a_shortened_guard_id_gets_a_did_you_mean():
     repo = Path(__file__).resolve().parents[1]
     res = run("coverage", "--guard", "profanity", root=repo)
     assert res.returncode == 2 and "did you mean 'profanity-check'" in res.stderr, res.stderr
+
+
+def test_the_coverage_format_choices_are_the_vocabularys():
+    from riskcards.cli.guard import Fmt
+    from riskcards.terms import COVERAGE_FORMATS
+
+    assert tuple(f.value for f in Fmt) == COVERAGE_FORMATS

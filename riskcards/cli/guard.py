@@ -1,4 +1,5 @@
-"""`riskcards guard run|import|list` and `riskcards coverage`: thin commands over riskcards.guards."""
+"""`riskcards guard run|import|list` and `riskcards coverage`: thin commands over riskcards.guards (coverage's
+body is ``riskcards.cli.query.do_coverage``, which the fast path serves without typer)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ guard_app = typer.Typer(
 )
 
 
-class Fmt(StrEnum):
+class Fmt(StrEnum):  # riskcards.terms.COVERAGE_FORMATS, spelled out for the type checker (a test ties them)
     text = "text"
     json = "json"
 
@@ -405,110 +406,12 @@ def coverage(
 ) -> None:
     """Per card and guard: examples flagged, missed, outside the guard's policy, errored, not run, and
     expected-vs-observed disagreements. Read from the index (table guard_coverage), as the site reads it."""
-    from ..query import UnknownId, guard_coverage
-    from .query import open_index
+    from .query import Exit, do_coverage
 
-    conn = open_index(db, root)
-    try:
-        try:
-            data = guard_coverage(conn, guard, card)
-        except UnknownId as exc:
-            model = _configured_model(guard, root, config) if exc.kind == "guard" else None
-            if model is None:
-                raise
-            data = guard_coverage(conn, model, card)  # a configured guard with no verdicts yet: its model's column
-    except UnknownId as exc:
-        if exc.kind != "guard":
-            _fail(str(exc))
-        near = f" (did you mean {' or '.join(repr(x) for x in exc.suggestions)}?)" if exc.suggestions else ""
-        _fail(f"no guard '{guard}' in the recorded verdicts or the guard model records{near}")
-    cells, totals = data["cells"], data["totals"]
-    if fmt is Fmt.json:
-        # orjson writes the same text as json.dumps(indent=2, ensure_ascii=False), 20x faster on the ~70 MB of
-        # 10,000 cards
-        import orjson
-
-        sys.stdout.buffer.write(orjson.dumps({"cells": cells, "totals": totals}, option=orjson.OPT_INDENT_2) + b"\n")
-        sys.stdout.flush()
-        return
-    from rich.table import Table
-
-    console = _console()
-    # Guards with no verdict and no expectation would add a row of 'not run' per card: listed once instead
-    quiet = [] if guard else [g["id"] for g in data["guards"] if not g["results"] and not g["expected"]]
-    cells = [c for c in cells if c["guard"] not in set(quiet)]
-    tiered = any(c["conditional"] or c["tiers"] for c in cells)
-    table = Table(title="Guard coverage per card", show_lines=False)
-    for col in (
-        "card",
-        "guard",
-        "units",
-        "flagged",
-        *(["conditional", "tiers"] if tiered else []),
-        "missed",
-        "outside policy",
-        "errored",
-        "not run",
-        "not runnable",
-        "on target",
-        "expected ✓",
-        "disagree",
-    ):
-        table.add_column(col, justify="left" if col in ("card", "guard", "tiers") else "right")
-    for c in cells:
-        table.add_row(
-            c["card"],
-            c["guard"],
-            str(c["units"]),
-            _n(c["flagged"], "red"),
-            *([_n(c["conditional"], "dark_orange"), _tiers(c["tiers"])] if tiered else []),
-            _n(c["missed"], "yellow"),
-            str(c["outside"]),
-            _n(c["errored"], "magenta"),
-            str(c["not_run"]) + (f" ({c['stale']} stale)" if c["stale"] else ""),
-            str(c["not_runnable"]),
-            str(c["on_target"]),
-            f"{c['match']}/{c['expected']}" if c["expected"] else "-",
-            _n(c["mismatch"] + c["expected_error"], "bold red"),
-        )
-    console.print(table)
-    tot = Table(title="Totals per guard")
-    cols = ("guard", "units", "flagged", *(["conditional"] if tiered else []), "missed", "outside policy", "errored")
-    for col in (*cols, "not run", "not runnable", "on target", "expected ✓", "disagree"):
-        tot.add_column(col, justify="left" if col == "guard" else "right")
-    for g in data["guards"]:
-        t = totals[g["id"]]
-        tot.add_row(
-            g["id"],
-            str(t["units"]),
-            str(t["flagged"]),
-            *([str(t["conditional"])] if tiered else []),
-            str(t["missed"]),
-            str(t["outside"]),
-            str(t["errored"]),
-            str(t["not_run"]),
-            str(t["not_runnable"]),
-            str(t["on_target"]),
-            f"{t['match']}/{t['expected']}" if t["expected"] else "-",
-            str(t["mismatch"] + t["expected_error"]),
-        )
-    console.print(tot)
-    if quiet:
-        console.print(
-            f"{len(quiet)} guard(s) with no verdicts and no expectations, not run on any card (left out of the "
-            f"first table; --guard ID shows one): {', '.join(quiet)}",
-            markup=False,
-        )
-    dis = [(c, d) for c in cells for d in c["disagreements"]]
-    if dis:
-        console.print("[bold]Expected vs observed disagreements[/bold]")
-        for c, d in dis:
-            exp = d["expected"] + (f" {d['expected_categories']}" if d["expected_categories"] else "")
-            obs = d["observed"] + (f" {d['observed_categories']}" if d.get("observed_categories") else "")
-            console.print(
-                f"  {c['card']}/{d['example']} ({d['target']}) {c['guard']}: expected {exp}, observed {obs}",
-                markup=False,
-            )
+    try:  # also served without typer (riskcards.cli.query.fast_main)
+        do_coverage(guard=guard, card=card, fmt=fmt.value, config=config, db=db, root=root)
+    except Exit as exc:
+        raise typer.Exit(exc.code) from None
 
 
 def _print_registry(rows: list[dict], fmt, line: str) -> None:
@@ -520,26 +423,6 @@ def _print_registry(rows: list[dict], fmt, line: str) -> None:
         typer.echo(line.format(**{**r, "modes": "/".join(r["modes"])}))
 
 
-def _tiers(tiers: dict[str, int]) -> str:
-    return " ".join(f"{t}×{n}" for t, n in sorted(tiers.items())) or "-"
-
-
-def _configured_model(guard: str | None, root: Path | None, config: Path | None) -> str | None:
-    """The model of guard ``guard`` in the guard config, or None (no config, a broken one, no such guard)."""
-    if guard is None:
-        return None
-    from ..guards.config import ConfigError, config_path, load_config
-    from ..load import find_root
-
-    root = root or find_root()
-    path = config_path(root, config)
-    try:
-        configs = load_config(path, root) if path.is_file() else {}
-    except ConfigError:
-        return None
-    return configs[guard].entry.model if guard in configs else None
-
-
 def _endpoint(cfg) -> str:
     from ..guards import transports
 
@@ -547,14 +430,3 @@ def _endpoint(cfg) -> str:
         return transports.get(cfg.entry.transport).endpoint(cfg.transport_config())
     except KeyError:
         return "?"
-
-
-def _console():
-    from rich.console import Console
-
-    # Piped output gets a wide console, so tables are not squeezed to 80 columns.
-    return Console() if sys.stdout.isatty() else Console(width=200)
-
-
-def _n(value: int, style: str) -> str:
-    return f"[{style}]{value}[/{style}]" if value else "0"
