@@ -48,11 +48,6 @@ def _avidtools():
     return components, enums, vulnerability
 
 
-def _edition(conn: sqlite3.Connection, tid: str) -> str:
-    row = conn.execute("SELECT edition FROM taxonomies WHERE id = ?", (tid,)).fetchone()
-    return (row[0] if row else None) or tid
-
-
 def vulnerability(card: dict, taxonomy_version: str):
     """The card as an avidtools ``Vulnerability``, or the reason it has none (a string)."""
     components, enums, vuln = _avidtools()
@@ -116,7 +111,7 @@ def vulnerability(card: dict, taxonomy_version: str):
 
 def records(conn: sqlite3.Connection, ids_=None) -> tuple[dict[str, Any], list[dict]]:
     """({card id: Vulnerability}, [{card, reason}] for the cards left out)."""
-    version = _edition(conn, SEP)
+    version = next((t["edition"] for t in Q.taxonomies(conn) if t["id"] == SEP), None) or SEP
     out: dict[str, Any] = {}
     skipped: list[dict] = []
     for card in Q.cards_full(conn, ids_):
