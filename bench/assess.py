@@ -73,8 +73,8 @@ def batch(tmp: Path, prompts: int, latency: float, concurrency: int) -> None:
     from generate import generate
 
     from riskcards.assess import batch as runner
-    from riskcards.assess import records
     from riskcards.assess.target import open_target
+    from riskcards.validate import assessment_records as records
     from riskcards.validate import load_kb
 
     root = generate(max(600, prompts), tmp / "kb")
@@ -181,8 +181,8 @@ def report(tmp: Path, entries: int, runs: int = 5) -> None:
         f"report: {len(cards)} cards, {entries} log entries: riskcards assess report -f md "
         f"{min(times):.2f} s best / {statistics.median(times):.2f} s median of {runs} (whole process)"
     )
-    from riskcards.assess import records
     from riskcards.assess import report as rep
+    from riskcards.validate import assessment_records as records
     from riskcards.validate import load_kb
 
     t0 = time.perf_counter()

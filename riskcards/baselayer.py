@@ -31,9 +31,9 @@ SUFFIXES = (".yaml", ".yml")
 
 def enabled(root: Path) -> bool:
     """Whether the knowledge base at ``root`` is read on top of the base layer."""
-    from .validate.evidence import _read_policy
+    from .policy import read_policy
 
-    setting = _read_policy(Path(root)).get("base")
+    setting = read_policy(Path(root)).get("base")
     if isinstance(setting, bool):
         return setting
     return not (Path(root) / "vocab").is_dir()

@@ -21,7 +21,8 @@ class KnowledgeBase:
     vocab: HarmTypeVocabulary | None = None
     incidents: dict[str, Incident] = field(default_factory=dict)
     assessments: list = field(default_factory=list)
-    """The assessments (``riskcards.assess.records.Folder``, one per assessments/<id>/), as read and checked."""
+    """The assessments (``riskcards.validate.assessment_records.Folder``, one per assessments/<id>/), as read
+    and checked."""
     paths: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, id) -> the record's path relative to the root, as shown in messages and edit links."""
     digests: dict[str, str] = field(default_factory=dict)

@@ -78,3 +78,28 @@ def install_hint(extra: str) -> str:
     if (checkout / "pyproject.toml").is_file():
         return f"{shlex.quote(sys.executable)} -m pip install -e {shlex.quote(f'{checkout}[{extra}]')}"
     return f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(f'riskcards[{extra}]')}"
+
+
+# Assessments: assessments/<id>/{assessment.yaml, findings/<card>.yaml, log/<card>.jsonl}
+ASSESSMENTS = "assessments"
+ASSESSMENT_RECORD = "assessment.yaml"
+
+
+def assessments_root(root: Path) -> Path:
+    return Path(root) / ASSESSMENTS
+
+
+def folder_of(root: Path, ref: str | Path) -> Path:
+    """The folder of an assessment given its id (assessments/<id>) or a path to its folder or record."""
+    p = Path(ref)
+    if p.name == ASSESSMENT_RECORD:
+        return p.parent
+    if p.is_dir() and (p / ASSESSMENT_RECORD).exists():
+        return p
+    return assessments_root(root) / str(ref)
+
+
+def in_knowledge_base(folder: Path) -> bool:
+    """Whether an assessment folder lies in a knowledge base's assessments/ (no test-double output there)."""
+    folder = Path(folder).resolve()
+    return folder.parent.name == ASSESSMENTS and (folder.parent.parent / "cards").is_dir()

@@ -15,9 +15,9 @@ import pytest
 from assess_kit import cli, kb, new
 from assess_server import TargetServer
 
-from riskcards.assess import records
 from riskcards.assess.log import LogWriter
 from riskcards.assess.probe import Session
+from riskcards.validate import assessment_records as records
 
 CARD = "capitulating-under-user-pushback"
 

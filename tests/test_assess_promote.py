@@ -7,7 +7,7 @@ import json
 import pytest
 from assess_kit import CARDS, cli, kb, write_fixture
 
-from riskcards.assess import records
+from riskcards.validate import assessment_records as records
 from riskcards.validate import load_kb
 
 MODEL = "llama-3.1-8b-instruct"

@@ -15,7 +15,7 @@ import pytest
 from assess_kit import CARDS, cli, entries, kb, new, set_interface
 from assess_server import TargetServer
 
-from riskcards.assess import records
+from riskcards.validate import assessment_records as records
 
 JOBS = 7  # example prompts of the three cards in the test knowledge base
 

@@ -87,7 +87,7 @@ def test_a_python_test_double_is_refused_for_assessments_and_allowed_outside(roo
 
 def test_targets_are_opened_through_the_transport_registry(root, monkeypatch):
     """A transport plugged into the registry is what an assessment's target uses: no transport is called directly."""
-    from riskcards.assess import records
+    from riskcards.validate import assessment_records as records
 
     opened = []
     real = transports.open_transport

@@ -833,13 +833,13 @@ def _drop_item(text: str, first_line: str) -> str:
 def test_repo_declares_the_evidence_rules():
     import yaml
 
-    from riskcards.validate.evidence import POLICY_FILE
+    from riskcards.policy import POLICY_FILE
 
     assert yaml.safe_load((REPO / POLICY_FILE).read_text(encoding="utf-8")) == {"evidence_required": True}
 
 
 def test_self_evidence_rules_apply_only_where_the_knowledge_base_requires_them(kb_root):
-    from riskcards.validate.evidence import POLICY_FILE
+    from riskcards.policy import POLICY_FILE
 
     text = _card_text()
     bare = re.sub(r"(  - ref: nist-ai-600-1:2\n    relation: related\n)    rationale: [^\n]*\n", r"\1", text)
@@ -864,7 +864,7 @@ def test_self_evidence_rules_apply_only_where_the_knowledge_base_requires_them(k
 
 
 def test_self_validator_reports_each_hygiene_and_evidence_fault(kb_root):
-    from riskcards.validate.evidence import POLICY_FILE
+    from riskcards.policy import POLICY_FILE
 
     (kb_root / POLICY_FILE).write_text("evidence_required: true\n", encoding="utf-8")
     text = _card_text()

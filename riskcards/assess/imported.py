@@ -96,7 +96,7 @@ def import_run(
     assessor: str = "import",
     dry_run: bool = False,
 ) -> Summary:
-    """Write ``run``'s results into the logs of ``folder`` (a ``records.Folder``). Raises RefusedError for a
+    """Write ``run``'s results into the logs of ``folder`` (an ``assessment_records.Folder``). Raises RefusedError for a
     test double's results headed for a knowledge base, ValueError for an unknown ``card``."""
     from . import in_knowledge_base
 

@@ -49,7 +49,8 @@ def _open(root: Path | None, assessment: str, *, strict: bool = True):
 
 def _folder(root: Path, ref: str, kb=None, *, strict: bool = True):
     """The assessment folder, read and checked; problems are printed and stop the command when ``strict``."""
-    from ..assess import folder_of, records
+    from ..assess import folder_of
+    from ..validate import assessment_records as records
 
     d = folder_of(root, ref)
     if not (d / "assessment.yaml").is_file():
@@ -164,7 +165,8 @@ def validate_cmd(
     root: RootOption = None,
 ) -> None:
     """Check assessment records, findings and logs; every problem located. Exit 1 on problems."""
-    from ..assess import folder_of, records
+    from ..assess import folder_of
+    from ..validate import assessment_records as records
 
     root = _root(root)
     kb = _kb(root)
@@ -289,8 +291,9 @@ def _write(text: str) -> None:
 def _save_finding(root: Path, f, data: dict) -> None:
     from pydantic import ValidationError
 
-    from ..assess import findings, records
+    from ..assess import findings
     from ..paths import shown
+    from ..validate import assessment_records as records
 
     try:
         path = findings.write(f.dir, data)
@@ -338,7 +341,7 @@ def probe_cmd(
     finally:
         target.close()
     if result.get("started") and judge and sys.stdin.isatty():
-        from ..assess import records
+        from ..validate import assessment_records as records
 
         f, _ = records.load(root, f.dir, kb)
         _save_finding(root, f, findings.ask(f, c, who, _read, _write))
@@ -517,10 +520,11 @@ def import_cmd(
     root: RootOption = None,
 ) -> None:
     """Another tool's results into the assessment's logs (mode: imported), with tool, version, model and date."""
-    from ..assess import imported, records
+    from ..assess import imported
     from ..assess.target import RefusedError
     from ..importers import results
     from ..paths import shown
+    from ..validate import assessment_records as records
 
     if tool not in results.TOOLS:
         _fail(f"--from must be one of {', '.join(results.TOOLS)}, not '{tool}'")

@@ -1,7 +1,7 @@
 """Checks across the records of an assessment (assessments/<id>/): the assessment record against the
 knowledge base (scenario, model, cards), its own consistency (selection, budgets, assessors, interface,
 status), the findings (logged entries, harm types, excerpt sensitivity rules) and the logs (unique ids, marks,
-no test-double output in a knowledge base). Reading the folder is ``riskcards.assess.records``.
+no test-double output in a knowledge base). Reading the folder is ``riskcards.validate.assessment_records``.
 """
 
 from __future__ import annotations
@@ -10,23 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from .. import ids
+from ..paths import ASSESSMENT_RECORD as RECORD
+from ..paths import in_knowledge_base
 from ..problems import Problem, display_path
-from .common import endpoint_problem, harm_type_problems
+from .common import endpoint_problem, harm_type_problems, located
 
 REDACTED = "[redacted:"
 
 
 def check(root: Path, f: Any, kb: Any, texts: dict[str, str]) -> list[Problem]:
     """The checks across records of one assessment folder."""
-    from ..assess import RECORD, in_knowledge_base
-    from ..assess.records import _at
-
     problems: list[Problem] = []
     a = f.assessment
     shown = f.shown
 
     def add(where: str, path: tuple, message: str, check: str = "assessment", *, key: bool = False) -> None:
-        problems.append(_at(where, texts.get(where, ""), path, message, check, key=key))
+        problems.append(located(where, texts.get(where, ""), path, message, check, key=key))
 
     # Logs: unique ids, marks that point at exchanges, no test-double output in a knowledge base.
     seen: dict[str, str] = {}

@@ -34,6 +34,12 @@ class Files:
         return Problem(shown, line, col, message, check)
 
 
+def located(shown: str, text: str, path: tuple, message: str, check: str, *, key: bool = False) -> Problem:
+    """A problem at the data path ``path`` (a key with ``key``) of a file's text; 1:1 when the text is gone."""
+    line, col = Locator(text).find(path, key=key) if text else (1, 1)
+    return Problem(shown, line, col, message, check)
+
+
 def harm_type_problems(ht, actors=None, cats=None) -> list[tuple[tuple, str, str]]:
     """A harm type's problems as (path inside the harm type, message, check). A harm type names a category of
     the vocabulary, or, for one the vocabulary lacks, keeps it as written in 'unresolved': exactly one of the

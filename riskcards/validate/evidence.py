@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
 from .. import bibliography, ids
 from ..kb import KnowledgeBase
 from ..models import SEVERITY_RUBRIC, Card
+from ..policy import read_policy
 
 CAUSAL_TAXONOMY = "mit-ai-risk-causal-taxonomy"
 CAUSAL_FACTORS = ("entity", "intent", "timing")
@@ -36,7 +35,6 @@ At = Callable[[tuple, str, str], Any]
 """at(path, message, check) -> a located problem in the card being checked."""
 
 
-POLICY_FILE = "knowledge-base.yaml"
 """A knowledge base declares in this file at its root which of the evidence rules it holds every card to."""
 
 
@@ -44,15 +42,7 @@ def evidence_required(kb: KnowledgeBase) -> bool:
     """Whether the knowledge base requires the evidence rules of every live card: ``evidence_required: true``
     in ``knowledge-base.yaml`` at its root. This repository does; a knowledge base without the file (a new
     one, a test fixture, a legacy import) gets only the rules on what a card does say."""
-    return kb._memo("evidence_required", lambda: _read_policy(kb.root).get("evidence_required") is True)
-
-
-def _read_policy(root) -> dict:
-    try:
-        data = yaml.safe_load((root / POLICY_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return kb._memo("evidence_required", lambda: read_policy(kb.root).get("evidence_required") is True)
 
 
 def check_card(kb: KnowledgeBase, card: Card, at: At, add: Callable[[Any], None]) -> None:

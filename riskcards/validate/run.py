@@ -185,7 +185,7 @@ def _validate(root: Path, paths: list[Path] | None, cache: RecordCache | None) -
 
 def _assessment_problems(root: Path, kb: KnowledgeBase) -> list[Problem]:
     """Assessment records, findings and logs (assessments/<id>/), checked against the knowledge base."""
-    from ..assess.records import load_all
+    from .assessment_records import load_all
 
     kb.assessments, problems = load_all(root, kb)
     return problems

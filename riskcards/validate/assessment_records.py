@@ -21,8 +21,12 @@ from pydantic import BaseModel, ValidationError
 from ..load import load_file
 from ..locate import Locator
 from ..models import Assessment, Finding, LogEntry
+from ..paths import ASSESSMENT_RECORD as RECORD
+from ..paths import assessments_root
 from ..problems import Problem, display_path
-from . import RECORD, assessments_root
+from .assessments import check
+from .common import located
+from .messages import _data_path, schema_message
 
 
 @dataclass
@@ -56,14 +60,7 @@ def folders(root: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _at(shown: str, text: str, path: tuple, message: str, check: str, *, key: bool = False) -> Problem:
-    line, col = Locator(text).find(path, key=key) if text else (1, 1)
-    return Problem(shown, line, col, message, check)
-
-
 def _schema(shown: str, text: str, data: Any, model: type[BaseModel], exc: ValidationError) -> list[Problem]:
-    from ..validate import _data_path, schema_message
-
     loc = Locator(text)
     out = []
     for err in exc.errors(include_url=False):
@@ -144,7 +141,7 @@ def load(root: Path, folder: Path, kb: Any = None, *, logs: bool = True) -> tupl
             if finding is not None:
                 if finding.card != p.stem:
                     problems.append(
-                        _at(
+                        located(
                             shown,
                             ftext,
                             ("card",),
@@ -175,8 +172,6 @@ def load(root: Path, folder: Path, kb: Any = None, *, logs: bool = True) -> tupl
                             "assessment-log",
                         )
                     )
-    from ..validate.assessments import check
-
     problems += check(root, out, kb, texts)
     out.problems = sorted(set(problems))
     return out, out.problems
