@@ -23,11 +23,13 @@ import os
 import sqlite3
 from pathlib import Path
 
+from ..paths import ASSESSMENTS
+
 SCHEMA_VERSION = 7
 META_TABLE = "meta"
 CARD_FINGERPRINTS = "card_fingerprints"
 SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks", "incidents")
-ASSESSMENTS_DIR = "assessments"
+ASSESSMENTS_DIR = ASSESSMENTS  # the folder layout is riskcards.paths'
 ASSESSMENT_SUBDIRS = ("", "findings", "log")
 """assessments/<id>/{assessment.yaml, findings/*.yaml, log/*.jsonl}: one level deeper than SOURCE_DIRS."""
 SOURCE_SUFFIXES = (".yaml", ".yml", ".jsonl")
