@@ -135,3 +135,17 @@ def test_the_key_follows_the_sources_and_the_environment_but_not_the_folder(tmp_
     monkeypatch.setenv("NO_COLOR", "1")  # anything in the environment rich might read
     keys.append(helpcache.key(["query", "--help"]))
     assert len(set(keys)) == len(keys)
+
+
+def test_stale_entries_do_not_pile_up(tmp_path, monkeypatch):
+    folder = tmp_path / "help"
+    folder.mkdir()
+    for i in range(helpcache.KEEP):
+        entry = folder / f"{i:064x}.txt"
+        entry.write_text("riskcards-help 1\nx", encoding="utf-8")
+        os.utime(entry, ns=(i * 10**9, i * 10**9))
+    monkeypatch.setenv("RISKCARDS_CACHE", str(tmp_path))
+    helpcache._store("f" * 64, "new help\n")  # one more than KEEP: the oldest go, the newest stay
+    left = sorted(p.name for p in folder.glob("*.txt"))
+    assert len(left) == helpcache.KEEP // 2 and "f" * 64 + ".txt" in left
+    assert f"{helpcache.KEEP - 1:064x}.txt" in left and f"{0:064x}.txt" not in left

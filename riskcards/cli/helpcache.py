@@ -17,7 +17,8 @@ Later runs with the same key print the stored text and exit, without importing t
 unreadable or damaged entry, a read-only cache folder, a help run that fails) falls back to typer, which is
 always right. Entries live in ``$RISKCARDS_CACHE`` or ``$XDG_CACHE_HOME/riskcards`` (``~/.cache/riskcards``),
 in ``help/``; ``RISKCARDS_HELP_CACHE=0`` turns the cache off. Stale entries are never read (their key cannot
-come again) and are small; deleting the folder is always safe.
+come again); when the folder holds more than KEEP entries, storing one removes the oldest beyond KEEP // 2.
+Deleting the folder is always safe.
 """
 
 import os
@@ -28,6 +29,7 @@ VOLATILE = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
 # Installed packages whose code draws the help (stamped by their __init__.py).
 DRAWERS = ("typer", "rich", "click")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEEP = 256  # entries in the folder before the oldest are removed (each is a few kB)
 
 
 def wants_help(argv: list[str]) -> bool:
@@ -159,8 +161,23 @@ def _store(digest: str, body: str) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(f"riskcards-help {len(body)}\n{body}")
         os.replace(tmp, path)  # whole or not at all, also with several processes at once
+        _prune(os.path.dirname(path))
     except OSError:  # a read-only or full cache folder: the help was printed all the same
         import contextlib
 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _prune(folder: str) -> None:
+    """Past KEEP entries (stale ones pile up as the code or the terminal changes), remove the oldest."""
+    with os.scandir(folder) as it:
+        entries = [e for e in it if e.name.endswith(".txt")]
+    if len(entries) <= KEEP:
+        return
+    import contextlib
+
+    entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    for e in entries[: len(entries) - KEEP // 2]:
+        with contextlib.suppress(OSError):  # another process removed it first
+            os.unlink(e.path)
