@@ -112,9 +112,10 @@ class Cell:
     mapped: dict[str, int] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
-    # The units behind the counts that a reader looks at one by one: each unit with a verdict (current or for
-    # an older version of the example) or an expectation naming this guard. Index table guard_outcomes; the
-    # site's card and model pages show them. Not part of as_dict (the cell as `riskcards coverage` prints it).
+    # The units behind the counts that a reader looks at one by one: each unit with a verdict (current, or only
+    # for an older version of the example), and each unit an expectation names that is not runnable. A unit
+    # that is neither is 'not run'. Index table guard_outcomes; the site's card and model pages show them.
+    # Not part of as_dict (the cell as `riskcards coverage` prints it).
     outcomes: list[Outcome] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -213,10 +214,9 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                 expected_on = {exp.target for exp in ex.expected if exp.guard in (g.id, g.model)}
                 for t in units:
                     tried = (g.id, card.id, ex.id, t) in any_hash
-                    shown = tried or t in expected_on  # a unit worth a row of its own (cell.outcomes)
                     if not can_run[t]:
                         cell.not_runnable += 1
-                        if shown:
+                        if tried or t in expected_on:
                             cell.outcomes.append(Outcome(ex.id, t, "not_runnable"))
                         continue
                     cell.units += 1
@@ -224,8 +224,8 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                     if r is None:
                         cell.not_run += 1
                         cell.stale += tried
-                        if shown:
-                            cell.outcomes.append(Outcome(ex.id, t, "not_run", stale=tried))
+                        if tried:  # an expected unit never run is 'not run' without a row of its own
+                            cell.outcomes.append(Outcome(ex.id, t, "not_run", stale=True))
                         continue
                     observed[t] = r
                     if r.verdict.tier:

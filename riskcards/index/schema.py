@@ -697,9 +697,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "guard_outcomes",
         "The units behind the guard_coverage counts, one row per card x example x guard x target, for every unit "
-        "with a verdict (current, or only for an older version of the example) or an expectation naming the "
-        "guard: what it counts as and the verdict that decides it. Computed with the cells (riskcards/guards/"
-        "coverage.py); the site's card and model pages show them.",
+        "with a verdict (current, or only for an older version of the example) and every not-runnable unit an "
+        "expectation names: what it counts as and the verdict that decides it. Any other unit is not run. "
+        "Computed with the cells (riskcards/guards/coverage.py); the site's card and model pages show them.",
         _cols(
             ("card_id", "text", "The card."),
             ("example_id", "text", "The example, unique within the card."),
@@ -720,7 +720,6 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         pk=("card_id", "example_id", "guard_id", "target"),
         foreign_keys=(("card_id", "cards", "id"),),
-        indexes=(("guard_id",), ("model_id",)),
         card_key="card_id",
     ),
     TableSpec(

@@ -142,31 +142,50 @@ def check_card_evidence(kb: KnowledgeBase, card: Card, shown: str, files, add: A
 def reachable_codes(kb: KnowledgeBase, card: Card, taxonomy: str) -> set[str]:
     """The codes of ``taxonomy`` a card's placements reach: placements in that taxonomy (with their
     ancestors and descendants), and the codes a crosswalk row relates to any placement (either direction)."""
-    return _reach(kb, tuple(sorted(p.ref for p in card.placements if p is not None)), taxonomy)
+    return _reach(kb, tuple(p.ref for p in card.placements if p is not None), taxonomy)
 
 
 def _reach(kb: KnowledgeBase, refs: tuple[str, ...], taxonomy: str) -> set[str]:
-    key = ("reach", refs, taxonomy)
-    if key in kb._derived:
-        return kb._derived[key]
-    edges = _crosswalk_edges(kb)
-    hits: set[str] = set()
+    out: set[str] = set()
     for ref in refs:
-        tax, _, code = ref.partition(":")
-        if tax == taxonomy:
-            hits.add(code)
-        hits.update(c for t, c in edges.get(ref, ()) if t == taxonomy)
+        out |= _reach_one(kb, ref, taxonomy)
+    return out
+
+
+def _reach_one(kb: KnowledgeBase, ref: str, taxonomy: str) -> frozenset[str]:
+    """The codes of ``taxonomy`` one placement reaches (placements repeat across cards: computed once each)."""
+    key = ("reach", ref, taxonomy)
+    hit = kb._derived.get(key)
+    if hit is not None:
+        return hit
+    tax, _, code = ref.partition(":")
+    hits = {code} if tax == taxonomy else set()
+    hits.update(c for t, c in _crosswalk_edges(kb).get(ref, ()) if t == taxonomy)
     # a placement reaches its category's parents and children in the same taxonomy too
     codes = kb.codes(taxonomy)
+    children = _children(kb, taxonomy)
     closed = set(hits)
-    for code in hits:
-        cat = codes.get(code)
+    for c in hits:
+        cat = codes.get(c)
         while cat is not None and cat.parent and cat.parent not in closed:
             closed.add(cat.parent)
             cat = codes.get(cat.parent)
-    closed.update(c for c, cat in codes.items() if cat.parent in hits)
-    kb._derived[key] = closed
-    return closed
+        closed.update(children.get(c, ()))
+    kb._derived[key] = frozen = frozenset(closed)
+    return frozen
+
+
+def _children(kb: KnowledgeBase, taxonomy: str) -> dict[str, list[str]]:
+    """code -> the codes whose parent it is, in ``taxonomy`` (once per taxonomy, not once per card)."""
+
+    def make() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for code, cat in kb.codes(taxonomy).items():
+            if cat.parent:
+                out.setdefault(cat.parent, []).append(code)
+        return out
+
+    return kb._memo(f"children:{taxonomy}", make)
 
 
 def _crosswalk_edges(kb: KnowledgeBase) -> dict[str, set[tuple[str, str]]]:
@@ -189,6 +208,8 @@ def check_expectation_reach(kb: KnowledgeBase, card: Card, shown: str, files, ad
     """Every expected guard category must follow from the card's placements, directly or through a
     crosswalk: an expectation that no placement supports is a guess the validator names."""
     guards = kb.guards()
+    refs = tuple(p.ref for p in card.placements if p is not None)
+    reach_in: dict[str, set[str]] = {}  # taxonomy -> the codes the card reaches there, once a card
     for i, ex in enumerate(card.examples or []):
         if ex is None:
             continue
@@ -199,7 +220,9 @@ def check_expectation_reach(kb: KnowledgeBase, card: Card, shown: str, files, ad
             if info is None:  # guards() holds only models with guard info
                 continue
             taxonomy = info.taxonomy
-            reach = reachable_codes(kb, card, taxonomy)
+            reach = reach_in.get(taxonomy)
+            if reach is None:
+                reach = reach_in[taxonomy] = _reach(kb, refs, taxonomy)
             known = kb.codes(taxonomy)
             for k, code in enumerate(exp.categories):
                 if code in known and code not in reach:
