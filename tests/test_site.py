@@ -616,6 +616,10 @@ def test_incremental_generation_equals_a_full_one(tmp_path):
     assert {p: g.html for p, g in again.pages.items()} == {p: g.html for p, g in full.pages.items()}
     assert again.links == full.links and again.fragments == full.fragments and again.feed == full.feed
     assert "Confident wrong doses" in full.pages["scenarios/customer-support-bot.md"].html
+    # the category pages that list the edited card were drawn again from the other cards' rows as they were
+    taken = {k for k, v in again.row_cache.items() if first.row_cache.get(k) is v and k[1] in ("direct", "below")}
+    assert taken and all(k[2] != DOSAGE for k in taken)
+    assert {k for k in first.row_cache if k[2] != DOSAGE} <= set(again.row_cache)  # kept for the next rebuild
 
 
 def test_a_changed_template_or_reference_record_regenerates_every_page(tmp_path, monkeypatch):

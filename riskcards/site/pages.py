@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from html import escape as html_escape
@@ -336,7 +337,7 @@ class SiteBuilder:
         self.deps: dict[str, frozenset[str] | None] = {}
         self.reused = 0
         self.previous = previous
-        self.row_cache: dict[tuple[str, str, str], tuple[str, frozenset[str]]] = {}
+        self.row_cache: dict[tuple[str, str, str, str], tuple[str, frozenset[str]]] = {}
         self._outcome_cache: dict[tuple[str, str], list[dict]] = {}
 
     # -- data shared by several pages ---------------------------------------------------------------
@@ -549,6 +550,10 @@ class SiteBuilder:
         return out
 
     def build(self) -> Site:
+        if self.previous is not None and self.changed is not None:
+            # rows of cards that did not change stay at hand, also those of pages taken over whole this time
+            hashes = self.card_hashes
+            self.row_cache = {k: v for k, v in self.previous.row_cache.items() if hashes.get(k[2]) == k[3]}
         self.card_pages()
         self.incident_pages()
         self.cards_index()
@@ -921,9 +926,9 @@ class SiteBuilder:
                 info=info,
                 cat=rec,
                 description_html=safe.markdown(rec.get("description")),
-                direct=direct,
-                below=below,
-                via=via,
+                direct=self._category_rows(path, "direct", direct),
+                below=self._category_rows(path, "below", below),
+                via=self._category_rows(path, "via", via),
                 parent=(
                     {"ref": parent, "name": records[parent]["name"], "target": self.category_target(parent)}
                     if parent
@@ -1104,17 +1109,23 @@ class SiteBuilder:
             )
 
     def _model_rows(self, path: str, rows: list[dict]) -> Markup:
-        """The rows of a model page's table, built as strings: a guard's page can list thousands of examples.
-        Each card's rows are kept for the next incremental build, keyed by the card's content."""
+        """The rows of a model page's table, built as strings: a guard's page can list thousands of examples."""
+        return Markup("\n".join(self._cached_rows(path, "model", rows, lambda c: self._model_card_rows(path, c))))
+
+    def _cached_rows(self, path: str, kind: str, cards: list[dict], draw: Callable[[dict], str]) -> list[str]:
+        """Each card's rows of a listing on page ``path``, drawn by ``draw`` or taken over from the previous
+        incremental build when the card did not change (keyed by page, listing and the card's content; anything
+        else a row shows changes the reference fingerprint, and then nothing is taken over). The links of each
+        card's rows are kept with them, so the page's link check sees the same links either way."""
         reuse = self.previous.row_cache if self.previous is not None and self.changed is not None else {}
         out = []
-        for c in rows:
-            key = (path, c["id"], self.card_hashes[c["id"]])
+        for c in cards:
+            key = (path, kind, c["id"], self.card_hashes[c["id"]])
             hit = reuse.get(key)
             if hit is None:
                 page_links, self.r.links[path] = self.r.links[path], set()  # collect this card's links on their own
                 try:
-                    html = self._model_card_rows(path, c)
+                    html = draw(c)
                     own = frozenset(self.r.links[path]) | {f"cards/{c['id']}.md"}
                 finally:
                     self.r.links[path] = page_links
@@ -1124,7 +1135,53 @@ class SiteBuilder:
                 self.r.links[path].update(hit[1])
             self.row_cache[key] = hit
             out.append(hit[0])
-        return Markup("\n".join(out))
+        return out
+
+    def _category_rows(self, path: str, kind: str, cards: list[dict]) -> list[Markup]:
+        """The rows of a category page's listings (``direct``, ``below`` or ``via``), as strings: a category
+        high in a taxonomy lists most cards, and one edited card would otherwise draw every such page again."""
+        from markupsafe import escape
+
+        link = self.r.link
+
+        def card(c: dict) -> str:
+            return f'<a href="{escape(link(path, "cards/" + c["id"] + ".md"))}">{escape(c["title"])}</a>'
+
+        def status(c: dict) -> str:
+            s = escape(c["status"])
+            return f'<span class="rc-badge rc-status-{s}" title="lifecycle status">{s}</span>'
+
+        def draw(c: dict) -> str:
+            if kind == "direct":
+                return (
+                    f"<tr><td>{card(c)}</td><td>{escape(c['summary'])}</td><td>{escape(c['match']['relation'])}</td>"
+                    f"<td>{status(c)}</td></tr>"
+                )
+            if kind == "below":
+                subs = "; ".join(
+                    f'<a href="{escape(link(path, self.category_target(s["ref"])))}"><code>'
+                    f"{escape(s['ref'].split(':', 1)[1])}</code> {escape(s['name'])}</a> ({escape(s['relation'])})"
+                    for s in c["sub"]
+                )
+                return f"<tr><td>{card(c)}</td><td>{escape(c['summary'])}</td><td>{subs}</td><td>{status(c)}</td></tr>"
+            where = "; ".join(
+                f'<a href="{escape(link(path, self.category_target(v["ref"])))}"><code>{escape(v["ref"])}</code> '
+                f"{escape(v['name'])}</a>"
+                for v in c["via"]
+            )
+            how = "; ".join(
+                f"<code>{escape(v['via']['from'])}</code> {escape(v['via']['relation'])} "
+                f"<code>{escape(v['via']['to'])}</code>"
+                if v.get("via")
+                else ""
+                for v in c["via"]
+            )
+            return (
+                f'<tr class="rc-via"><td>{card(c)} <span class="rc-badge">via crosswalk</span></td>\n'
+                f"<td>{where}</td>\n<td>{how}</td></tr>"
+            )
+
+        return [Markup(r) for r in self._cached_rows(path, kind, cards, draw)]
 
     def _model_card_rows(self, path: str, c: dict) -> str:
         from markupsafe import escape
