@@ -150,7 +150,8 @@ def main() -> None:
         from . import helpcache  # --help: typer's text, stored once drawn (see the module)
 
         if helpcache.wants_help(argv):
-            if helpcache.serve(argv):
+            digest = helpcache.key(argv)  # computed once: a miss draws and stores under the same key
+            if helpcache.serve(digest):
                 sys.exit(0)
-            helpcache.draw_and_keep(argv, __getattr__("app"))
+            helpcache.draw_and_keep(digest, __getattr__("app"))
     __getattr__("app")()

@@ -99,10 +99,11 @@ def _entry(digest: str) -> str:
     return os.path.join(cache_dir(), f"{digest}.txt")
 
 
-def serve(argv: list[str]) -> bool:
-    """Print the stored help for argv and return True, or return False (nothing printed) when there is none."""
+def serve(digest: str) -> bool:
+    """Print the help stored under ``digest`` (``key(argv)``) and return True, or return False (nothing printed)
+    when there is none."""
     try:
-        with open(_entry(key(argv)), encoding="utf-8", newline="") as fh:
+        with open(_entry(digest), encoding="utf-8", newline="") as fh:
             header, _, body = fh.read().partition("\n")
     except (OSError, UnicodeDecodeError):
         return False
@@ -135,10 +136,9 @@ class _Tee:
         return getattr(self._out, name)
 
 
-def draw_and_keep(argv: list[str], run) -> None:
+def draw_and_keep(digest: str, run) -> None:
     """Run typer (``run()``) with a tee on standard output; when it exits 0 having written only to standard
-    output, store the text under argv's key. Exits as typer does."""
-    digest = key(argv)
+    output, store the text under ``digest`` (``key(argv)``). Exits as typer does."""
     tee, err = _Tee(sys.stdout), _Tee(sys.stderr)
     sys.stdout, sys.stderr = tee, err
     code: str | int | None = 0
