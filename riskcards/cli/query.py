@@ -571,8 +571,7 @@ def do_coverage(*, guard=None, card=None, fmt="text", config=None, db=None, root
             data = guard_coverage(conn, model, card)  # a configured guard with no verdicts yet: its model's column
     except UnknownId as exc:
         if exc.kind != "guard":
-            _err(f"error: {exc}")
-            raise Exit(2) from None
+            _unknown(exc)
         near = f" (did you mean {' or '.join(repr(x) for x in exc.suggestions)}?)" if exc.suggestions else ""
         _err(f"error: no guard '{guard}' in the recorded verdicts or the guard model records{near}")
         raise Exit(2) from None
@@ -764,24 +763,25 @@ def _parse(command: str, args: list[str]) -> dict | None:
     if command == "query":
         opts["via_crosswalk"] = False
     positional: list[str] = []
+
+    def give(option: str, value: str) -> None:
+        if option in multi:  # repeatable: the values in order
+            opts[multi[option]] = [*(opts[multi[option]] or []), value]
+        else:
+            opts[values[option]] = value
+
     i = 0
     while i < len(args):
         a = args[i]
-        if a.startswith("--") and "=" in a and a.split("=", 1)[0] in values:
-            name, value = a.split("=", 1)
-            opts[values[name]] = value
-        elif a.startswith("--") and "=" in a and a.split("=", 1)[0] in multi:
-            name, value = a.split("=", 1)
-            opts[multi[name]] = [*(opts[multi[name]] or []), value]
+        name, eq, value = a.partition("=")
+        if a.startswith("--") and eq and (name in values or name in multi):
+            give(name, value)
         elif a in flags:
             opts[flags[a]] = True
         elif a in values or a in multi:
             if i + 1 >= len(args):
                 return None
-            if a in multi:
-                opts[multi[a]] = [*(opts[multi[a]] or []), args[i + 1]]
-            else:
-                opts[values[a]] = args[i + 1]
+            give(a, args[i + 1])
             i += 1
         elif a.startswith("-") and a != "-":
             return None
