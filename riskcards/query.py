@@ -1480,7 +1480,7 @@ def guard_coverage(conn: sqlite3.Connection, guard: str | None = None, cards=Non
 
 def guard_outcomes(conn: sqlite3.Connection, cards=None) -> dict[tuple[str, str], list[dict]]:
     """The units behind the coverage cells (table guard_outcomes), of the given card ids or all: (card id,
-    example id) -> [{guard, model, target, state, label, categories, tier, run_at, stale}], in guard, target
+    example id) -> [{guard, model, target, state, label, categories, tier, run_at}], in guard, target
     order. ``state`` is what the unit counts as in its cell (riskcards.guards.coverage.STATES)."""
     sql = "SELECT * FROM guard_outcomes"
     params: list[str] = []
@@ -1496,10 +1496,9 @@ def guard_outcomes(conn: sqlite3.Connection, cards=None) -> dict[tuple[str, str]
                 "target": r["target"],
                 "state": r["state"],
                 "label": r["label"],
-                "categories": _loads(r["categories"]) or [],
+                "categories": _loads(r["categories"]),
                 "tier": r["tier"],
                 "run_at": r["run_at"],
-                "stale": bool(r["stale"]),
             }
         )
     return out

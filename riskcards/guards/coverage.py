@@ -61,7 +61,8 @@ STATES = ("flagged", "conditional", "missed", "outside", "errored", "not_run", "
 
 @dataclass(frozen=True)
 class Outcome:
-    """One unit of a cell: an example and target, what it counts as (a STATES name) and the verdict behind it."""
+    """One unit of a cell: an example and target, what it counts as (a STATES name) and the verdict behind it.
+    A 'not_run' unit has a row only when a verdict was recorded for an older version of the example."""
 
     example: str
     target: str
@@ -70,7 +71,6 @@ class Outcome:
     categories: tuple[str, ...] = ()
     tier: str | None = None
     run_at: str | None = None
-    stale: bool = False  # not run on the example as it is today, but on an older version of it
 
 
 def state_of(label: str, tier: str | None, in_policy: bool) -> str:
@@ -225,7 +225,7 @@ def compute(kb: Any, results: list[Any], guards: dict[str, GuardRef], *, cards: 
                         cell.not_run += 1
                         cell.stale += tried
                         if tried:  # an expected unit never run is 'not run' without a row of its own
-                            cell.outcomes.append(Outcome(ex.id, t, "not_run", stale=True))
+                            cell.outcomes.append(Outcome(ex.id, t, "not_run"))
                         continue
                     observed[t] = r
                     if r.verdict.tier:

@@ -451,7 +451,6 @@ def coverage_rows(
                     _j(list(o.categories)),
                     o.tier,
                     o.run_at,
-                    int(o.stale),
                 )
             )
 

@@ -710,13 +710,13 @@ TABLES: tuple[TableSpec, ...] = (
                 "state",
                 "text",
                 "What the unit counts as, the guard_coverage count of the same name: flagged, conditional, missed, "
-                "outside, errored, not_run or not_runnable.",
+                "outside, errored, not_run (verdicts only for an older version of the example: stale) or "
+                "not_runnable.",
             ),
             ("label", "text", "The current verdict: safe, unsafe or error; null when not run."),
             ("categories", "text", "The current verdict's native category codes" + _JSON + "."),
             ("tier", "text", "A tiered guard's native tier code of the current verdict; null otherwise."),
             ("run_at", "text", "When the current verdict was made, ISO 8601 UTC; null when not run."),
-            ("stale", "int", "1 when not run on the example as it is today but on an older version of it."),
         ),
         pk=("card_id", "example_id", "guard_id", "target"),
         foreign_keys=(("card_id", "cards", "id"),),

@@ -841,8 +841,8 @@ class SiteBuilder:
                     run_at=u["run_at"],
                     outcome=STATE_LABELS[u["state"]],
                 )
-            elif r["recorded_verdict"] is None:  # not run on the example as it is today (maybe on an older one)
-                r.update(input_status="changed" if u["stale"] else None, outcome=STATE_LABELS[u["state"]])
+            elif r["recorded_verdict"] is None:  # not run on the example as it is today, only on an older version
+                r.update(input_status="changed" if u["state"] == "not_run" else None, outcome=STATE_LABELS[u["state"]])
         for r in rows.values():
             m = self.model_by_id.get(r["guard_id"])
             r["guard_name"] = m["name"] if m else r["guard_id"]
