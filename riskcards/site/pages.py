@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import ids
 from .. import query as q
@@ -1116,12 +1116,12 @@ class SiteBuilder:
         """Each card's rows of a listing on page ``path``, drawn by ``draw`` or taken over from the previous
         incremental build when the card did not change (keyed by page, listing and the card's content; anything
         else a row shows changes the reference fingerprint, and then nothing is taken over). The links of each
-        card's rows are kept with them, so the page's link check sees the same links either way."""
-        reuse = self.previous.row_cache if self.previous is not None and self.changed is not None else {}
+        card's rows are kept with them, so the page's link check sees the same links either way. ``build``
+        starts ``row_cache`` from the previous build's rows of unchanged cards."""
         out = []
         for c in cards:
             key = (path, kind, c["id"], self.card_hashes[c["id"]])
-            hit = reuse.get(key)
+            hit = self.row_cache.get(key)
             if hit is None:
                 page_links, self.r.links[path] = self.r.links[path], set()  # collect this card's links on their own
                 try:
@@ -1130,22 +1130,25 @@ class SiteBuilder:
                 finally:
                     self.r.links[path] = page_links
                 page_links.update(own)
-                hit = (html, own)
+                hit = self.row_cache[key] = (html, own)
             else:
                 self.r.links[path].update(hit[1])
-            self.row_cache[key] = hit
             out.append(hit[0])
         return out
+
+    def _card_link(self, path: str, c: dict) -> str:
+        """A link to card ``c`` from page ``path``, with the card's title: the card_link macro of the templates,
+        for the rows drawn in Python."""
+        href = escape(self.r.link(path, "cards/" + c["id"] + ".md"))
+        return f'<a href="{href}">{escape(c["title"])}</a>'
 
     def _category_rows(self, path: str, kind: str, cards: list[dict]) -> list[Markup]:
         """The rows of a category page's listings (``direct``, ``below`` or ``via``), as strings: a category
         high in a taxonomy lists most cards, and one edited card would otherwise draw every such page again."""
-        from markupsafe import escape
-
         link = self.r.link
 
         def card(c: dict) -> str:
-            return f'<a href="{escape(link(path, "cards/" + c["id"] + ".md"))}">{escape(c["title"])}</a>'
+            return self._card_link(path, c)
 
         def status(c: dict) -> str:
             s = escape(c["status"])
@@ -1184,10 +1187,8 @@ class SiteBuilder:
         return [Markup(r) for r in self._cached_rows(path, kind, cards, draw)]
 
     def _model_card_rows(self, path: str, c: dict) -> str:
-        from markupsafe import escape
-
         out = []
-        card = f'<td><a href="{self.r.link(path, "cards/" + c["id"] + ".md")}">{escape(c["title"])}</a></td>'
+        card = f"<td>{self._card_link(path, c)}</td>"
         for e in c["entries"]:
             href = self.r.link(path, "cards/" + c["id"] + ".md#example-" + e["example_id"])
             ex = (
@@ -1216,8 +1217,6 @@ class SiteBuilder:
         only the guards with recorded verdicts, most first; the others are listed once, collapsed. Cells are
         plain HTML strings built here: the matrix has (cards x guards) cells, too many for template macros at
         10,000 cards."""
-        from markupsafe import escape
-
         cov = self.guard_coverage
         guards = [
             {**g, "url": f"models/{g['model']}.md" if g["model"] in self.model_by_id else None} for g in cov["guards"]
