@@ -29,7 +29,6 @@ SCHEMA_VERSION = 7
 META_TABLE = "meta"
 CARD_FINGERPRINTS = "card_fingerprints"
 SOURCE_DIRS = ("cards", "taxonomies", "taxonomies/crosswalks", "scenarios", "models", "vocab", "checks", "incidents")
-ASSESSMENTS_DIR = ASSESSMENTS  # the folder layout is riskcards.paths'
 ASSESSMENT_SUBDIRS = ("", "findings", "log")
 """assessments/<id>/{assessment.yaml, findings/*.yaml, log/*.jsonl}: one level deeper than SOURCE_DIRS."""
 SOURCE_SUFFIXES = (".yaml", ".yml", ".jsonl")
@@ -47,10 +46,10 @@ def source_fingerprint(root: Path | str) -> str:
     count = newest = total = size = 0
     folders = list(SOURCE_DIRS)
     try:
-        with os.scandir(os.path.join(root, ASSESSMENTS_DIR)) as it:
+        with os.scandir(os.path.join(root, ASSESSMENTS)) as it:
             ids = sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
-        folders.append(ASSESSMENTS_DIR)
-        folders += [os.path.join(ASSESSMENTS_DIR, i, sub) for i in ids for sub in ASSESSMENT_SUBDIRS]
+        folders.append(ASSESSMENTS)
+        folders += [os.path.join(ASSESSMENTS, i, sub) for i in ids for sub in ASSESSMENT_SUBDIRS]
     except OSError:
         pass
     for sub in folders:
